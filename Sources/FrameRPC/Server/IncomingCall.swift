@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// A call accepted by a connection, to be run in its own child task.
+struct IncomingCall: Sendable {
+    let context: ServerContext
+    let payload: Data
+    let method: MethodHandler
+    let cancellation: CallCancellation
+    let connection: ServerConnectionHandle
+
+    /// Runs the handler inside the interceptors and sends its `Response`.
+    func run(interceptors: [any ServerInterceptor], logger: Logger) async {
+        cancellation.attachCurrentTask()
+        defer { cancellation.detach() }
+        let callID = context.callID
+        let frame: ByteBuffer
+        do {
+            let outcome: ServerOutcome
+            if interceptors.isEmpty {
+                outcome = try await invoke(context)
+            } else {
+                outcome = try await interceptors.intercept(context: context, terminal: invoke)
+            }
+            if outcome.payload.count + 64 > connection.maximumFrameSize {
+                frame = ServerConnectionHandler.responseFrame(
+                    callID: callID,
+                    error: RPCError(code: .resourceExhausted, message: "response of \(outcome.payload.count) bytes exceeds the frame size limit"),
+                    allocator: connection.allocator
+                )
+            } else {
+                frame = ServerConnectionHandler.responseFrame(callID: callID, outcome: outcome, allocator: connection.allocator)
+            }
+        } catch {
+            let status = RPCError.answering(error)
+            if !(error is any RPCErrorConvertible), !(error is CancellationError) {
+                logger.error("handler failed", metadata: [
+                    "method": "\(context.method)", "error": "\(String(reflecting: error))",
+                ])
+            }
+            frame = ServerConnectionHandler.responseFrame(callID: callID, error: status, allocator: connection.allocator)
+        }
+        connection.complete(callID: callID, frame: frame)
+    }
+
+    private func invoke(_ context: ServerContext) async throws -> ServerOutcome {
+        try await ServerContext.$current.withValue(context) {
+            switch method {
+            case .unary(let handler):
+                return ServerOutcome(payload: try await handler(payload, context))
+            case .serverStreaming(let handler):
+                try await handler(payload, StreamSink(connection: connection, callID: context.callID), context)
+                return ServerOutcome()
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import NIOCore
+import SwiftProtobuf
+
+/// Splits a FrameRPC byte stream into `Frame` messages.
+///
+///     +----------------------------+---------------------------+
+///     | length: UInt32 big-endian  | body: `length` bytes      |
+///     +----------------------------+---------------------------+
+///
+/// A length of zero or above ``maximumFrameSize``, or a body that is not a
+/// `Frame` with a kind, throws a ``ProtocolViolation`` before any more bytes
+/// are buffered, so a peer can never make the receiver hold more than one
+/// maximum-size frame. The length is checked as soon as its four bytes
+/// arrive: "GET " from a stranger speaking HTTP fails at once.
+struct FrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = Framerpc_V1_Frame
+
+    let maximumFrameSize: Int
+
+    init(maximumFrameSize: Int) {
+        self.maximumFrameSize = maximumFrameSize
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try Self.nextFrame(from: &buffer, maximumFrameSize: maximumFrameSize) else {
+            return .needMoreData
+        }
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // A truncated frame before the close is dropped with the connection.
+        while let frame = try Self.nextFrame(from: &buffer, maximumFrameSize: maximumFrameSize) {
+            context.fireChannelRead(Self.wrapInboundOut(frame))
+        }
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        return .needMoreData
+    }
+
+    /// The next whole frame in `buffer`, consuming it, or `nil` if more bytes
+    /// are needed.
+    static func nextFrame(from buffer: inout ByteBuffer, maximumFrameSize: Int) throws -> Framerpc_V1_Frame? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
+            return nil
+        }
+        guard length > 0, length <= maximumFrameSize else {
+            throw ProtocolViolation.frameLength(length, maximum: maximumFrameSize)
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        let body = buffer.readSlice(length: Int(length))!
+        let frame: Framerpc_V1_Frame
+        do {
+            frame = try Framerpc_V1_Frame(serializedBytes: body.readableBytesSpan)
+        } catch {
+            throw ProtocolViolation.malformedFrame
+        }
+        guard frame.kind != nil else { throw ProtocolViolation.emptyFrame }
+        return frame
+    }
+}

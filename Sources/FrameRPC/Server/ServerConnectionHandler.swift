@@ -211,8 +211,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Sends one streamed message of a call in flight; the future completes
     /// once it is written, which paces the handler to the socket.
     func writeMessage(callID: UInt64, frame: ByteBuffer) -> EventLoopFuture<Void> {
-        guard !closing, calls[callID] != nil else {
-            return context.eventLoop.makeFailedFuture(RPCError(code: .cancelled, message: "call has ended"))
+        guard let context, !closing, calls[callID] != nil else {
+            return handle.eventLoop.makeFailedFuture(RPCError(code: .cancelled, message: "call has ended"))
         }
         return context.writeAndFlush(wrapOutboundOut(frame))
     }

@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FrameRPC", targets: ["FrameRPC"]),
+        .library(name: "RESTTranscoding", targets: ["RESTTranscoding"]),
         .executable(name: "framerpc-bench", targets: ["FrameRPCBench"]),
     ],
     dependencies: [
@@ -34,6 +35,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the generated route table is made of: routes and JSON shapes.
+        .target(
+            name: "RESTTranscoding",
+            dependencies: [
+                "FrameRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Release-mode benchmark: FrameRPC against a raw NIO echo floor.
         .executableTarget(
             name: "FrameRPCBench",
@@ -44,6 +54,18 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The generator's output, compiled and run: stubs over a real
+        // connection, the route table, the OpenAPI document.
+        .testTarget(
+            name: "GeneratedCodeTests",
+            dependencies: [
+                "FrameRPC",
+                "RESTTranscoding",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Generated/openapi.json"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

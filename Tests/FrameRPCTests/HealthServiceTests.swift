@@ -6,11 +6,7 @@ import Testing
 @Suite("Health service")
 struct HealthServiceTests {
     private func check(_ client: RPCClient, _ service: String) async throws -> HealthCheckResponse.ServingStatus {
-        try await client.unary(
-            method: HealthService.checkMethod,
-            request: HealthCheckRequest.with { $0.service = service },
-            response: HealthCheckResponse.self
-        ).status
+        try await HealthClient(client).check(.with { $0.service = service }).status
     }
 
     @Test("the whole server and each registered service answer SERVING")

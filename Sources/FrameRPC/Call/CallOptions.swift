@@ -21,6 +21,16 @@ public struct CallOptions: Sendable {
 
     public static var defaults: CallOptions { CallOptions() }
 
+    /// These options with `timeout` as the limit when the caller set neither
+    /// a timeout nor a deadline: how a method's default deadline applies.
+    /// An inherited deadline still wins when it is earlier.
+    public func defaultingTimeout(to timeout: Duration) -> CallOptions {
+        guard self.timeout == nil, deadline == nil else { return self }
+        var options = self
+        options.timeout = timeout
+        return options
+    }
+
     /// The effective deadline at `now`, given the deadline inherited from the
     /// call being served, if any.
     func effectiveDeadline(now: ContinuousClock.Instant, inherited: ContinuousClock.Instant?) -> ContinuousClock.Instant? {

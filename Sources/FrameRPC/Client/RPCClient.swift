@@ -314,6 +314,7 @@ public final class RPCClient: Sendable {
                     if let keepalive = configuration.keepalive {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(keepalive.interval)))
                     }
+                    try pipeline.addHandler(BackPressureHandler())
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
                     try pipeline.addHandler(handler)
                 }

@@ -11,10 +11,8 @@ public typealias HealthCheckResponse = Framerpc_Health_V1_HealthCheckResponse
 /// an unknown name is NOT_FOUND. Every ``RPCServer`` serves one: its services
 /// start SERVING and turn NOT_SERVING when the server starts draining, so a
 /// load balancer stops sending before the connections close.
-public final class HealthService: RPCService {
+public final class HealthService: HealthHandler {
     public typealias Status = HealthCheckResponse.ServingStatus
-
-    public static let checkMethod = "/framerpc.health.v1.Health/Check"
 
     private let statuses = Mutex<[String: Status]>([:])
 
@@ -37,12 +35,10 @@ public final class HealthService: RPCService {
         }
     }
 
-    public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(Self.checkMethod) { (request: HealthCheckRequest, _) -> HealthCheckResponse in
-            guard let status = self.status(of: request.service) else {
-                throw RPCError(code: .notFound, message: "unknown service '\(request.service.prefix(256))'")
-            }
-            return .with { $0.status = status }
+    public func check(_ request: HealthCheckRequest, context: ServerContext) async throws -> HealthCheckResponse {
+        guard let status = status(of: request.service) else {
+            throw RPCError(code: .notFound, message: "unknown service '\(request.service.prefix(256))'")
         }
+        return .with { $0.status = status }
     }
 }

@@ -23,14 +23,15 @@ struct IncomingCall: Sendable {
             } else {
                 outcome = try await interceptors.intercept(context: context, terminal: invoke)
             }
-            if outcome.payload.count + 64 > connection.maximumFrameSize {
+            let response = ServerConnectionHandler.responseFrame(callID: callID, outcome: outcome, allocator: connection.allocator)
+            if response.readableBytes - 4 > connection.maximumFrameSize {
                 frame = ServerConnectionHandler.responseFrame(
                     callID: callID,
                     error: RPCError(code: .resourceExhausted, message: "response of \(outcome.payload.count) bytes exceeds the frame size limit"),
                     allocator: connection.allocator
                 )
             } else {
-                frame = ServerConnectionHandler.responseFrame(callID: callID, outcome: outcome, allocator: connection.allocator)
+                frame = response
             }
         } catch {
             let status = RPCError.answering(error)

@@ -147,6 +147,9 @@ public final class RPCServer: Service, Sendable {
                     if let keepalive = configuration.keepalive {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(keepalive.interval)))
                     }
+                    // Stop reading while the peer is not reading our answers,
+                    // so a client cannot make the server buffer without bound.
+                    try pipeline.addHandler(BackPressureHandler())
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
                     try pipeline.addHandler(handler)
                     return ServerConnection(channel: channel, calls: calls, handle: handler.connectionHandle)

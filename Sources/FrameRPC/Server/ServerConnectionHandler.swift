@@ -28,6 +28,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var remoteAddress = "unknown"
 
     private var calls: [UInt64: ActiveCall] = [:]
+    /// Handler tasks still running, including those of calls that already
+    /// ended on the wire (cancelled or timed out) but have not returned: the
+    /// concurrency limit counts these, so ignoring cancellation cannot
+    /// multiply the work a connection causes.
+    private var handlersRunning = 0
     private var lastCallID: UInt64 = 0
     /// Set once GoAway was sent: calls above it are refused.
     private var goAwayLastCallID: UInt64?
@@ -149,7 +154,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if request.streaming {
             return answer(callID, RPCError(code: .unimplemented, message: "method '\(request.method)' does not take a request stream"))
         }
-        guard calls.count < configuration.maximumConcurrentCallsPerConnection else {
+        guard handlersRunning < configuration.maximumConcurrentCallsPerConnection else {
             return answer(callID, RPCError(
                 code: .resourceExhausted,
                 message: "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"
@@ -167,6 +172,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         let cancellation = CallCancellation()
         calls[callID] = ActiveCall(cancellation: cancellation, deadlineTimer: timer)
+        handlersRunning += 1
         incoming.yield(IncomingCall(
             context: ServerContext(
                 method: request.method,
@@ -200,8 +206,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     /// Sends a call's final `Response`, built by its task, unless the call
-    /// already ended (cancelled or timed out).
+    /// already ended (cancelled or timed out). Called once per handler task.
     func complete(callID: UInt64, frame: ByteBuffer) {
+        handlersRunning -= 1
         guard let call = calls.removeValue(forKey: callID) else { return }
         call.deadlineTimer?.cancel()
         write(frame)

@@ -1,0 +1,277 @@
+import ArgumentParser
+import FrameRPC
+import Foundation
+import NIOCore
+import NIOPosix
+
+extension SystemKind: ExpressibleByArgument {}
+
+@main
+struct FrameRPCBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "framerpc-bench",
+        abstract: "Measures FrameRPC unary echo against a raw SwiftNIO length-prefixed echo (the floor).",
+        discussion: """
+            With no subcommand, runs everything: for each concurrency and system it starts \
+            `framerpc-bench serve` as a separate process on 127.0.0.1, drives it over one \
+            connection from this process, and prints calls/s, latency percentiles and CPU \
+            time per call, then the FrameRPC/floor ratios against the targets \
+            (calls/s at c=64 >= 0.5, p50 at c=1 <= 1.5). Build with -c release.
+            """,
+        subcommands: [Run.self, Serve.self, Client.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+#if DEBUG
+let buildMode = "debug"
+#else
+let buildMode = "release"
+#endif
+
+/// Options shared by the commands that generate load.
+struct LoadOptions: ParsableArguments {
+    @Option(help: "Seconds measured per run.")
+    var duration: Double = 5
+
+    @Option(help: "Seconds of load before each measured window (not measured).")
+    var warmup: Double = 1
+
+    @Option(name: .customLong("payload-size"), help: "Bytes of payload per request (echoed back).")
+    var payloadSize: Int = 100
+
+    @Option(help: "Address the servers bind and the client connects to.")
+    var host: String = "127.0.0.1"
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    @Flag(help: ArgumentHelp(
+        "Run Swift concurrency on NIO's event loops, in the client and in the server process.",
+        discussion: "Installs MultiThreadedEventLoopGroup.singleton as the global executor (NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor) instead of the default thread pool. Off by default."
+    ))
+    var nioExecutor = false
+
+    func validate() throws {
+        guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be > 0 and --warmup >= 0") }
+        guard payloadSize >= 0, payloadSize <= 1 << 20 else { throw ValidationError("--payload-size must be 0...1048576") }
+    }
+
+    var payload: [UInt8] {
+        (0..<payloadSize).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+    }
+
+    func installExecutorIfAsked() throws {
+        if nioExecutor { try installNIOExecutor() }
+    }
+
+    func emit(_ report: Report) throws {
+        if json {
+            print(try report.json())
+        } else {
+            print(report.table())
+        }
+    }
+}
+
+/// Makes NIO's event loops Swift concurrency's global executor.
+func installNIOExecutor() throws {
+    guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
+        throw BenchError("could not install the NIO event loops as the global executor")
+    }
+}
+
+/// Drives one server with the load of one system and returns the measurement.
+func measure(
+    system: SystemKind,
+    concurrency: Int,
+    host: String,
+    port: Int,
+    serverPID: Int32?,
+    options: LoadOptions
+) async throws -> RunResult {
+    let payload = options.payload
+    let window = TimedWindow(warmup: options.warmup, duration: options.duration)
+    async let cpu = measureCPU(window: window, serverPID: serverPID)
+    let sample: LoadSample
+    switch system {
+    case .raw:
+        sample = try await RawEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
+    case .framerpc, .rpcClient:
+        sample = try await FrameRPCEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
+    case .rpcServer:
+        sample = try await EventLoopFrameRPCClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
+    }
+    return try await RunResult(system: system, concurrency: concurrency, window: window, sample: sample, cpu: cpu)
+}
+
+// MARK: run (default)
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run every system at every concurrency, each against a fresh server process (the default)."
+    )
+
+    @OptionGroup var options: LoadOptions
+
+    @Option(parsing: .upToNextOption, help: "Concurrency levels (calls in flight on the one connection).")
+    var concurrency: [Int] = [1, 64]
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp(
+        "Systems to run: raw, framerpc; diagnostics: rpc-server, rpc-client.",
+        discussion: "rpc-server is FrameRPC's server driven by an event-loop client; rpc-client is FrameRPC's client against an event-loop server."
+    ))
+    var systems: [SystemKind] = [.raw, .framerpc]
+
+    @Flag(help: "Exit with status 1 if a target is missed.")
+    var failOnMiss = false
+
+    @Option(help: ArgumentHelp(
+        "Measure a run again, up to this many times, while other processes used more than 0.1 processors during it.",
+        discussion: "The least disturbed attempt is reported, with its attempt count and the other load it saw."
+    ))
+    var retriesIfDisturbed = 2
+
+    func validate() throws {
+        guard concurrency.allSatisfy({ $0 >= 1 && $0 <= 10_000 }) else { throw ValidationError("--concurrency must be 1...10000") }
+    }
+
+    func run() async throws {
+        try options.installExecutorIfAsked()
+        if buildMode != "release" {
+            printError("warning: this is a \(buildMode) build; measure with `swift build -c release`")
+        }
+        var results: [RunResult] = []
+        for level in concurrency {
+            for system in systems {
+                var best: RunResult?
+                for attempt in 1...(1 + max(0, retriesIfDisturbed)) {
+                    printError("running \(system.label) at concurrency \(level) (\(options.warmup) s warm-up + \(options.duration) s)\(attempt > 1 ? ", attempt \(attempt)" : "")...")
+                    var result = try await measureAgainstChild(system: system, concurrency: level)
+                    result.attempts = attempt
+                    if result.errors > 0 {
+                        printError("warning: \(result.errors) calls failed or returned wrong bytes")
+                    }
+                    let other = result.otherProcessorsBusy ?? 0
+                    if best == nil || other < (best!.otherProcessorsBusy ?? 0) { best = result }
+                    guard other > Report.otherLoadWarning else { break }
+                    printError("other processes used \(Report.number(other, 2)) processors during that run")
+                }
+                results.append(best!)
+            }
+        }
+        let report = Report(
+            build: buildMode, executor: options.nioExecutor ? "nio" : "default", host: options.host, payloadBytes: options.payloadSize,
+            warmupSeconds: options.warmup, durationSeconds: options.duration, results: results
+        )
+        try options.emit(report)
+        if failOnMiss, !report.passed { throw ExitCode(1) }
+    }
+
+    /// One measurement against a fresh server process.
+    private func measureAgainstChild(system: SystemKind, concurrency: Int) async throws -> RunResult {
+        let server = try await ServerProcess.start(kind: system, host: options.host, nioExecutor: options.nioExecutor)
+        let result: RunResult
+        do {
+            result = try await measure(
+                system: system, concurrency: concurrency, host: options.host,
+                port: server.port, serverPID: server.pid, options: options
+            )
+        } catch {
+            try? server.stop()
+            throw error
+        }
+        try server.stop()
+        return result
+    }
+}
+
+// MARK: serve (child process)
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve one echo server; prints `PORT <n>` on stdout once listening."
+    )
+
+    @Option(help: "Which server: raw, framerpc, rpc-server (= framerpc) or rpc-client (event-loop FrameRPC echo).")
+    var kind: SystemKind
+
+    @Option(help: "Address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to bind; 0 lets the system choose.")
+    var port: Int = 0
+
+    @Flag(help: "Exit when standard input reaches end of file (set by the parent process).")
+    var exitOnStdinEof = false
+
+    @Flag(help: "Run Swift concurrency on NIO's event loops (see `run --help`).")
+    var nioExecutor = false
+
+    func run() async throws {
+        if nioExecutor { try installNIOExecutor() }
+        if exitOnStdinEof {
+            Thread.detachNewThread {
+                _ = FileHandle.standardInput.readDataToEndOfFile()
+                Foundation.exit(0)
+            }
+        }
+        switch kind {
+        case .raw, .rpcClient:
+            let channel = kind == .raw
+                ? try await RawEchoServer.bind(host: host, port: port)
+                : try await EventLoopFrameRPCServer.bind(host: host, port: port)
+            announce(port: channel.localAddress?.port ?? 0)
+            try await channel.closeFuture.get()
+        case .framerpc, .rpcServer:
+            let server = RPCServer(
+                configuration: RPCServer.Configuration(host: host, port: port),
+                services: [EchoService()]
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                announce(port: try await server.port)
+                try await group.next()
+            }
+        }
+    }
+
+    private func announce(port: Int) {
+        FileHandle.standardOutput.write(Data("PORT \(port)\n".utf8))
+    }
+}
+
+// MARK: client (for profiling against a server started by hand)
+
+struct Client: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drive a server started with `serve` (for example under valgrind) and print its row."
+    )
+
+    @OptionGroup var options: LoadOptions
+
+    @Option(help: "Which system to drive: raw, framerpc, rpc-server or rpc-client (see `run --help`).")
+    var kind: SystemKind
+
+    @Option(help: "The server's port.")
+    var port: Int
+
+    @Option(help: "The server's process id, to count its CPU time.")
+    var serverPid: Int32?
+
+    @Option(help: "Calls in flight on the one connection.")
+    var concurrency: Int = 1
+
+    func run() async throws {
+        try options.installExecutorIfAsked()
+        let result = try await measure(
+            system: kind, concurrency: concurrency, host: options.host,
+            port: port, serverPID: serverPid, options: options
+        )
+        let report = Report(
+            build: buildMode, executor: options.nioExecutor ? "nio" : "default", host: options.host, payloadBytes: options.payloadSize,
+            warmupSeconds: options.warmup, durationSeconds: options.duration, results: [result]
+        )
+        try options.emit(report)
+    }
+}

@@ -1,0 +1,99 @@
+/// Renders, per `.proto` file, the typed client, the handler protocol and its
+/// registration for each service.
+struct StubRenderer {
+    /// Whether generated code must `import FrameRPC` (false when generating
+    /// into the FrameRPC module itself).
+    let importFrameRPC: Bool
+    let visibility: String
+
+    func render(file: String, services: [ServiceModel]) -> String {
+        var out = SwiftWriter()
+        if importFrameRPC {
+            out.line("import FrameRPC")
+            out.line()
+        }
+        for (index, service) in services.enumerated() {
+            if index > 0 { out.line() }
+            renderMethodNames(service, into: &out)
+            out.line()
+            renderClient(service, into: &out)
+            out.line()
+            renderHandler(service, into: &out)
+        }
+        return SwiftWriter.header(source: file) + "\n" + out.text
+    }
+
+    private func renderMethodNames(_ service: ServiceModel, into out: inout SwiftWriter) {
+        out.line("/// The wire names of `\(service.fullName)` and its methods.")
+        out.block("\(visibility) enum \(service.name)Method") { out in
+            out.line("\(visibility) static let serviceName = \(service.fullName.swiftLiteral)")
+            for method in service.methods {
+                out.line("\(visibility) static let \(method.swiftName) = \(method.wireName.swiftLiteral)")
+            }
+        }
+    }
+
+    private func renderClient(_ service: ServiceModel, into out: inout SwiftWriter) {
+        out.line("/// A typed client for `\(service.fullName)`.")
+        if !service.comments.isEmpty {
+            out.line("///")
+            out.docComment(service.comments)
+        }
+        out.block("\(visibility) struct \(service.name)Client: Sendable") { out in
+            out.line("\(visibility) let rpc: RPCClient")
+            out.line()
+            out.block("\(visibility) init(_ rpc: RPCClient)") { out in
+                out.line("self.rpc = rpc")
+            }
+            for method in service.methods {
+                out.line()
+                if !method.comments.isEmpty { out.docComment(method.comments) }
+                let options = method.defaultDeadlineMilliseconds.map {
+                    "options.defaultingTimeout(to: .milliseconds(\($0)))"
+                } ?? "options"
+                if method.serverStreaming {
+                    out.block("\(visibility) func \(method.swiftName)<Result: Sendable>(_ request: \(method.input.swiftName), options: CallOptions = .defaults, body: (RPCResponseStream<\(method.output.swiftName)>) async throws -> Result) async throws -> Result") { out in
+                        out.line("try await rpc.serverStreaming(method: \(service.name)Method.\(method.swiftName), request: request, response: \(method.output.swiftName).self, options: \(options), body: body)")
+                    }
+                } else {
+                    out.block("\(visibility) func \(method.swiftName)(_ request: \(method.input.swiftName), options: CallOptions = .defaults) async throws -> \(method.output.swiftName)") { out in
+                        out.line("try await rpc.unary(method: \(service.name)Method.\(method.swiftName), request: request, response: \(method.output.swiftName).self, options: \(options))")
+                    }
+                }
+            }
+        }
+    }
+
+    private func renderHandler(_ service: ServiceModel, into out: inout SwiftWriter) {
+        out.line("/// What a server of `\(service.fullName)` implements. Conforming types are")
+        out.line("/// `RPCService`s: pass one to `RPCServer` to serve every method.")
+        out.block("\(visibility) protocol \(service.name)Handler: RPCService") { out in
+            for (index, method) in service.methods.enumerated() {
+                if index > 0 { out.line() }
+                if !method.comments.isEmpty { out.docComment(method.comments) }
+                if method.serverStreaming {
+                    out.line("func \(method.swiftName)(_ request: \(method.input.swiftName), writer: RPCWriter<\(method.output.swiftName)>, context: ServerContext) async throws")
+                } else {
+                    out.line("func \(method.swiftName)(_ request: \(method.input.swiftName), context: ServerContext) async throws -> \(method.output.swiftName)")
+                }
+            }
+        }
+        out.line()
+        out.block("extension \(service.name)Handler") { out in
+            out.block("\(visibility) func registerMethods(with router: inout RPCRouter)") { out in
+                for method in service.methods {
+                    let name = "\(service.name)Method.\(method.swiftName)"
+                    if method.serverStreaming {
+                        out.line("router.registerServerStreaming(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self) { request, writer, context in")
+                        out.indented { $0.line("try await self.\(method.swiftName)(request, writer: writer, context: context)") }
+                        out.line("}")
+                    } else {
+                        out.line("router.registerUnary(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self) { request, context in")
+                        out.indented { $0.line("try await self.\(method.swiftName)(request, context: context)") }
+                        out.line("}")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "FrameRPC", targets: ["FrameRPC"]),
         .library(name: "RESTTranscoding", targets: ["RESTTranscoding"]),
+        .library(name: "ShopAPI", targets: ["ShopAPI"]),
         .executable(name: "framerpc-bench", targets: ["FrameRPCBench"]),
     ],
     dependencies: [
@@ -42,6 +43,18 @@ let package = Package(
                 "FrameRPC",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Generated code only: the shop's messages, clients, handler
+        // protocols, the gateway's route table and the OpenAPI document.
+        .target(
+            name: "ShopAPI",
+            dependencies: [
+                "FrameRPC",
+                "RESTTranscoding",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Generated/openapi.json"],
             swiftSettings: swiftSettings
         ),
         // Release-mode benchmark: FrameRPC against a raw NIO echo floor.

@@ -127,7 +127,7 @@ struct Run: AsyncParsableCommand {
     var failOnMiss = false
 
     @Option(help: ArgumentHelp(
-        "Measure a run again, up to this many times, while other processes used more than 0.1 processors during it.",
+        "Measure a run again, up to this many times, while other processes and hypervisor steal took more than 0.1 processors during it.",
         discussion: "The least disturbed attempt is reported, with its attempt count and the other load it saw."
     ))
     var retriesIfDisturbed = 2
@@ -152,10 +152,9 @@ struct Run: AsyncParsableCommand {
                     if result.errors > 0 {
                         printError("warning: \(result.errors) calls failed or returned wrong bytes")
                     }
-                    let other = result.otherProcessorsBusy ?? 0
-                    if best == nil || other < (best!.otherProcessorsBusy ?? 0) { best = result }
-                    guard other > Report.otherLoadWarning else { break }
-                    printError("other processes used \(Report.number(other, 2)) processors during that run")
+                    if best == nil || result.disturbance < best!.disturbance { best = result }
+                    guard result.disturbance > Report.disturbanceWarning else { break }
+                    printError("other processes and steal took \(Report.number(result.disturbance, 2)) processors during that run")
                 }
                 results.append(best!)
             }

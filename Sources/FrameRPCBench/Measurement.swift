@@ -51,19 +51,19 @@ func processCPUNanos(pid: Int32) -> Int64? {
     return (utime + stime) * 1_000_000_000 / clockTicksPerSecond
 }
 
-/// Busy CPU time of the whole machine (all processors, every state but idle
-/// and iowait), in nanoseconds, from the first line of `/proc/stat`.
-func machineBusyCPUNanos() -> Int64? {
+/// CPU time of the whole machine (all processors) from the first line of
+/// `/proc/stat`, in nanoseconds: `busy` is every state but idle, iowait and
+/// steal; `steal` is time the hypervisor gave to other virtual machines.
+func machineCPUNanos() -> (busy: Int64, steal: Int64)? {
     guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
           let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
     else { return nil }
     // cpu user nice system idle iowait irq softirq steal guest guest_nice;
-    // guest time is already counted in user and nice, and steal (time the
-    // hypervisor gave to other machines) is not work done on this one.
-    let ticks = line.split(separator: " ").dropFirst().prefix(7).compactMap { Int64($0) }
-    guard ticks.count == 7 else { return nil }
+    // guest time is already counted in user and nice.
+    let ticks = line.split(separator: " ").dropFirst().prefix(8).compactMap { Int64($0) }
+    guard ticks.count == 8 else { return nil }
     let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
-    return busy * 1_000_000_000 / clockTicksPerSecond
+    return (busy * 1_000_000_000 / clockTicksPerSecond, ticks[7] * 1_000_000_000 / clockTicksPerSecond)
 }
 
 /// One reading of wall clock and CPU clocks.
@@ -72,12 +72,16 @@ struct CPUSnapshot: Sendable {
     let clientCPUNanos: Int64
     let serverCPUNanos: Int64?
     let machineBusyNanos: Int64?
+    let machineStealNanos: Int64?
 
     static func take(serverPID: Int32?) -> CPUSnapshot {
         let client = selfCPUNanos()
         let server = serverPID.flatMap { processCPUNanos(pid: $0) }
-        let machine = machineBusyCPUNanos()
-        return CPUSnapshot(wallNanos: nowNanos(), clientCPUNanos: client, serverCPUNanos: server, machineBusyNanos: machine)
+        let machine = machineCPUNanos()
+        return CPUSnapshot(
+            wallNanos: nowNanos(), clientCPUNanos: client, serverCPUNanos: server,
+            machineBusyNanos: machine?.busy, machineStealNanos: machine?.steal
+        )
     }
 }
 
@@ -90,6 +94,8 @@ struct CPUUsage: Sendable {
     /// (other processes, interrupts): a check that the run had the machine
     /// to itself. `nil` without `/proc/stat` or the server's figure.
     let otherRate: Double?
+    /// Processors' worth of time the hypervisor ran other machines instead.
+    let stealRate: Double?
 
     init(from start: CPUSnapshot, to end: CPUSnapshot) {
         let wall = Double(end.wallNanos - start.wallNanos)
@@ -104,6 +110,11 @@ struct CPUUsage: Sendable {
             otherRate = max(0, Double(m1 - m0) / wall - clientRate - serverRate)
         } else {
             otherRate = nil
+        }
+        if let s0 = start.machineStealNanos, let s1 = end.machineStealNanos {
+            stealRate = Double(s1 - s0) / wall
+        } else {
+            stealRate = nil
         }
     }
 }
@@ -187,8 +198,13 @@ struct RunResult: Encodable, Sendable {
     let serverCPUMicrosPerCall: Double?
     /// Processors busy with other work during the window (see ``CPUUsage/otherRate``).
     let otherProcessorsBusy: Double?
+    /// Processors stolen by the hypervisor during the window (see ``CPUUsage/stealRate``).
+    let stolenProcessors: Double?
     /// Which attempt this is (runs disturbed by other load may be repeated).
     var attempts = 1
+
+    /// How disturbed the run was: processors' worth of other processes and steal.
+    var disturbance: Double { (otherProcessorsBusy ?? 0) + (stolenProcessors ?? 0) }
 
     enum CodingKeys: String, CodingKey {
         case system, concurrency, calls, errors
@@ -202,6 +218,7 @@ struct RunResult: Encodable, Sendable {
         case clientCPUMicrosPerCall = "client_cpu_us_per_call"
         case serverCPUMicrosPerCall = "server_cpu_us_per_call"
         case otherProcessorsBusy = "other_processes_cpus_busy"
+        case stolenProcessors = "hypervisor_steal_cpus"
         case attempts
     }
 
@@ -234,6 +251,7 @@ struct RunResult: Encodable, Sendable {
         self.serverCPUMicrosPerCall = server
         self.cpuMicrosPerCall = server.map { $0 + client }
         self.otherProcessorsBusy = cpu.otherRate
+        self.stolenProcessors = cpu.stealRate
     }
 }
 

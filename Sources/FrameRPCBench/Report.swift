@@ -115,7 +115,7 @@ struct Report: Encodable, Sendable {
         lines.append("\(build) build, \(processors) processors, \(Self.number(durationSeconds, 1)) s measured per run after \(Self.number(warmupSeconds, 1)) s warm-up"
             + (executor == "default" ? "" : ", Swift tasks on \(executor == "nio" ? "NIO's event loops" : executor)"))
         lines.append("")
-        let header = ["system", "conc", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/call", "errors", "other load"]
+        let header = ["system", "conc", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/call", "errors", "other load", "steal"]
         var rows: [[String]] = []
         for result in results {
             rows.append([
@@ -128,6 +128,7 @@ struct Report: Encodable, Sendable {
                 result.cpuMicrosPerCall.map { Self.number($0, 1) } ?? "n/a",
                 "\(result.errors)",
                 result.otherProcessorsBusy.map { Self.number($0, 2) } ?? "n/a",
+                result.stolenProcessors.map { Self.number($0, 2) } ?? "n/a",
             ])
         }
         let widths = header.indices.map { column in
@@ -156,15 +157,15 @@ struct Report: Encodable, Sendable {
         }
         lines.append("")
         lines.append("CPU µs/call: client + server CPU time (user+system) over the timed window / calls completed in it.")
-        lines.append("other load: processors' worth of CPU used by other processes during the window (should be ~0).")
-        if let worst = results.compactMap(\.otherProcessorsBusy).max(), worst > Self.otherLoadWarning {
-            lines.append("WARNING: other processes used up to \(Self.number(worst, 2)) processors during a run; the figures are disturbed, rerun on an idle machine.")
+        lines.append("other load / steal: processors' worth of CPU used by other processes / taken by the hypervisor during the window (should be ~0).")
+        if let worst = results.map(\.disturbance).max(), worst > Self.disturbanceWarning {
+            lines.append("WARNING: other processes and steal took up to \(Self.number(worst, 2)) processors during a run; the figures are disturbed, rerun on an idle machine.")
         }
         return lines.joined(separator: "\n")
     }
 
-    /// Other load above this many processors makes a run suspect.
-    static let otherLoadWarning = 0.1
+    /// Other load plus steal above this many processors makes a run suspect.
+    static let disturbanceWarning = 0.1
 
     static func number(_ value: Double, _ decimals: Int) -> String {
         String(format: "%.\(decimals)f", value)

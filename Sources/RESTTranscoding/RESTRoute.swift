@@ -66,6 +66,9 @@ public struct RESTRoute: Sendable {
     /// Proto names of the request and response messages (keys of the shapes).
     public let request: String
     public let response: String
+    /// A response field to send as the JSON body instead of the whole
+    /// message (`ListUsersResponse.users` is sent as a bare array).
+    public let responseBody: String?
     public let call: Call
 
     public init(
@@ -82,6 +85,7 @@ public struct RESTRoute: Sendable {
         query: [QueryParameter],
         request: String,
         response: String,
+        responseBody: String?,
         call: Call
     ) {
         self.verb = verb
@@ -97,6 +101,7 @@ public struct RESTRoute: Sendable {
         self.query = query
         self.request = request
         self.response = response
+        self.responseBody = responseBody
         self.call = call
     }
 

@@ -17,12 +17,13 @@ struct DeadlineTests {
                     method: FixtureService.slow,
                     request: Google_Protobuf_Int64Value.with { $0.value = 10_000 },
                     response: Google_Protobuf_Int64Value.self,
-                    options: CallOptions(timeout: .milliseconds(200))
+                    options: CallOptions(timeout: .milliseconds(1_000))
                 )
             }
             let elapsed = ContinuousClock.now - start
             #expect(error?.code == .deadlineExceeded)
-            #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(5))
+            #expect(elapsed >= .milliseconds(1_000) && elapsed < .seconds(5))
+            #expect(probe.recorded.contains("slow started"))
             #expect(await probe.wait(for: "slow cancelled"))
             #expect(!probe.recorded.contains("slow finished"))
         }

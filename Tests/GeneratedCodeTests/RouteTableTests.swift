@@ -38,6 +38,8 @@ struct RouteTableTests {
         #expect(list.query.map(\.name) == ["skip", "limit", "genre", "tags", "filter.author_name", "filter.in_print"])
         #expect(list.query.first { $0.name == "tags" }?.repeated == true)
         #expect(list.idempotent)
+        #expect(list.responseBody == "books")
+        #expect(create.responseBody == nil)
 
         let watch = try #require(DemoRoutes.routes.first { $0.method == LibraryMethod.watchBook })
         #expect(watch.isStreaming)

@@ -26,6 +26,7 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.CreateBookRequest",
             response: "demo.library.v1.Book",
+            responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Demo_Library_V1_CreateBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
                 let response = try await LibraryClient(client).createBook(request, options: options)
@@ -46,6 +47,7 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.GetBookRequest",
             response: "demo.library.v1.Book",
+            responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Demo_Library_V1_GetBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
                 let response = try await LibraryClient(client).getBook(request, options: options)
@@ -73,6 +75,7 @@ public enum DemoRoutes {
             ],
             request: "demo.library.v1.ListBooksRequest",
             response: "demo.library.v1.ListBooksResponse",
+            responseBody: "books",
             call: .unary { client, json, options in
                 let request = try Demo_Library_V1_ListBooksRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
                 let response = try await LibraryClient(client).listBooks(request, options: options)
@@ -93,6 +96,7 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.RenameBookRequest",
             response: "demo.library.v1.Book",
+            responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Demo_Library_V1_RenameBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
                 let response = try await LibraryClient(client).renameBook(request, options: options)
@@ -113,6 +117,7 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.DeleteBookRequest",
             response: "demo.library.v1.DeleteBookResponse",
+            responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Demo_Library_V1_DeleteBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
                 let response = try await LibraryClient(client).deleteBook(request, options: options)
@@ -135,6 +140,7 @@ public enum DemoRoutes {
             ],
             request: "demo.library.v1.WatchBookRequest",
             response: "demo.library.v1.Book",
+            responseBody: nil,
             call: .serverStreaming { client, json, options, send in
                 let request = try Demo_Library_V1_WatchBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
                 try await LibraryClient(client).watchBook(request, options: options) { responses in
@@ -279,7 +285,10 @@ public enum DemoRoutes {
                 "content": {
                   "application/json": {
                     "schema": {
-                      "$ref": "#/components/schemas/demo.library.v1.ListBooksResponse"
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/demo.library.v1.Book"
+                      }
                     }
                   }
                 }

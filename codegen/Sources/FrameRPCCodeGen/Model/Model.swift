@@ -65,6 +65,8 @@ struct RouteModel {
     let auth: Auth
     /// For `self`: the request field holding the owner's user id.
     let ownerField: String?
+    /// The response field sent as the body instead of the whole message.
+    let responseBody: String?
     let query: [QueryParameter]
 
     /// The template with variables blanked, so `/a/{id}` and `/a/{x}` match.

@@ -143,6 +143,18 @@ struct ModelBuilder {
             }
         }
 
+        var responseBody: String?
+        if !rule.responseBody.isEmpty {
+            if method.outputType.fields.contains(where: { $0.name == rule.responseBody }) {
+                responseBody = rule.responseBody
+            } else {
+                fail(file, element, "response_body field '\(rule.responseBody)' is not a field of \(method.outputType.fullName)")
+            }
+            if method.serverStreaming {
+                fail(file, element, "response_body is not supported on a server-streaming method")
+            }
+        }
+
         var query: [QueryParameter] = []
         if body != .all {
             var bound = Set(variables)
@@ -158,6 +170,7 @@ struct ModelBuilder {
             successStatus: status,
             auth: auth,
             ownerField: ownerField,
+            responseBody: responseBody,
             query: query
         )
     }

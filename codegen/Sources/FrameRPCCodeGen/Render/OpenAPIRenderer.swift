@@ -91,11 +91,14 @@ struct OpenAPIRenderer {
         } else if route.successStatus == 204 {
             responses.append((success, .object([("description", .string("Done; no content"))])))
         } else {
+            var schema: JSONValue = .object([("$ref", .string("#/components/schemas/\(method.output.protoName)"))])
+            if let name = route.responseBody, let field = method.output.descriptor.fields.first(where: { $0.name == name }) {
+                let kind: FieldShape.Kind = field.type == .message ? .message(field.messageType.fullName) : .scalar(ScalarKind(field) ?? .string)
+                schema = self.schema(of: kind, repeated: field.isRepeated)
+            }
             responses.append((success, .object([
                 ("description", .string("Success")),
-                ("content", .object([("application/json", .object([
-                    ("schema", .object([("$ref", .string("#/components/schemas/\(method.output.protoName)"))])),
-                ]))])),
+                ("content", .object([("application/json", .object([("schema", schema)]))])),
             ])))
         }
         var errors = ["400", "422", "429", "500", "503", "504"]

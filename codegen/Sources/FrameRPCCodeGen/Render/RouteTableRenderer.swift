@@ -87,6 +87,7 @@ struct RouteTableRenderer {
             }
             out.line("request: \(method.input.protoName.swiftLiteral),")
             out.line("response: \(method.output.protoName.swiftLiteral),")
+            out.line("responseBody: \(route.responseBody.map(\.swiftLiteral) ?? "nil"),")
             let client = "\(service.name)Client(client)"
             if method.serverStreaming {
                 out.line("call: .serverStreaming { client, json, options, send in")

@@ -147,6 +147,10 @@ public nonisolated struct Shop_Api_HttpRule: Sendable {
   /// identity on and the service decides ownership.
   public var ownerField: String = String()
 
+  /// A field of the response message to send as the JSON body instead of the
+  /// whole message, e.g. the list in a List response. Empty: the whole message.
+  public var responseBody: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// The verb and path template. Variables are `{field}` or `{field.sub}`,
@@ -292,7 +296,7 @@ nonisolated extension Shop_Api_Auth: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Shop_Api_HttpRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HttpRule"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}get\0\u{1}put\0\u{1}post\0\u{1}delete\0\u{1}patch\0\u{1}body\0\u{3}success_status\0\u{1}auth\0\u{3}owner_field\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}get\0\u{1}put\0\u{1}post\0\u{1}delete\0\u{1}patch\0\u{1}body\0\u{3}success_status\0\u{1}auth\0\u{3}owner_field\0\u{3}response_body\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -344,6 +348,7 @@ nonisolated extension Shop_Api_HttpRule: SwiftProtobuf.Message, SwiftProtobuf._M
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.successStatus) }()
       case 8: try { try decoder.decodeSingularEnumField(value: &self.auth) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.ownerField) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.responseBody) }()
       default: break
       }
     }
@@ -389,6 +394,9 @@ nonisolated extension Shop_Api_HttpRule: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.ownerField.isEmpty {
       try visitor.visitSingularStringField(value: self.ownerField, fieldNumber: 9)
     }
+    if !self.responseBody.isEmpty {
+      try visitor.visitSingularStringField(value: self.responseBody, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -398,6 +406,7 @@ nonisolated extension Shop_Api_HttpRule: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.successStatus != rhs.successStatus {return false}
     if lhs.auth != rhs.auth {return false}
     if lhs.ownerField != rhs.ownerField {return false}
+    if lhs.responseBody != rhs.responseBody {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -7,6 +7,17 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// What every service library builds on.
+let serviceDependencies: [Target.Dependency] = [
+    "ShopAPI",
+    "FrameRPC",
+    "ServiceSupport",
+    .product(name: "GRDB", package: "GRDB.swift"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
 let package = Package(
     name: "shop",
     platforms: [.macOS(.v15)],
@@ -14,6 +25,7 @@ let package = Package(
         .library(name: "FrameRPC", targets: ["FrameRPC"]),
         .library(name: "RESTTranscoding", targets: ["RESTTranscoding"]),
         .library(name: "ShopAPI", targets: ["ShopAPI"]),
+        .executable(name: "shop", targets: ["shop"]),
         .executable(name: "framerpc-bench", targets: ["FrameRPCBench"]),
     ],
     dependencies: [
@@ -22,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -55,6 +70,68 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Generated/openapi.json"],
+            swiftSettings: swiftSettings
+        ),
+        // What every service shares: its database, caller identity, validation.
+        .target(
+            name: "ServiceSupport",
+            dependencies: [
+                "FrameRPC",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support for the services' contract suites: services in this
+        // process on ephemeral ports, or `shop serve` child processes.
+        .target(
+            name: "ServiceTesting",
+            dependencies: [
+                "FrameRPC",
+                "ServiceSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Token signing and verification, shared by the user service (issues)
+        // and the gateway (verifies).
+        .target(
+            name: "ShopAuth",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "UserService",
+            dependencies: serviceDependencies + [
+                "ShopAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "ProductService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(name: "InventoryService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(name: "OrderService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(name: "NotificationService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        // The one executable: `shop serve`, `shop health` (and `shop up`).
+        .executableTarget(
+            name: "shop",
+            dependencies: [
+                "FrameRPC",
+                "ServiceSupport",
+                "UserService",
+                "ProductService",
+                "InventoryService",
+                "OrderService",
+                "NotificationService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Release-mode benchmark: FrameRPC against a raw NIO echo floor.
@@ -93,5 +170,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-    ]
+    ] + ["User", "Product", "Inventory", "Order", "Notification"].map { name in
+        // Each service's contract suite: the real service over real TCP,
+        // driven through the generated client.
+        .testTarget(
+            name: "\(name)ServiceTests",
+            dependencies: [
+                .target(name: "\(name)Service"),
+                "ShopAPI",
+                "FrameRPC",
+                "ServiceSupport",
+                "ServiceTesting",
+                "UserService",
+                "ProductService",
+                "InventoryService",
+                "NotificationService",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        )
+    }
 )

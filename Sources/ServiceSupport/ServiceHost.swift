@@ -1,0 +1,40 @@
+import FrameRPC
+import Logging
+import NIOCore
+
+/// Where a service listens and keeps its data: what `shop serve` and the
+/// contract tests give every service.
+public struct ServiceEndpoint: Sendable, Hashable {
+    public var host: String
+    /// 0 lets the system choose.
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 0) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port`, parsed; `nil` if malformed.
+    public init?(_ address: String) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65_535).contains(port) else { return nil }
+        let host = String(address[..<colon])
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+}
+
+extension RPCServer {
+    /// A server for one shop service on `endpoint`.
+    public static func shopService(
+        _ service: any RPCService,
+        at endpoint: ServiceEndpoint,
+        logger: Logger
+    ) -> RPCServer {
+        RPCServer(
+            configuration: .init(host: endpoint.host, port: endpoint.port),
+            services: [service],
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,1 @@
+// Token signing and verification: see the user service issue.

@@ -1,0 +1,1 @@
+// The inventory service's contract tests live here.

@@ -1,0 +1,1 @@
+// The order service's contract tests live here.

@@ -1,0 +1,1 @@
+// The product service's contract tests live here.

@@ -1,0 +1,1 @@
+// The user service's contract tests live here.

@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -118,6 +119,41 @@ let package = Package(
         .target(name: "InventoryService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
         .target(name: "OrderService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
         .target(name: "NotificationService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        // The HTTP front door: the REST API of the route table, on Hummingbird.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "ShopAPI",
+                "FrameRPC",
+                "RESTTranscoding",
+                "ShopAuth",
+                "ServiceSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway",
+                "ShopAPI",
+                "FrameRPC",
+                "RESTTranscoding",
+                "ShopAuth",
+                "ServiceSupport",
+                "ServiceTesting",
+                "UserService",
+                "ProductService",
+                "InventoryService",
+                "OrderService",
+                "NotificationService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The one executable: `shop serve`, `shop health` (and `shop up`).
         .executableTarget(
             name: "shop",
@@ -129,6 +165,7 @@ let package = Package(
                 "InventoryService",
                 "OrderService",
                 "NotificationService",
+                "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

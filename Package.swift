@@ -212,16 +212,13 @@ let package = Package(
         // driven through the generated client.
         .testTarget(
             name: "\(name)ServiceTests",
-            dependencies: [
-                .target(name: "\(name)Service"),
+            // The order suite runs the four services it calls beside it.
+            dependencies: Array(Set(["\(name)Service", "UserService", "ProductService", "InventoryService", "NotificationService"]))
+                .sorted().map { Target.Dependency.target(name: $0) } + [
                 "ShopAPI",
                 "FrameRPC",
                 "ServiceSupport",
                 "ServiceTesting",
-                "UserService",
-                "ProductService",
-                "InventoryService",
-                "NotificationService",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -1,1 +1,83 @@
-// The HTTP front door: see the gateway issue.
+import Hummingbird
+import Logging
+import RESTTranscoding
+import ServiceSupport
+import ShopAPI
+import ShopAuth
+
+/// Builds the HTTP front door of the shop: the REST API of API.md, served
+/// from the generated route table (`ShopRoutes.routes`) over FrameRPC calls
+/// to the five services.
+///
+/// Every route of the table is registered from its description, none by
+/// hand; a collection answers with and without its trailing slash
+/// (`/api/users` and `/api/users/`). Around the routes, outermost first:
+/// CORS (when origins are configured), ``RequestEnvelopeMiddleware``
+/// (request id, JSON errors, `X-Process-Time`, access log) and
+/// ``InFlightLimitMiddleware`` (429 past the limit). The gateway's own
+/// routes are `GET /`, `GET /health` and `GET /openapi.json`.
+///
+/// The application is a `Service`: run it with `runService()` or inside a
+/// `ServiceGroup`; on shutdown it stops accepting requests and closes its
+/// upstream connections.
+///
+/// ```swift
+/// let configuration = try GatewayConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+/// try await buildGateway(configuration: configuration).runService()
+/// ```
+///
+/// - Throws: ``ConfigurationError`` when the configuration cannot be served
+///   with: a signing key shorter than 32 bytes, a service of the route table
+///   without an address, a limit out of range.
+public func buildGateway(configuration: GatewayConfiguration) throws -> some ApplicationProtocol {
+    try makeGateway(configuration: configuration).application
+}
+
+/// ``buildGateway(configuration:)``, with the upstreams it calls, whose
+/// breakers and open streams tests look at.
+func makeGateway(configuration: GatewayConfiguration) throws -> (application: some ApplicationProtocol, upstreams: UpstreamDirectory) {
+    let routes = ShopRoutes.routes
+    let services = Array(Set(routes.map(\.service))).sorted()
+    let problems = configuration.problems(services: services)
+    guard problems.isEmpty else {
+        throw ConfigurationError("the gateway cannot start: " + problems.joined(separator: "; "))
+    }
+    let authenticator: Authenticator
+    do {
+        authenticator = try Authenticator(signingKey: configuration.signingKey)
+    } catch {
+        throw ConfigurationError("\(GatewayConfiguration.EnvironmentKey.signingKey): \(error)")
+    }
+    let upstreams = UpstreamDirectory(services: services, configuration: configuration)
+    let core = GatewayCore(
+        authenticator: authenticator,
+        transcoder: RESTTranscoder(shapes: ShopRoutes.shapes),
+        deadlines: DeadlinePolicy(defaultDeadline: configuration.defaultDeadline, maximum: configuration.maximumDeadline),
+        bodyLimit: configuration.bodyLimit,
+        heartbeatInterval: configuration.heartbeatInterval,
+        logger: configuration.logger
+    )
+
+    let router = Router(context: GatewayRequestContext.self)
+    // Middleware applies to the routes added after it, so it goes first.
+    if !configuration.corsOrigins.isEmpty {
+        router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
+    }
+    router.add(middleware: RequestEnvelopeMiddleware(logger: configuration.logger))
+    router.add(middleware: InFlightLimitMiddleware(limiter: InFlightLimiter(limit: configuration.maximumInFlightRequests)))
+
+    SystemRoutes.register(on: router, upstreams: upstreams, healthCheckTimeout: configuration.healthCheckTimeout)
+    for route in routes {
+        guard let upstream = upstreams.upstream(forService: route.service),
+              let method = HTTPRequest.Method(route.verb.name) else { continue }
+        router.on(RouterPath(route.path), method: method, responder: RESTEndpoint(route: route, upstream: upstream, core: core))
+    }
+
+    let application = Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
+        services: [upstreams],
+        logger: configuration.logger
+    )
+    return (application, upstreams)
+}

@@ -1,8 +1,21 @@
+import Logging
 import ServiceSupport
 
 /// How `shop serve notification` and the tests build the notification service.
+///
+/// The service keeps its notifications in `<data>/notification.sqlite` and
+/// delivers through ``DatabaseNotificationSink`` (the stored notification is
+/// what a user reads back with ListNotifications). It calls no other service
+/// and runs no background work.
 public enum NotificationServiceApp {
-    public static let factory: ServiceFactory = { _ in
-        throw ConfigurationError("the notification service is not implemented yet")
+    public static let factory: ServiceFactory = { environment in
+        let store = try NotificationStore(path: environment.databasePath("notification"))
+        var logger = environment.logger
+        logger[metadataKey: "service"] = "notification"
+        let handler = NotificationHandler(
+            store: store,
+            sink: DatabaseNotificationSink(store: store, logger: logger)
+        )
+        return RunnableService(handler: handler)
     }
 }

@@ -1,8 +1,56 @@
+import FrameRPC
 import ServiceSupport
+import ShopAPI
 
 /// How `shop serve order` and the tests build the order service.
+///
+/// Needs the addresses of the user, product, inventory and notification
+/// services (`--upstream NAME=HOST:PORT` or `SHOP_<NAME>_ADDR`). Keeps its
+/// data in `<data>/order.sqlite` and runs two outbox relays in the
+/// background: one delivering events to NotificationService.Notify, one
+/// committing and releasing reservations with InventoryService.
 public enum OrderServiceApp {
-    public static let factory: ServiceFactory = { _ in
-        throw ConfigurationError("the order service is not implemented yet")
+    public static let factory: ServiceFactory = { environment in
+        var logger = environment.logger
+        logger[metadataKey: "service"] = "order"
+        let upstreams = try Upstreams(environment: environment)
+        let store = try OrderStore(path: environment.databasePath("order"))
+        let inventoryDoorbell = Doorbell()
+        let notificationDoorbell = Doorbell()
+
+        let handler = OrderHandler(
+            store: store,
+            placement: OrderPlacement(
+                store: store,
+                upstreams: upstreams,
+                inventoryDoorbell: inventoryDoorbell,
+                notificationDoorbell: notificationDoorbell,
+                logger: logger
+            ),
+            upstreams: upstreams,
+            updates: OrderUpdates(),
+            inventoryDoorbell: inventoryDoorbell,
+            notificationDoorbell: notificationDoorbell,
+            logger: logger
+        )
+
+        let notifications = upstreams.notifications
+        let notificationRelay = OutboxRelay(
+            destination: .notification, store: store, doorbell: notificationDoorbell, logger: logger
+        ) { event in
+            _ = try await notifications.notify(.with {
+                $0.eventID = event.id
+                $0.userID = event.userID
+                $0.kind = event.kind
+                $0.data = event.data
+            }, options: CallOptions(timeout: .seconds(5)))
+        }
+        let inventory = upstreams.inventory
+        let inventoryRelay = OutboxRelay(
+            destination: .inventory, store: store, doorbell: inventoryDoorbell, logger: logger
+        ) { event in
+            try await InventoryDelivery.deliver(event, to: inventory, timeout: .seconds(5))
+        }
+        return RunnableService(handler: handler, background: [notificationRelay, inventoryRelay])
     }
 }

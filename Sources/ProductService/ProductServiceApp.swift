@@ -1,8 +1,11 @@
 import ServiceSupport
 
-/// How `shop serve product` and the tests build the product service.
+/// How `shop serve product` and the tests build the product service: the
+/// catalog in `<data>/product.sqlite`, served by ``ProductHandler``. It calls
+/// no other service and runs no background work.
 public enum ProductServiceApp {
-    public static let factory: ServiceFactory = { _ in
-        throw ConfigurationError("the product service is not implemented yet")
+    public static let factory: ServiceFactory = { environment in
+        let store = try ProductStore(path: environment.databasePath("product"))
+        return RunnableService(handler: ProductHandler(store: store))
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+import RESTTranscoding
+import ShopAuth
+
+/// Checks who a request is and whether its route lets them in, before any
+/// RPC is made.
+///
+/// The token comes from `Authorization: Bearer <token>` and is verified by
+/// ShopAuth's ``TokenAuthority`` (HS256 only, signature, expiry); a missing
+/// or bad token is 401. What a verified identity may do is the route's
+/// ``RESTRoute/Auth``:
+///
+/// | auth | who passes | otherwise |
+/// | --- | --- | --- |
+/// | `public` | anyone; no token is read and no identity is passed on | - |
+/// | `user` | any valid token | 401 |
+/// | `admin` | a valid token with role `admin` | 403 |
+/// | `owner(field:)` | an admin, or the user whose id is in `field` | 403 |
+/// | `owner(field: nil)` | any valid token; the service decides | 401 |
+public struct Authenticator: Sendable {
+    /// The authority is made asynchronously (jwt-kit's key store is an
+    /// actor) while the gateway is built synchronously; requests wait for
+    /// it, which takes microseconds once, at the first request.
+    private let authority: Task<TokenAuthority, any Error>
+
+    /// - Throws: ``TokenError/keyTooShort(byteCount:minimum:)`` for a key
+    ///   that HS256 must not use, before anything starts.
+    public init(signingKey: String) throws(TokenError) {
+        let byteCount = signingKey.utf8.count
+        guard byteCount >= TokenAuthority.minimumKeyByteCount else {
+            throw .keyTooShort(byteCount: byteCount, minimum: TokenAuthority.minimumKeyByteCount)
+        }
+        authority = Task { try await TokenAuthority(signingKey: signingKey) }
+    }
+
+    /// The identity a request acts for, or `nil` for a public route.
+    ///
+    /// - Parameters:
+    ///   - authorization: the `Authorization` header, if any.
+    ///   - ownerValue: the value of the request field named by an
+    ///     `owner(field:)` route, when it is known now (from the path);
+    ///     `nil` defers that comparison to ``checkOwner(_:identity:value:)``.
+    /// - Throws: 401 or 403 as a ``GatewayError``.
+    public func authorize(
+        _ auth: RESTRoute.Auth,
+        authorization: String?,
+        ownerValue: String? = nil
+    ) async throws(GatewayError) -> Identity? {
+        if auth == .public { return nil }
+        let identity = try await identity(authorization: authorization)
+        switch auth {
+        case .public, .user, .owner(field: nil):
+            break
+        case .admin:
+            guard identity.isAdmin else { throw .permissionDenied("admins only") }
+        case .owner(field: .some(let field)):
+            if let ownerValue { try Self.checkOwner(field, identity: identity, value: ownerValue) }
+        }
+        return identity
+    }
+
+    /// The owner rule of `owner(field:)`: an admin, or the user whose id is
+    /// `value` (UUIDs compared as UUIDs, so letter case does not matter).
+    public static func checkOwner(_ field: String, identity: Identity, value: String?) throws(GatewayError) {
+        guard identity.isAdmin || value.map({ sameID($0, identity.userID) }) == true else {
+            throw .permissionDenied("not allowed for this \(field)")
+        }
+    }
+
+    private static func sameID(_ a: String, _ b: String) -> Bool {
+        if a == b { return true }
+        guard let first = UUID(uuidString: a), let second = UUID(uuidString: b) else { return false }
+        return first == second
+    }
+
+    /// The verified identity of an `Authorization` header.
+    public func identity(authorization: String?) async throws(GatewayError) -> Identity {
+        guard let authorization, !authorization.trimmingSpaces.isEmpty else {
+            throw .unauthenticated("missing bearer token")
+        }
+        guard let token = Self.bearerToken(authorization) else {
+            throw .unauthenticated("the Authorization header must be 'Bearer <token>'")
+        }
+        let authority: TokenAuthority
+        do {
+            authority = try await self.authority.value
+        } catch {
+            throw .internal
+        }
+        do {
+            return Identity(try await authority.verify(token))
+        } catch {
+            throw .unauthenticated(error == .expired ? "the token has expired" : "the token is not valid")
+        }
+    }
+
+    /// The token of `Bearer <token>` (the scheme in any case), or `nil`.
+    static func bearerToken(_ header: String) -> String? {
+        let text = header.trimmingSpaces
+        guard let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return nil }
+        guard text[..<space].lowercased() == "bearer" else { return nil }
+        let token = String(text[space...]).trimmingSpaces
+        guard !token.isEmpty, !token.contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
+        return String(token)
+    }
+}

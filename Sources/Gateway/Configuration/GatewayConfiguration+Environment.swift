@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import ServiceSupport
+import ShopAPI
+import ShopAuth
+
+extension GatewayConfiguration {
+    /// The `SHOP_*` variables ``fromEnvironment(_:logger:)`` reads.
+    public enum EnvironmentKey {
+        public static let host = "SHOP_GATEWAY_HOST"
+        public static let port = "SHOP_GATEWAY_PORT"
+        public static let signingKey = "SHOP_SIGNING_KEY"
+        public static let defaultDeadline = "SHOP_GATEWAY_DEFAULT_DEADLINE_MS"
+        public static let maximumDeadline = "SHOP_GATEWAY_MAX_DEADLINE_MS"
+        public static let bodyLimit = "SHOP_GATEWAY_BODY_LIMIT_BYTES"
+        public static let corsOrigins = "SHOP_GATEWAY_CORS_ORIGINS"
+        public static let maximumInFlight = "SHOP_GATEWAY_MAX_IN_FLIGHT"
+        public static let healthTimeout = "SHOP_GATEWAY_HEALTH_TIMEOUT_MS"
+        public static let heartbeat = "SHOP_GATEWAY_HEARTBEAT_MS"
+        public static let breakerWindow = "SHOP_GATEWAY_BREAKER_WINDOW"
+        public static let breakerMinimumCalls = "SHOP_GATEWAY_BREAKER_MIN_CALLS"
+        public static let breakerFailureRate = "SHOP_GATEWAY_BREAKER_FAILURE_RATE"
+        public static let breakerOpen = "SHOP_GATEWAY_BREAKER_OPEN_MS"
+        public static let breakerProbes = "SHOP_GATEWAY_BREAKER_PROBES"
+        public static let retryAttempts = "SHOP_GATEWAY_RETRY_ATTEMPTS"
+
+        /// `SHOP_USER_ADDR` for `user`: a service's `HOST:PORT`.
+        public static func address(of service: String) -> String {
+            "SHOP_\(service.uppercased())_ADDR"
+        }
+    }
+
+    /// The configuration from `SHOP_*` variables, as `shop gateway` and
+    /// containers start it:
+    ///
+    /// | variable | meaning | default |
+    /// | --- | --- | --- |
+    /// | `SHOP_GATEWAY_HOST`, `SHOP_GATEWAY_PORT` | where to listen | `127.0.0.1`, `8000` |
+    /// | `SHOP_<NAME>_ADDR` | `HOST:PORT` of each service (`SHOP_USER_ADDR`, ...) | required |
+    /// | `SHOP_SIGNING_KEY` | the token secret, shared with the user service | required |
+    /// | `SHOP_GATEWAY_DEFAULT_DEADLINE_MS`, `SHOP_GATEWAY_MAX_DEADLINE_MS` | deadlines | 5000, 3600000 |
+    /// | `SHOP_GATEWAY_BODY_LIMIT_BYTES` | largest body | 1048576 |
+    /// | `SHOP_GATEWAY_CORS_ORIGINS` | comma-separated origins, or `*` | none |
+    /// | `SHOP_GATEWAY_MAX_IN_FLIGHT` | requests at once before 429 | 1024 |
+    /// | `SHOP_GATEWAY_HEALTH_TIMEOUT_MS`, `SHOP_GATEWAY_HEARTBEAT_MS` | health RPC wait, SSE heartbeat | 1000, 15000 |
+    /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
+    /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
+    ///
+    /// - Throws: ``ConfigurationError`` naming the variable that is missing
+    ///   or malformed (never showing the signing key).
+    public static func fromEnvironment(
+        _ environment: [String: String],
+        logger: Logger = Logger(label: "shop.gateway")
+    ) throws -> GatewayConfiguration {
+        func value(_ key: String) -> String? {
+            environment[key].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+            guard let text = value(key) else { return nil }
+            guard let number = Int(text), range.contains(number) else {
+                throw ConfigurationError("\(key) must be a whole number between \(range.lowerBound) and \(range.upperBound), not '\(text.prefix(64))'")
+            }
+            return number
+        }
+        func milliseconds(_ key: String) throws -> Duration? {
+            try integer(key, in: 1...(24 * 3_600_000)).map { .milliseconds($0) }
+        }
+
+        guard let signingKey = value(EnvironmentKey.signingKey) else {
+            throw ConfigurationError("\(EnvironmentKey.signingKey) is required: the token secret shared with the user service")
+        }
+        if let refusal = DevelopmentSecrets.refusal(ofSigningKey: signingKey, settings: environment, variable: EnvironmentKey.signingKey) {
+            throw ConfigurationError(refusal)
+        }
+        var upstreams: [String: ServiceEndpoint] = [:]
+        for service in Set(ShopRoutes.routes.map { shortName(ofService: $0.service) }) {
+            let key = EnvironmentKey.address(of: service)
+            guard let address = value(key) else { continue }
+            guard let endpoint = ServiceEndpoint(address) else {
+                throw ConfigurationError("\(key) '\(address.prefix(64))' is not HOST:PORT")
+            }
+            upstreams[service] = endpoint
+        }
+
+        var configuration = GatewayConfiguration(signingKey: signingKey, upstreams: upstreams, logger: logger)
+        configuration.host = value(EnvironmentKey.host) ?? configuration.host
+        configuration.port = try integer(EnvironmentKey.port, in: 0...65_535) ?? configuration.port
+        configuration.defaultDeadline = try milliseconds(EnvironmentKey.defaultDeadline) ?? configuration.defaultDeadline
+        configuration.maximumDeadline = try milliseconds(EnvironmentKey.maximumDeadline) ?? configuration.maximumDeadline
+        configuration.bodyLimit = try integer(EnvironmentKey.bodyLimit, in: 0...(1 << 30)) ?? configuration.bodyLimit
+        if let origins = value(EnvironmentKey.corsOrigins) {
+            configuration.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        configuration.maximumInFlightRequests = try integer(EnvironmentKey.maximumInFlight, in: 1...1_000_000) ?? configuration.maximumInFlightRequests
+        configuration.healthCheckTimeout = try milliseconds(EnvironmentKey.healthTimeout) ?? configuration.healthCheckTimeout
+        configuration.heartbeatInterval = try milliseconds(EnvironmentKey.heartbeat) ?? configuration.heartbeatInterval
+
+        var breaker = configuration.circuitBreaker
+        breaker.windowSize = try integer(EnvironmentKey.breakerWindow, in: 1...10_000) ?? breaker.windowSize
+        breaker.minimumCalls = try integer(EnvironmentKey.breakerMinimumCalls, in: 1...10_000) ?? breaker.minimumCalls
+        if let text = value(EnvironmentKey.breakerFailureRate) {
+            guard let rate = Double(text), rate > 0, rate <= 1 else {
+                throw ConfigurationError("\(EnvironmentKey.breakerFailureRate) must be a number in (0, 1], not '\(text.prefix(64))'")
+            }
+            breaker.failureRateThreshold = rate
+        }
+        breaker.openDuration = try milliseconds(EnvironmentKey.breakerOpen) ?? breaker.openDuration
+        breaker.halfOpenProbes = try integer(EnvironmentKey.breakerProbes, in: 1...1_000) ?? breaker.halfOpenProbes
+        configuration.circuitBreaker = breaker
+        configuration.retry.maximumAttempts = try integer(EnvironmentKey.retryAttempts, in: 1...10) ?? configuration.retry.maximumAttempts
+
+        let problems = configuration.problems(services: [])
+        if let first = problems.first { throw ConfigurationError(first) }
+        return configuration
+    }
+}

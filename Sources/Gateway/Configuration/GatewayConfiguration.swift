@@ -1,0 +1,118 @@
+import Logging
+import ServiceSupport
+
+/// Everything the gateway needs to serve: where it listens, where each
+/// upstream service is, the token signing key, and its limits.
+///
+/// The defaults are the API's promises (API.md): a 5 s deadline unless a
+/// route says otherwise, 1 MiB bodies. ``buildGateway(configuration:)``
+/// checks the configuration and refuses one it cannot serve with (a short
+/// key, a service of the route table without an address).
+///
+/// ```swift
+/// var configuration = GatewayConfiguration(
+///     signingKey: key,
+///     upstreams: ["user": ServiceEndpoint(host: "127.0.0.1", port: 7001), ...]
+/// )
+/// configuration.port = 8000
+/// let app = try buildGateway(configuration: configuration)
+/// try await app.runService()
+/// ```
+public struct GatewayConfiguration: Sendable {
+    /// The address to listen on.
+    public var host: String
+    /// The port to listen on; 0 lets the system choose.
+    public var port: Int
+    /// Where each service is, keyed by its short name (`user`) or its full
+    /// name (`shop.user.v1.UserService`); the full name wins when both are set.
+    public var upstreams: [String: ServiceEndpoint]
+    /// The HS256 secret shared with the user service, which issues tokens
+    /// (at least 32 bytes). Never logged.
+    public var signingKey: String
+    /// The deadline of a route that sets none of its own.
+    public var defaultDeadline: Duration
+    /// No request gets more time than this, whatever its route says.
+    public var maximumDeadline: Duration
+    /// The largest request body accepted, in bytes; larger ones are 413.
+    public var bodyLimit: Int
+    /// Browser origins allowed to call the API (`https://shop.example`);
+    /// `*` allows any. Empty: no CORS headers at all.
+    public var corsOrigins: [String]
+    /// Requests handled at once; beyond this the gateway answers 429.
+    /// A Server-Sent Events stream counts until its headers are sent.
+    public var maximumInFlightRequests: Int
+    /// How long `GET /health` waits for each service's health RPC.
+    public var healthCheckTimeout: Duration
+    /// How often an idle Server-Sent Events stream gets a comment line, so
+    /// proxies and clients do not take it for dead.
+    public var heartbeatInterval: Duration
+    /// When an upstream's circuit opens and closes again.
+    public var circuitBreaker: CircuitBreaker.Policy
+    /// When and how often a failed call is tried again.
+    public var retry: RetryPolicy
+    /// The gateway's logger; access lines go to it at `info`.
+    public var logger: Logger
+
+    public init(
+        signingKey: String,
+        upstreams: [String: ServiceEndpoint],
+        host: String = "127.0.0.1",
+        port: Int = 8000,
+        defaultDeadline: Duration = .seconds(5),
+        maximumDeadline: Duration = .seconds(3600),
+        bodyLimit: Int = 1024 * 1024,
+        corsOrigins: [String] = [],
+        maximumInFlightRequests: Int = 1024,
+        healthCheckTimeout: Duration = .seconds(1),
+        heartbeatInterval: Duration = .seconds(15),
+        circuitBreaker: CircuitBreaker.Policy = CircuitBreaker.Policy(),
+        retry: RetryPolicy = RetryPolicy(),
+        logger: Logger = Logger(label: "shop.gateway")
+    ) {
+        self.signingKey = signingKey
+        self.upstreams = upstreams
+        self.host = host
+        self.port = port
+        self.defaultDeadline = defaultDeadline
+        self.maximumDeadline = maximumDeadline
+        self.bodyLimit = bodyLimit
+        self.corsOrigins = corsOrigins
+        self.maximumInFlightRequests = maximumInFlightRequests
+        self.healthCheckTimeout = healthCheckTimeout
+        self.heartbeatInterval = heartbeatInterval
+        self.circuitBreaker = circuitBreaker
+        self.retry = retry
+        self.logger = logger
+    }
+
+    /// The address of a service given its full name: by full name, else by
+    /// its short name (`shop.user.v1.UserService` is `user`).
+    public func endpoint(forService fullName: String) -> ServiceEndpoint? {
+        upstreams[fullName] ?? upstreams[Self.shortName(ofService: fullName)]
+    }
+
+    /// `user` for `shop.user.v1.UserService`: the package's second part, the
+    /// name `shop serve` and the `SHOP_<NAME>_ADDR` variables use.
+    public static func shortName(ofService fullName: String) -> String {
+        let parts = fullName.split(separator: ".")
+        return parts.count >= 3 ? String(parts[1]) : fullName
+    }
+
+    /// Why this configuration cannot be served, or `nil` when it can.
+    func problems(services: [String]) -> [String] {
+        var problems: [String] = []
+        if !(0...65_535).contains(port) { problems.append("the port must be between 0 and 65535, not \(port)") }
+        for service in services where endpoint(forService: service) == nil {
+            let short = Self.shortName(ofService: service)
+            problems.append("no address for the \(short) service (SHOP_\(short.uppercased())_ADDR)")
+        }
+        if defaultDeadline <= .zero { problems.append("the default deadline must be positive") }
+        if maximumDeadline <= .zero { problems.append("the maximum deadline must be positive") }
+        if bodyLimit < 0 { problems.append("the body limit must not be negative") }
+        if maximumInFlightRequests < 1 { problems.append("the in-flight limit must be at least 1") }
+        if healthCheckTimeout <= .zero { problems.append("the health check timeout must be positive") }
+        if heartbeatInterval <= .zero { problems.append("the heartbeat interval must be positive") }
+        problems += circuitBreaker.problems + retry.problems
+        return problems
+    }
+}

@@ -1,0 +1,163 @@
+import FrameRPC
+import Foundation
+import Hummingbird
+import RESTTranscoding
+
+/// Serves one route of the generated table: the whole life of a REST
+/// request, in the order that keeps work away from callers who may not do it.
+///
+/// 1. The deadline is fixed from the arrival time (``DeadlinePolicy``).
+/// 2. Auth per the route (``Authenticator``): 401/403 before the body is
+///    even read, and before any RPC.
+/// 3. The body is read up to the limit (413), and path, query and body
+///    become the request message's JSON (``RESTTranscoder``; 400/422).
+/// 4. `Idempotency-Key` fills the message's `idempotency_key` field when it
+///    has one; identity, request id and idempotency key go out as metadata.
+/// 5. The call goes through the upstream's breaker and retries; its answer
+///    becomes the route's success status and REST JSON, or the error table's
+///    status. Streaming routes answer with Server-Sent Events.
+struct RESTEndpoint: HTTPResponder {
+    typealias Context = GatewayRequestContext
+
+    /// The request header an idempotency key arrives in, and the metadata
+    /// key and message field it is passed on as.
+    static let idempotencyHeader = "Idempotency-Key"
+    static let idempotencyMetadataKey = "idempotency-key"
+    static let idempotencyField = "idempotency_key"
+    static let maximumIdempotencyKeyLength = 255
+
+    let route: RESTRoute
+    let upstream: Upstream
+    let core: GatewayCore
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        context.record.update {
+            $0.route = route.path
+            $0.upstream = upstream.name
+        }
+        let budget = try core.deadlines.budget(
+            routeDefault: route.defaultDeadline,
+            requestedTimeout: request.headers[HTTPFields.Element.Name(DeadlinePolicy.timeoutHeader)!]
+        )
+        let deadline = budget.deadline(from: context.arrival)
+        let pathValues = try pathValues(context)
+
+        var ownerFieldInPath = true
+        var ownerValue: String?
+        if case .owner(field: .some(let field)) = route.auth {
+            ownerValue = pathValues[field]
+            ownerFieldInPath = ownerValue != nil
+        }
+        let identity = try await core.authenticator.authorize(
+            route.auth,
+            authorization: request.headers[.authorization],
+            ownerValue: ownerValue
+        )
+        if let identity { context.record.update { $0.userID = identity.userID } }
+
+        let idempotencyKey = try Self.idempotencyKey(request.headers[HTTPFields.Element.Name(Self.idempotencyHeader)!])
+        let body = route.body == .none ? nil : try await RequestInput.body(of: request, limit: core.bodyLimit)
+        var json = try core.transcoder.request(
+            for: route,
+            pathValues: pathValues,
+            query: try RequestInput.queryItems(request.uri.query),
+            body: body
+        )
+        if let idempotencyKey, core.transcoder.shapes[route.request]?.fieldsByName[Self.idempotencyField]?.kind == .string {
+            json = Self.setting(Self.idempotencyField, to: idempotencyKey, in: json)
+        }
+        if !ownerFieldInPath, let identity, case .owner(field: .some(let field)) = route.auth {
+            try Authenticator.checkOwner(field, identity: identity, value: Self.string(atPath: field, in: json))
+        }
+
+        var metadata = Metadata()
+        metadata[Metadata.ReservedKey.requestID] = context.requestID
+        identity?.write(to: &metadata)
+        if let idempotencyKey { metadata[Self.idempotencyMetadataKey] = idempotencyKey }
+        let options = CallOptions(deadline: deadline, metadata: metadata)
+        let policy = Upstream.CallPolicy(idempotent: route.idempotent, deadlinesAreUpstreamFailures: !budget.loweredByCaller)
+
+        // Time spent here counts: a request whose deadline passed already
+        // never reaches the upstream (nor its breaker).
+        guard ContinuousClock.now < deadline else { throw GatewayError.deadlineExceeded() }
+
+        switch route.call {
+        case .unary(let call):
+            let requestData = Data(json)
+            let client = upstream.client
+            let response = try await upstream.unary(policy: policy, deadline: deadline, record: context.record) {
+                try await call(client, requestData, options)
+            }
+            return try success(Array(response))
+        case .serverStreaming(let call):
+            return try await EventStream.open(
+                route: route,
+                call: call,
+                request: request,
+                requestJSON: Data(json),
+                options: options,
+                policy: policy,
+                upstream: upstream,
+                core: core,
+                context: context
+            )
+        }
+    }
+
+    /// The route's success response for the upstream's answer.
+    private func success(_ protoJSON: [UInt8]) throws -> Response {
+        guard route.successStatus != 204 else { return Response(status: .noContent) }
+        let body = try core.transcoder.response(for: route, protoJSON: protoJSON)
+        return Response(
+            status: HTTPResponse.Status(code: route.successStatus),
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+
+    /// The template's variables, percent-decoded.
+    private func pathValues(_ context: Context) throws(GatewayError) -> [String: String] {
+        var values: [String: String] = [:]
+        for variable in route.pathVariables {
+            guard let raw = context.parameters[variable[...]] else { continue }
+            guard let value = RequestInput.decode(raw) else {
+                throw .badRequest("\(variable): is not valid percent-encoding")
+            }
+            values[variable] = value
+        }
+        return values
+    }
+
+    /// The `Idempotency-Key` header checked: at most 255 visible characters.
+    static func idempotencyKey(_ header: String?) throws(GatewayError) -> String? {
+        guard let header else { return nil }
+        let key = header.trimmingSpaces
+        guard !key.isEmpty else { return nil }
+        guard key.count <= maximumIdempotencyKeyLength, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value != 0x7F }) else {
+            throw .badRequest("\(idempotencyHeader) must be at most \(maximumIdempotencyKeyLength) visible characters")
+        }
+        return String(key)
+    }
+
+    /// `json` (an object) with its top-level `field` set to the string `value`.
+    static func setting(_ field: String, to value: String, in json: [UInt8]) -> [UInt8] {
+        guard case .object(var members)? = try? JSONParser.parse(json) else { return json }
+        if let index = members.firstIndex(where: { $0.key == field }) {
+            members[index].value = .string(value)
+        } else {
+            members.append((field, .string(value)))
+        }
+        return JSONValue.object(members).serialized
+    }
+
+    /// The string at a dotted field path of a JSON object, if there is one.
+    static func string(atPath path: String, in json: [UInt8]) -> String? {
+        guard var value = try? JSONParser.parse(json) else { return nil }
+        for name in path.split(separator: ".") {
+            guard let next = value[String(name)] else { return nil }
+            value = next
+        }
+        if case .string(let text) = value { return text }
+        return nil
+    }
+}

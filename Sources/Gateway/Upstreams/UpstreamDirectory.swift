@@ -1,0 +1,47 @@
+import FrameRPC
+import Logging
+import ServiceLifecycle
+
+/// Every upstream the route table needs, by full service name, built from
+/// the configuration's addresses: one client, breaker and budget each.
+///
+/// As a `Service` it only waits for shutdown, then closes the clients, so
+/// the gateway's application closes its upstream connections when it stops.
+public final class UpstreamDirectory: Service, Sendable {
+    private let upstreams: [String: Upstream]
+
+    /// Services without an address get no upstream; ``buildGateway(configuration:)``
+    /// refuses such a configuration before it gets here.
+    init(services: [String], configuration: GatewayConfiguration) {
+        var upstreams: [String: Upstream] = [:]
+        for service in services {
+            guard let endpoint = configuration.endpoint(forService: service) else { continue }
+            let name = GatewayConfiguration.shortName(ofService: service)
+            var logger = configuration.logger
+            logger[metadataKey: "upstream"] = "\(name)"
+            upstreams[service] = Upstream(
+                name: name,
+                serviceName: service,
+                client: RPCClient(host: endpoint.host, port: endpoint.port, logger: logger),
+                breaker: configuration.circuitBreaker,
+                retry: configuration.retry
+            )
+        }
+        self.upstreams = upstreams
+    }
+
+    /// The upstream serving `service` (a full name).
+    public func upstream(forService service: String) -> Upstream? {
+        upstreams[service]
+    }
+
+    /// All upstreams, by short name.
+    public var all: [Upstream] {
+        upstreams.values.sorted { $0.name < $1.name }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        for upstream in upstreams.values { upstream.client.shutdown() }
+    }
+}

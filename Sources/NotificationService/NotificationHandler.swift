@@ -1,0 +1,95 @@
+import Foundation
+import FrameRPC
+import ServiceSupport
+import ShopAPI
+import SwiftProtobuf
+
+/// The notification service's RPCs.
+///
+/// - `Notify` is for other services (internal calls) and admins: it renders
+///   the event for the user and delivers it through the ``NotificationSink``,
+///   at most once per `event_id`. Delivering an event id again answers with
+///   the first notification and creates nothing, which turns the order
+///   service's at-least-once outbox into exactly one notification per event.
+/// - `ListNotifications` shows a user their own notifications and an admin
+///   (or an internal caller) anyone's, newest first.
+struct NotificationHandler: NotificationServiceHandler {
+    let store: NotificationStore
+    let sink: any NotificationSink
+
+    /// Limits on what an event may carry, so one call cannot fill the disk.
+    static let maximumDataEntries = 50
+    static let maximumDataKeyLength = 64
+    static let maximumDataValueLength = 1_000
+
+    func notify(_ request: Shop_Notification_V1_NotifyRequest, context: ServerContext) async throws -> Shop_Notification_V1_Notification {
+        try Caller(context).requireAdmin()
+        let eventID = try Validation.requiredText(request.eventID, field: "event_id")
+        let userID = try Validation.id(request.userID, field: "user_id")
+        let kind = try Self.validatedKind(request.kind)
+        try Self.validateData(request.data)
+
+        if let existing = try await store.notification(forEvent: eventID) {
+            return existing
+        }
+        let message = NotificationRenderer.render(kind: kind, data: request.data)
+        let notification = Shop_Notification_V1_Notification.with {
+            $0.id = Validation.newID()
+            $0.eventID = eventID
+            $0.userID = userID
+            $0.kind = kind
+            $0.subject = message.subject
+            $0.body = message.body
+            $0.createdAt = Google_Protobuf_Timestamp(date: Date())
+        }
+        return try await sink.deliver(notification)
+    }
+
+    func listNotifications(_ request: Shop_Notification_V1_ListNotificationsRequest, context: ServerContext) async throws -> Shop_Notification_V1_ListNotificationsResponse {
+        // A role without a user id is a broken identity, not an internal
+        // call: refuse it rather than grant full rights.
+        if context.metadata[Caller.userIDKey]?.isEmpty ?? true, context.metadata[Caller.roleKey] != nil {
+            throw RPCError(code: .unauthenticated, message: "the call names a role but no user")
+        }
+        let caller = Caller(context)
+        let page = try Page(skip: request.skip, limit: request.limit)
+        let requested = request.userID.isEmpty ? nil : try Validation.id(request.userID, field: "user_id")
+
+        let userID: String?
+        if caller.isInternal || caller.isAdmin {
+            userID = requested
+        } else {
+            let own = caller.userID?.lowercased()
+            if let requested, requested != own {
+                throw RPCError(code: .permissionDenied, message: "user_id: you may list only your own notifications")
+            }
+            userID = own
+        }
+        let notifications = try await store.list(userID: userID, page: page)
+        return .with { $0.notifications = notifications }
+    }
+
+    /// A lower-case identifier such as `order_confirmed`.
+    static func validatedKind(_ value: String) throws -> String {
+        let kind = try Validation.requiredText(value, field: "kind", maxLength: 64)
+        let allowed = kind.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "." || scalar == "-"
+        }
+        guard allowed else { throw Validation.invalid("kind", "must be lower-case letters, digits, '_', '.' or '-'") }
+        return kind
+    }
+
+    static func validateData(_ data: [String: String]) throws {
+        guard data.count <= maximumDataEntries else {
+            throw Validation.invalid("data", "must have at most \(maximumDataEntries) entries")
+        }
+        for (key, value) in data {
+            guard !key.isEmpty, key.count <= maximumDataKeyLength else {
+                throw Validation.invalid("data", "keys must be 1 to \(maximumDataKeyLength) characters")
+            }
+            guard value.count <= maximumDataValueLength else {
+                throw Validation.invalid("data.\(key)", "must be at most \(maximumDataValueLength) characters")
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import GRDB
+import ServiceSupport
+import ShopAPI
+
+/// The notification service's database: its notifications, one per event id.
+///
+/// Every access runs through GRDB's async API on GRDB's own queues; writes
+/// are committed (synchronous=FULL) before a call is answered, so an
+/// acknowledged notification survives a crash.
+public struct NotificationStore: Sendable {
+    private let pool: DatabasePool
+
+    public init(path: String) throws {
+        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations)
+    }
+
+    static var migrations: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: notifications") { db in
+            try db.create(table: StoredNotification.databaseTableName) { table in
+                table.primaryKey("id", .text)
+                table.column("event_id", .text).notNull().unique()
+                table.column("user_id", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("subject", .text).notNull()
+                table.column("body", .text).notNull()
+                table.column("created_at", .integer).notNull()
+            }
+            try db.create(index: "notification_by_user", on: StoredNotification.databaseTableName, columns: ["user_id", "created_at"])
+            try db.create(index: "notification_by_time", on: StoredNotification.databaseTableName, columns: ["created_at"])
+        }
+        return migrator
+    }
+
+    /// The notification delivered for `eventID`, if any.
+    public func notification(forEvent eventID: String) async throws -> Shop_Notification_V1_Notification? {
+        try await pool.read { db in
+            try StoredNotification.filter(StoredNotification.Columns.eventID == eventID).fetchOne(db)?.message
+        }
+    }
+
+    /// Stores `notification` unless its event id is already stored; returns
+    /// the stored one and whether it was created now. The check and the
+    /// insert share one write transaction, and the UNIQUE index backs them.
+    public func insertOnce(_ notification: Shop_Notification_V1_Notification) async throws -> (Shop_Notification_V1_Notification, created: Bool) {
+        try await pool.write { db in
+            if let existing = try StoredNotification.filter(StoredNotification.Columns.eventID == notification.eventID).fetchOne(db) {
+                return (existing.message, false)
+            }
+            let row = StoredNotification(notification)
+            try row.insert(db)
+            return (row.message, true)
+        }
+    }
+
+    /// Newest first; only `userID`'s when given.
+    public func list(userID: String?, page: Page) async throws -> [Shop_Notification_V1_Notification] {
+        try await pool.read { db in
+            var request = StoredNotification.all()
+            if let userID {
+                request = request.filter(StoredNotification.Columns.userID == userID)
+            }
+            return try request
+                .order(StoredNotification.Columns.createdAt.desc, Column.rowID.desc)
+                .limit(page.limit, offset: page.skip)
+                .fetchAll(db)
+                .map(\.message)
+        }
+    }
+}

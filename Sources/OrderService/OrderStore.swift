@@ -1,0 +1,265 @@
+import FrameRPC
+import GRDB
+import ServiceSupport
+import ShopAPI
+
+/// The order service's database: orders, their items and the outbox.
+///
+/// Every change to an order and the events it produces are written in one
+/// transaction, so an event exists exactly when its change does. All access
+/// goes through GRDB's async API (GRDB's queues, never a NIO event loop), and
+/// a write is committed (synchronous=FULL) before the call is answered.
+struct OrderStore: Sendable {
+    private let pool: DatabasePool
+
+    init(path: String) throws {
+        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations)
+    }
+
+    static var migrations: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: orders, items, outbox") { db in
+            try db.create(table: OrderRow.databaseTableName) { table in
+                table.primaryKey("id", .text)
+                table.column("user_id", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("total_amount", .integer).notNull()
+                table.column("idempotency_key", .text)
+                table.column("created_at", .integer).notNull()
+                table.column("updated_at", .integer).notNull()
+                table.uniqueKey(["user_id", "idempotency_key"])
+            }
+            try db.create(index: "orders_by_user", on: OrderRow.databaseTableName, columns: ["user_id", "created_at"])
+            try db.create(index: "orders_by_time", on: OrderRow.databaseTableName, columns: ["created_at"])
+            try db.create(table: OrderItemRow.databaseTableName) { table in
+                table.column("order_id", .text).notNull()
+                    .references(OrderRow.databaseTableName, column: "id", onDelete: .cascade)
+                table.column("position", .integer).notNull()
+                table.column("product_id", .text).notNull()
+                table.column("quantity", .integer).notNull()
+                table.column("unit_price", .integer).notNull()
+                table.primaryKey(["order_id", "position"])
+            }
+            try db.create(table: OutboxEvent.databaseTableName) { table in
+                table.autoIncrementedPrimaryKey("seq")
+                table.column("id", .text).notNull().unique()
+                table.column("destination", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("order_id", .text).notNull()
+                table.column("user_id", .text).notNull()
+                table.column("payload", .text).notNull()
+                table.column("created_at", .integer).notNull()
+                table.column("delivered_at", .integer)
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("last_error", .text)
+                table.column("abandoned", .boolean).notNull().defaults(to: false)
+            }
+            try db.execute(sql: """
+                CREATE INDEX outbox_pending ON outbox(destination, seq)
+                WHERE delivered_at IS NULL AND abandoned = 0
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Orders
+
+    func order(id: String) async throws -> StoredOrder? {
+        try await pool.read { db in try Self.order(id: id, db) }
+    }
+
+    /// The order `userID` placed with `idempotencyKey`, if any.
+    func order(userID: String, idempotencyKey: String) async throws -> StoredOrder? {
+        try await pool.read { db in try Self.order(userID: userID, idempotencyKey: idempotencyKey, db) }
+    }
+
+    /// Newest first; only `userID`'s when given.
+    func orders(userID: String?, page: Page) async throws -> [StoredOrder] {
+        try await pool.read { db in
+            var request = OrderRow.all()
+            if let userID {
+                request = request.filter(OrderRow.Columns.userID == userID)
+            }
+            let rows = try request
+                .order(OrderRow.Columns.createdAt.desc, Column.rowID.desc)
+                .limit(page.limit, offset: page.skip)
+                .fetchAll(db)
+            let items = try OrderItemRow
+                .filter(rows.map(\.id).contains(OrderItemRow.Columns.orderID))
+                .order(OrderItemRow.Columns.orderID, OrderItemRow.Columns.position)
+                .fetchAll(db)
+            let itemsByOrder = Dictionary(grouping: items, by: \.orderID)
+            return rows.map { StoredOrder(row: $0, items: itemsByOrder[$0.id] ?? []) }
+        }
+    }
+
+    enum Insertion: Sendable {
+        case inserted(StoredOrder)
+        /// The user already has an order under this idempotency key.
+        case duplicate(StoredOrder)
+    }
+
+    /// Writes a new order, its items and its events in one transaction;
+    /// or, when the user already has an order under the same idempotency
+    /// key, writes nothing and answers with that order.
+    func insert(_ order: StoredOrder, events: [OutboxEvent]) async throws -> Insertion {
+        let outcome: Insertion? = try await pool.write { db in
+            if let key = order.row.idempotencyKey,
+               let existing = try Self.order(userID: order.row.userID, idempotencyKey: key, db) {
+                return .duplicate(existing)
+            }
+            do {
+                try order.row.insert(db)
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                // Another process won the race for this key; the row is
+                // visible once this transaction ends.
+                return nil
+            }
+            for item in order.items { try item.insert(db) }
+            for var event in events { try event.insert(db) }
+            return .inserted(order)
+        }
+        if let outcome { return outcome }
+        guard let key = order.row.idempotencyKey,
+              let existing = try await self.order(userID: order.row.userID, idempotencyKey: key) else {
+            throw RPCError(code: .aborted, message: "the order conflicted with another; try again")
+        }
+        return .duplicate(existing)
+    }
+
+    /// Moves an order to `target` in one transaction with the events the
+    /// move produces: a notification event `order_<status>`, and for a
+    /// cancellation the release of its stock (an undelivered commit of the
+    /// same order is dropped: releasing the reservation returns the units
+    /// whether or not it was committed).
+    ///
+    /// - Parameter authorize: throws when the caller may not change this
+    ///   order; runs before the state machine is consulted.
+    /// - Returns: the changed order and the events written.
+    func transition(
+        orderID: String,
+        to target: Shop_Order_V1_OrderStatus,
+        authorize: @escaping @Sendable (OrderRow) throws -> Void
+    ) async throws -> (StoredOrder, [OutboxEvent]) {
+        try await pool.write { db in
+            guard var order = try Self.order(id: orderID, db) else {
+                throw RPCError(code: .notFound, message: "order \(orderID) not found")
+            }
+            try authorize(order.row)
+            try OrderStatusMachine.checkMove(from: order.status, to: target)
+            let statusName = OrderStatusMachine.name(target)
+            order.row.status = statusName
+            order.row.updatedAt = max(StoredTime.now(), order.row.updatedAt + 1)
+            try order.row.update(db, columns: [OrderRow.Columns.status, OrderRow.Columns.updatedAt])
+
+            var events = [Self.notificationEvent(for: order)]
+            if target == .cancelled {
+                try OutboxEvent
+                    .filter(OutboxEvent.Columns.orderID == orderID)
+                    .filter(OutboxEvent.Columns.kind == OutboxEvent.Kind.inventoryCommit)
+                    .filter(OutboxEvent.Columns.deliveredAt == nil)
+                    .updateAll(db, OutboxEvent.Columns.deliveredAt.set(to: StoredTime.now()),
+                               OutboxEvent.Columns.lastError.set(to: "superseded by the cancellation"))
+                events.append(OutboxEvent(
+                    destination: .inventory, kind: OutboxEvent.Kind.inventoryRelease,
+                    orderID: orderID, userID: order.row.userID
+                ))
+            }
+            for index in events.indices { try events[index].insert(db) }
+            return (order, events)
+        }
+    }
+
+    /// The event that tells the owner their order reached its status.
+    static func notificationEvent(for order: StoredOrder) -> OutboxEvent {
+        OutboxEvent(
+            destination: .notification,
+            kind: OutboxEvent.Kind.order(order.row.status),
+            orderID: order.row.id,
+            userID: order.row.userID,
+            data: [
+                "order_id": order.row.id,
+                "status": order.row.status,
+                "total": String(order.row.totalAmount),
+                "items": String(order.items.count),
+            ]
+        )
+    }
+
+    // MARK: Outbox
+
+    /// Writes a standalone event (such as the release of a reservation made
+    /// for an order that was never written).
+    func enqueue(_ event: OutboxEvent) async throws {
+        try await pool.write { db in
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    /// Up to `limit` events for `destination` still to deliver, oldest first.
+    func pendingEvents(for destination: OutboxEvent.Destination, limit: Int) async throws -> [OutboxEvent] {
+        try await pool.read { db in
+            try OutboxEvent
+                .filter(OutboxEvent.Columns.destination == destination.rawValue)
+                .filter(OutboxEvent.Columns.deliveredAt == nil)
+                .filter(OutboxEvent.Columns.abandoned == false)
+                .order(OutboxEvent.Columns.seq)
+                .limit(limit)
+                .fetchAll(db)
+        }
+    }
+
+    /// The receiver acknowledged the event.
+    func markDelivered(eventID: String) async throws {
+        try await pool.write { db in
+            _ = try OutboxEvent
+                .filter(OutboxEvent.Columns.id == eventID)
+                .filter(OutboxEvent.Columns.deliveredAt == nil)
+                .updateAll(db, OutboxEvent.Columns.deliveredAt.set(to: StoredTime.now()),
+                           OutboxEvent.Columns.attempts += 1)
+        }
+    }
+
+    /// A delivery failed; it will be tried again.
+    func recordFailure(eventID: String, reason: String) async throws {
+        try await pool.write { db in
+            _ = try OutboxEvent
+                .filter(OutboxEvent.Columns.id == eventID)
+                .updateAll(db, OutboxEvent.Columns.attempts += 1, OutboxEvent.Columns.lastError.set(to: reason))
+        }
+    }
+
+    /// The receiver refused the event for good; stop trying.
+    func markAbandoned(eventID: String, reason: String) async throws {
+        try await pool.write { db in
+            _ = try OutboxEvent
+                .filter(OutboxEvent.Columns.id == eventID)
+                .updateAll(db, OutboxEvent.Columns.attempts += 1,
+                           OutboxEvent.Columns.lastError.set(to: reason),
+                           OutboxEvent.Columns.abandoned.set(to: true))
+        }
+    }
+
+    // MARK: Helpers inside a transaction
+
+    private static func order(id: String, _ db: Database) throws -> StoredOrder? {
+        guard let row = try OrderRow.fetchOne(db, key: id) else { return nil }
+        return StoredOrder(row: row, items: try items(of: id, db))
+    }
+
+    private static func order(userID: String, idempotencyKey: String, _ db: Database) throws -> StoredOrder? {
+        guard let row = try OrderRow
+            .filter(OrderRow.Columns.userID == userID)
+            .filter(OrderRow.Columns.idempotencyKey == idempotencyKey)
+            .fetchOne(db) else { return nil }
+        return StoredOrder(row: row, items: try items(of: row.id, db))
+    }
+
+    private static func items(of orderID: String, _ db: Database) throws -> [OrderItemRow] {
+        try OrderItemRow
+            .filter(OrderItemRow.Columns.orderID == orderID)
+            .order(OrderItemRow.Columns.position)
+            .fetchAll(db)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+
+/// One row of the `outbox` table: something another service must be told,
+/// written in the same transaction as the order change it describes, and
+/// delivered by an ``OutboxRelay`` until acknowledged (at least once).
+///
+/// Two destinations share the table: the notification service (events such
+/// as `order_confirmed`, whose id the notification service deduplicates)
+/// and the inventory service (`inventory_commit`, `inventory_release`:
+/// idempotent calls keyed by the order id). Each destination's events are
+/// delivered in the order they were written (`seq`).
+struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
+    static let databaseTableName = "outbox"
+
+    enum Destination: String, Codable, Sendable {
+        case notification
+        case inventory
+    }
+
+    enum Kind {
+        static let inventoryCommit = "inventory_commit"
+        static let inventoryRelease = "inventory_release"
+
+        /// The notification kind for an order reaching `status`, e.g.
+        /// `order_confirmed`.
+        static func order(_ statusName: String) -> String { "order_\(statusName)" }
+    }
+
+    /// Delivery order; assigned by SQLite on insert.
+    var seq: Int64?
+    /// The event id the receiver deduplicates on.
+    var id: String
+    var destination: Destination
+    var kind: String
+    var orderID: String
+    var userID: String
+    /// The event's facts, a JSON object of strings.
+    var payload: String
+    var createdAt: Int64
+    var deliveredAt: Int64?
+    var attempts: Int
+    var lastError: String?
+    /// Set when the receiver refused the event for good (a caller error):
+    /// it is kept for inspection but no longer retried.
+    var abandoned: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case seq, id, destination, kind
+        case orderID = "order_id"
+        case userID = "user_id"
+        case payload
+        case createdAt = "created_at"
+        case deliveredAt = "delivered_at"
+        case attempts
+        case lastError = "last_error"
+        case abandoned
+    }
+
+    enum Columns {
+        static let seq = Column(CodingKeys.seq)
+        static let id = Column(CodingKeys.id)
+        static let destination = Column(CodingKeys.destination)
+        static let kind = Column(CodingKeys.kind)
+        static let orderID = Column(CodingKeys.orderID)
+        static let deliveredAt = Column(CodingKeys.deliveredAt)
+        static let attempts = Column(CodingKeys.attempts)
+        static let lastError = Column(CodingKeys.lastError)
+        static let abandoned = Column(CodingKeys.abandoned)
+    }
+
+    init(destination: Destination, kind: String, orderID: String, userID: String, data: [String: String] = [:]) {
+        self.seq = nil
+        self.id = UUID().uuidString.lowercased()
+        self.destination = destination
+        self.kind = kind
+        self.orderID = orderID
+        self.userID = userID
+        self.payload = Self.encode(data)
+        self.createdAt = StoredTime.now()
+        self.deliveredAt = nil
+        self.attempts = 0
+        self.lastError = nil
+        self.abandoned = false
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        seq = inserted.rowID
+    }
+
+    /// The facts decoded; empty if the payload is unreadable.
+    var data: [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(payload.utf8))) ?? [:]
+    }
+
+    private static func encode(_ data: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let bytes = (try? encoder.encode(data)) ?? Data("{}".utf8)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,100 @@
+import FrameRPC
+import ServiceSupport
+import ShopAPI
+
+/// Serves `shop.product.v1.ProductService`: the catalog.
+///
+/// Reads are open to everyone (the gateway serves them publicly; the order
+/// service prices orders with `BatchGetProducts`). Writes change the catalog
+/// and are for admins and internal callers only: a plain user gets
+/// PERMISSION_DENIED. Every input is checked here with INVALID_ARGUMENT
+/// naming the field; unknown ids are NOT_FOUND.
+struct ProductHandler: ProductServiceHandler {
+    let store: ProductStore
+
+    func createProduct(_ request: Shop_Product_V1_CreateProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product {
+        try Caller(context).requireAdmin()
+        let now = ProductRecord.nowMilliseconds()
+        let product = ProductRecord(
+            id: Validation.newID(),
+            name: try ProductRules.name(request.name),
+            description: try ProductRules.description(request.description_p),
+            price: try ProductRules.price(request.price),
+            category: try ProductRules.category(request.category),
+            createdAtMilliseconds: now,
+            updatedAtMilliseconds: now
+        )
+        try await store.insert(product)
+        return product.message
+    }
+
+    func getProduct(_ request: Shop_Product_V1_GetProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product {
+        let id = try Validation.id(request.id, field: "id")
+        guard let product = try await store.product(id: id) else { throw Self.notFound(id) }
+        return product.message
+    }
+
+    /// The products found, in the order asked, each once (a repeated id
+    /// answers with the product at its first position). An id that names no
+    /// product, including one that is not a UUID at all, is left out: the
+    /// caller compares what it asked with what it got. More than
+    /// ``ProductRules/maximumBatchSize`` ids is INVALID_ARGUMENT.
+    func batchGetProducts(_ request: Shop_Product_V1_BatchGetProductsRequest, context: ServerContext) async throws -> Shop_Product_V1_BatchGetProductsResponse {
+        guard request.ids.count <= ProductRules.maximumBatchSize else {
+            throw Validation.invalid("ids", "must be at most \(ProductRules.maximumBatchSize) ids")
+        }
+        var wanted: [String] = []
+        var seen: Set<String> = []
+        for raw in request.ids {
+            guard let id = try? Validation.id(raw, field: "ids"), seen.insert(id).inserted else { continue }
+            wanted.append(id)
+        }
+        let found = try await store.products(ids: wanted)
+        return .with { $0.products = wanted.compactMap { found[$0]?.message } }
+    }
+
+    /// A page (`skip`/`limit`, default limit 100, at most 1000) in creation
+    /// order; a non-empty `category` keeps only that category (exact match).
+    func listProducts(_ request: Shop_Product_V1_ListProductsRequest, context: ServerContext) async throws -> Shop_Product_V1_ListProductsResponse {
+        let page = try Page(skip: request.skip, limit: request.limit)
+        let category = try ProductRules.category(request.category)
+        let products = try await store.list(page: page, category: category.isEmpty ? nil : category)
+        return .with { $0.products = products.map(\.message) }
+    }
+
+    /// Changes only the fields present in the request; `updated_at` moves
+    /// only when something changed. All fields are checked before anything
+    /// is written, so a bad field changes nothing.
+    func updateProduct(_ request: Shop_Product_V1_UpdateProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product {
+        try Caller(context).requireAdmin()
+        let id = try Validation.id(request.id, field: "id")
+        let name = try request.hasName ? ProductRules.name(request.name) : nil
+        let description = try request.hasDescription_p ? ProductRules.description(request.description_p) : nil
+        let price = try request.hasPrice ? ProductRules.price(request.price) : nil
+        let category = try request.hasCategory ? ProductRules.category(request.category) : nil
+        let now = ProductRecord.nowMilliseconds()
+        let updated = try await store.update(id: id) { product in
+            let before = product
+            if let name { product.name = name }
+            if let description { product.description = description }
+            if let price { product.price = price }
+            if let category { product.category = category }
+            guard product != before else { return false }
+            product.updatedAtMilliseconds = max(now, product.createdAtMilliseconds)
+            return true
+        }
+        guard let updated else { throw Self.notFound(id) }
+        return updated.message
+    }
+
+    func deleteProduct(_ request: Shop_Product_V1_DeleteProductRequest, context: ServerContext) async throws -> Shop_Product_V1_DeleteProductResponse {
+        try Caller(context).requireAdmin()
+        let id = try Validation.id(request.id, field: "id")
+        guard try await store.delete(id: id) else { throw Self.notFound(id) }
+        return Shop_Product_V1_DeleteProductResponse()
+    }
+
+    private static func notFound(_ id: String) -> RPCError {
+        RPCError(code: .notFound, message: "product \(id) not found")
+    }
+}

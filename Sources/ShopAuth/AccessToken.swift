@@ -1,1 +1,0 @@
-// Token signing and verification: see the user service issue.

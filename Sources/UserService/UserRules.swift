@@ -1,0 +1,37 @@
+import ShopAPI
+import ServiceSupport
+
+/// The service's rules for the fields a caller sends, each failing with
+/// INVALID_ARGUMENT naming the field.
+enum UserRules {
+    static let minimumPasswordLength = 8
+    /// Long enough for any passphrase; bounds the work and memory a request
+    /// can ask of the hasher.
+    static let maximumPasswordLength = 1024
+    static let maximumFullNameLength = 200
+
+    /// A password to hash: at least 8 and at most 1024 characters, taken as
+    /// it is (never trimmed).
+    static func password(_ value: String, field: String = "password") throws -> String {
+        guard value.count >= minimumPasswordLength else {
+            throw Validation.invalid(field, "must be at least \(minimumPasswordLength) characters")
+        }
+        guard value.count <= maximumPasswordLength else {
+            throw Validation.invalid(field, "must be at most \(maximumPasswordLength) characters")
+        }
+        return value
+    }
+
+    /// A trimmed, non-empty full name.
+    static func fullName(_ value: String, field: String = "full_name") throws -> String {
+        try Validation.requiredText(value, field: field, maxLength: maximumFullNameLength)
+    }
+
+    /// The role an admin sets: user or admin, nothing else.
+    static func role(_ value: Shop_User_V1_Role, field: String = "role") throws -> UserRole {
+        guard let role = UserRole(value) else {
+            throw Validation.invalid(field, "must be ROLE_USER or ROLE_ADMIN")
+        }
+        return role
+    }
+}

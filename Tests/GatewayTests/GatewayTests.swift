@@ -1,1 +1,0 @@
-// The gateway's tests over real HTTP.

@@ -1,1 +1,0 @@
-// The inventory service's contract tests live here.

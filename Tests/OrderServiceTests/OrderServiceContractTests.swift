@@ -1,1 +1,0 @@
-// The order service's contract tests live here.

@@ -1,0 +1,81 @@
+import FrameRPC
+import ServiceSupport
+import ShopAPI
+import Testing
+
+@Suite("Notifications through the outbox")
+struct OutboxTests {
+    /// The owner's notifications once `count` have arrived (or what there
+    /// is after the timeout), newest first.
+    private func notifications(of user: String, count: Int, in shop: Shop) async throws -> [Shop_Notification_V1_Notification] {
+        var latest: [Shop_Notification_V1_Notification] = []
+        _ = try await eventually {
+            latest = try await shop.notifications.listNotifications(.init(), options: asUser(user)).notifications
+            return latest.count >= count
+        }
+        return latest
+    }
+
+    @Test("a confirmed order brings its owner exactly one order_confirmed notification")
+    func confirmationNotified() async throws {
+        try await withShop { shop in
+            let user = try await shop.newUser()
+            let pen = try await shop.newProduct(price: 250, stock: 10)
+            let order = try await shop.order([(pen, 2)], by: user)
+            let received = try await notifications(of: user, count: 1, in: shop)
+            #expect(received.count == 1)
+            let notification = try #require(received.first)
+            #expect(notification.kind == "order_confirmed")
+            #expect(notification.userID == user)
+            #expect(notification.subject.contains(order.id))
+            #expect(notification.body.contains("5.00"))
+            #expect(!notification.eventID.isEmpty)
+        }
+    }
+
+    @Test("cancelling an order notifies its owner after the confirmation")
+    func cancellationNotified() async throws {
+        try await withShop { shop in
+            let user = try await shop.newUser()
+            let pen = try await shop.newProduct(price: 250, stock: 10)
+            let order = try await shop.order([(pen, 1)], by: user)
+            _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(user))
+            let received = try await notifications(of: user, count: 2, in: shop)
+            #expect(received.map(\.kind) == ["order_cancelled", "order_confirmed"])
+            #expect(received.allSatisfy { $0.subject.contains(order.id) })
+        }
+    }
+
+    @Test("shipping and delivering notify the owner, in order")
+    func shippingNotified() async throws {
+        try await withShop { shop in
+            let user = try await shop.newUser()
+            let pen = try await shop.newProduct(price: 250, stock: 10)
+            let order = try await shop.order([(pen, 1)], by: user)
+            for status in [Shop_Order_V1_OrderStatus.shipped, .delivered] {
+                _ = try await shop.orders.updateOrderStatus(.with { $0.id = order.id; $0.status = status }, options: asAdmin())
+            }
+            let received = try await notifications(of: user, count: 3, in: shop)
+            #expect(received.map(\.kind) == ["order_delivered", "order_shipped", "order_confirmed"])
+        }
+    }
+
+    @Test("events written while the notification service is down are delivered once it is back, once each")
+    func deliveredAfterOutage() async throws {
+        try await withShop(stoppable: .notification) { shop in
+            let notificationService = try #require(shop.stoppable)
+            let user = try await shop.newUser()
+            let pen = try await shop.newProduct(price: 100, stock: 10)
+            await notificationService.stop()
+            // Placing orders does not need the notification service.
+            let first = try await shop.order([(pen, 1)], by: user)
+            let second = try await shop.order([(pen, 1)], by: user)
+            try await notificationService.restart()
+            let received = try await notifications(of: user, count: 2, in: shop)
+            #expect(received.count == 2)
+            #expect(Set(received.map(\.kind)) == ["order_confirmed"])
+            #expect(received.contains { $0.subject.contains(first.id) })
+            #expect(received.contains { $0.subject.contains(second.id) })
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import FrameRPC
+import ShopAPI
+import Testing
+
+@Suite("ProductService.ListProducts")
+struct ListProductsTests {
+    @Test("an empty catalog lists nothing")
+    func emptyCatalog() async throws {
+        try await withProductService { client throws in
+            #expect(try await client.list().isEmpty)
+        }
+    }
+
+    @Test("products are listed in creation order")
+    func creationOrder() async throws {
+        try await withProductService { client throws in
+            var created: [Shop_Product_V1_Product] = []
+            for name in ["Zebra", "Apple", "Mango", "Banana"] {
+                created.append(try await client.create(name))
+            }
+            #expect(try await client.list() == created)
+        }
+    }
+
+    @Test("skip and limit select a page; a page past the end is empty")
+    func pages() async throws {
+        try await withProductService { client throws in
+            var names: [String] = []
+            for index in 0..<7 {
+                names.append(try await client.create("P\(index)").name)
+            }
+            #expect(try await client.list(skip: 0, limit: 3).map(\.name) == ["P0", "P1", "P2"])
+            #expect(try await client.list(skip: 3, limit: 3).map(\.name) == ["P3", "P4", "P5"])
+            #expect(try await client.list(skip: 6, limit: 3).map(\.name) == ["P6"])
+            #expect(try await client.list(skip: 7, limit: 3).isEmpty)
+            #expect(try await client.list(skip: 100).isEmpty)
+            #expect(try await client.list(skip: 0, limit: 1_000).map(\.name) == names)
+        }
+    }
+
+    @Test("limit 0 means the default page of 100")
+    func defaultLimit() async throws {
+        try await withProductService { client throws in
+            for index in 0..<101 {
+                try await client.create("P\(index)")
+            }
+            let page = try await client.list()
+            #expect(page.count == 100)
+            #expect(page.first?.name == "P0")
+            #expect(page.last?.name == "P99")
+            #expect(try await client.list(skip: 100).map(\.name) == ["P100"])
+        }
+    }
+
+    @Test("a limit over 1000 is INVALID_ARGUMENT naming limit; a negative skip names skip")
+    func badPage() async throws {
+        try await withProductService { client throws in
+            let tooMany = await rpcError { _ = try await client.list(limit: 1_001) }
+            #expect(tooMany?.code == .invalidArgument)
+            #expect(tooMany?.message.hasPrefix("limit:") == true)
+            let negativeLimit = await rpcError { _ = try await client.list(limit: -1) }
+            #expect(negativeLimit?.code == .invalidArgument)
+            #expect(negativeLimit?.message.hasPrefix("limit:") == true)
+            let negativeSkip = await rpcError { _ = try await client.list(skip: -1) }
+            #expect(negativeSkip?.code == .invalidArgument)
+            #expect(negativeSkip?.message.hasPrefix("skip:") == true)
+        }
+    }
+
+    @Test("a category keeps only that category, in creation order, and pages within it")
+    func categoryFilter() async throws {
+        try await withProductService { client throws in
+            let cup = try await client.create("Cup", category: "kitchen")
+            try await client.create("Shirt", category: "clothes")
+            let pan = try await client.create("Pan", category: "kitchen")
+            try await client.create("Loose")
+            let knife = try await client.create("Knife", category: "kitchen")
+            #expect(try await client.list(category: "kitchen") == [cup, pan, knife])
+            #expect(try await client.list(skip: 1, limit: 1, category: "kitchen") == [pan])
+            #expect(try await client.list(category: "garden").isEmpty)
+            #expect(try await client.list().count == 5)
+        }
+    }
+
+    @Test("listing is open to a plain user")
+    func listAsUser() async throws {
+        try await withProductService { client throws in
+            let cup = try await client.create("Cup")
+            #expect(try await client.listProducts(.init(), options: asUser).products == [cup])
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The product service's contract tests live here.

@@ -1,0 +1,31 @@
+import FrameRPC
+import Foundation
+import ServiceTesting
+import ShopAPI
+import Testing
+
+@Suite("The user service as a process")
+struct ProcessTests {
+    @Test("an acknowledged registration survives kill -9 and a restart on the same data")
+    func survivesKill() async throws {
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let settings = Fixture.settings
+
+        let first = try await ShopProcess.start(service: "user", dataDirectory: temporary.path, settings: settings)
+        let firstRPC = RPCClient(host: "127.0.0.1", port: first.port)
+        let created = try await UserServiceClient(firstRPC).register()
+        firstRPC.shutdown()
+        first.kill9()
+
+        let second = try await ShopProcess.start(service: "user", dataDirectory: temporary.path, settings: settings)
+        let secondRPC = RPCClient(host: "127.0.0.1", port: second.port)
+        defer {
+            secondRPC.shutdown()
+            second.terminate()
+        }
+        let client = UserServiceClient(secondRPC)
+        #expect(try await client.user(created.id) == created)
+        #expect(!(try await client.login(created.email).accessToken.isEmpty))
+    }
+}

@@ -1,1 +1,0 @@
-// The user service's contract tests live here.

@@ -154,10 +154,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The one executable: `shop serve`, `shop health` (and `shop up`).
+        // `shop up`'s engine: child processes, readiness, restarts, ordered
+        // shutdown. Knows the system's layout, none of its code.
+        .target(
+            name: "Supervisor",
+            dependencies: [
+                "FrameRPC",
+                "ShopAuth",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SupervisorTests",
+            dependencies: [
+                "Supervisor",
+                "FrameRPC",
+                "ShopAPI",
+                "ShopAuth",
+                "ServiceSupport",
+                "ServiceTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The one executable: `shop up`, `shop serve`, `shop gateway`, `shop health`.
         .executableTarget(
             name: "shop",
             dependencies: [
+                "Supervisor",
                 "FrameRPC",
                 "ServiceSupport",
                 "UserService",
@@ -166,8 +190,11 @@ let package = Package(
                 "OrderService",
                 "NotificationService",
                 "Gateway",
+                "ShopAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

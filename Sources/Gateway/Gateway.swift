@@ -26,16 +26,24 @@ import ShopAuth
 /// try await buildGateway(configuration: configuration).runService()
 /// ```
 ///
+/// - Parameter onListening: called with the bound port once the server
+///   accepts connections (`shop gateway` prints its ready line then).
 /// - Throws: ``ConfigurationError`` when the configuration cannot be served
 ///   with: a signing key shorter than 32 bytes, a service of the route table
 ///   without an address, a limit out of range.
-public func buildGateway(configuration: GatewayConfiguration) throws -> some ApplicationProtocol {
-    try makeGateway(configuration: configuration).application
+public func buildGateway(
+    configuration: GatewayConfiguration,
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    try makeGateway(configuration: configuration, onListening: onListening).application
 }
 
 /// ``buildGateway(configuration:)``, with the upstreams it calls, whose
 /// breakers and open streams tests look at.
-func makeGateway(configuration: GatewayConfiguration) throws -> (application: some ApplicationProtocol, upstreams: UpstreamDirectory) {
+func makeGateway(
+    configuration: GatewayConfiguration,
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> (application: some ApplicationProtocol, upstreams: UpstreamDirectory) {
     let routes = ShopRoutes.routes
     let services = Array(Set(routes.map(\.service))).sorted()
     let problems = configuration.problems(services: services)
@@ -77,6 +85,7 @@ func makeGateway(configuration: GatewayConfiguration) throws -> (application: so
         router: router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
         services: [upstreams],
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: configuration.logger
     )
     return (application, upstreams)

@@ -18,7 +18,10 @@ public enum ServiceRunner {
         let server = RPCServer.shopService(service.handler, at: endpoint, logger: environment.logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)] + service.background.map { .init(service: $0) },
+                services: [.init(service: server)] + service.background.map { .init(service: $0) }
+                    + [SupervisorWatch(settings: environment.settings)].compactMap { $0 }.map {
+                        .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+                    },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: environment.logger
             )

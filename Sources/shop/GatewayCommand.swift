@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ServiceSupport
+
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run the HTTP gateway in this process (for containers).",
+        discussion: """
+        Settings come from SHOP_* environment variables (README, 'Settings'): \
+        SHOP_SIGNING_KEY and SHOP_<NAME>_ADDR for each of the five services \
+        are required. The flags below override their variables. Prints \
+        `ready gateway HOST:PORT` once it listens; SIGTERM or SIGINT drains it.
+        """
+    )
+
+    @Option(help: "Address to bind (SHOP_GATEWAY_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to bind; 0 picks a free one (SHOP_GATEWAY_PORT; default 8000).")
+    var port: Int?
+
+    @Option(help: "A service's address, NAME=HOST:PORT (SHOP_<NAME>_ADDR); repeatable.")
+    var upstream: [String] = []
+
+    mutating func validate() throws {
+        if let port, !(0...65_535).contains(port) {
+            throw ValidationError("--port must be between 0 and 65535")
+        }
+        for value in upstream where UpstreamFlag(value) == nil {
+            throw ValidationError("--upstream '\(value)' is not NAME=HOST:PORT")
+        }
+    }
+
+    func run() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        if let host { environment["SHOP_GATEWAY_HOST"] = host }
+        if let port { environment["SHOP_GATEWAY_PORT"] = String(port) }
+        for flag in upstream.compactMap(UpstreamFlag.init) {
+            environment["SHOP_\(flag.name.uppercased())_ADDR"] = "\(flag.endpoint.host):\(flag.endpoint.port)"
+        }
+        var logger = Logger(label: "shop.gateway")
+        logger.logLevel = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try GatewayConfiguration.fromEnvironment(environment, logger: logger)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        let host = configuration.host
+        let application: any Service
+        do {
+            application = try buildGateway(configuration: configuration) { port in
+                // Unbuffered, so a parent process reading our output sees it now.
+                FileHandle.standardOutput.write(Data("ready gateway \(host):\(port)\n".utf8))
+            }
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
+        if let watch = SupervisorWatch(settings: environment) {
+            services.append(.init(service: watch, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        try await ServiceGroup(configuration: .init(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )).run()
+    }
+}
+
+/// `--upstream NAME=HOST:PORT`, parsed.
+struct UpstreamFlag {
+    let name: String
+    let endpoint: ServiceEndpoint
+
+    init?(_ value: String) {
+        guard let equals = value.firstIndex(of: "="), equals != value.startIndex,
+              let endpoint = ServiceEndpoint(String(value[value.index(after: equals)...])) else { return nil }
+        name = String(value[..<equals])
+        self.endpoint = endpoint
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceSupport
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run one service in this process (for containers and tests).",
+        discussion: """
+        Every flag has a SHOP_* environment variable; the flag wins. Upstream \
+        addresses: --upstream NAME=HOST:PORT or SHOP_<NAME>_ADDR.
+        """
+    )
+
+    @Argument(help: "The service: user, product, inventory, order or notification.")
+    var service: String
+
+    @Option(help: "Address to bind (SHOP_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to bind; 0 picks a free one (SHOP_PORT; default: the service's own).")
+    var port: Int?
+
+    @Option(help: "Folder for the service's SQLite files (SHOP_DATA_DIR; default ./data).")
+    var data: String?
+
+    @Option(help: "An upstream service's address, NAME=HOST:PORT; repeatable.")
+    var upstream: [String] = []
+
+    mutating func validate() throws {
+        guard ServiceCatalog.entry(service) != nil else {
+            throw ValidationError("unknown service '\(service)'; expected one of: \(ServiceCatalog.names.joined(separator: ", "))")
+        }
+        if let port, !(0...65_535).contains(port) {
+            throw ValidationError("--port must be between 0 and 65535")
+        }
+        for value in upstream where UpstreamFlag(value) == nil {
+            throw ValidationError("--upstream '\(value)' is not NAME=HOST:PORT")
+        }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let entry = ServiceCatalog.entry(service) else { throw ValidationError("unknown service '\(service)'") }
+        var upstreams: [String: ServiceEndpoint] = [:]
+        for name in ServiceCatalog.names {
+            if let address = environment["SHOP_\(name.uppercased())_ADDR"] {
+                guard let endpoint = ServiceEndpoint(address) else {
+                    throw ValidationError("SHOP_\(name.uppercased())_ADDR '\(address)' is not HOST:PORT")
+                }
+                upstreams[name] = endpoint
+            }
+        }
+        for flag in upstream.compactMap(UpstreamFlag.init) {
+            upstreams[flag.name] = flag.endpoint
+        }
+        let envPort = environment["SHOP_PORT"].flatMap(Int.init)
+        let endpoint = ServiceEndpoint(
+            host: host ?? environment["SHOP_HOST"] ?? "127.0.0.1",
+            port: port ?? envPort ?? entry.port
+        )
+        var logger = Logger(label: "shop.\(service)")
+        logger.logLevel = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let settings = environment.filter { $0.key.hasPrefix("SHOP_") }
+        let serviceEnvironment = ServiceEnvironment(
+            dataDirectory: data ?? environment["SHOP_DATA_DIR"] ?? "./data",
+            upstreams: upstreams,
+            settings: settings,
+            logger: logger
+        )
+        let name = service
+        do {
+            try await ServiceRunner.serve(name: name, factory: entry.factory, at: endpoint, environment: serviceEnvironment) { port in
+                // Unbuffered, so a parent process reading our output sees it now.
+                FileHandle.standardOutput.write(Data("ready \(name) \(endpoint.host):\(port)\n".utf8))
+            }
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+}

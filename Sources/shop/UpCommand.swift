@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import ShopAuth
+import Supervisor
+
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run the whole system on this machine: five services and the gateway, as child processes.",
+        discussion: """
+        Each service runs as `shop serve <name>` on its own loopback port \
+        with its SQLite files under --data, then the gateway on --port. \
+        Prints `ready` once every service answers its health RPC and the \
+        gateway listens; restarts a child that crashes; Ctrl-C or SIGTERM \
+        stops them all, gateway first. Dev mode: without SHOP_SIGNING_KEY \
+        and SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD, public development values \
+        are used (and printed); never use them in production.
+        """
+    )
+
+    @Option(help: "Folder for the services' SQLite files (SHOP_DATA_DIR; default ./data).")
+    var data: String?
+
+    @Option(help: "Loopback address every process binds.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The gateway's port.")
+    var port: Int = 8000
+
+    @Option(help: "The user service's port; the others follow (product +1, inventory +2, order +3, notification +4).")
+    var basePort: Int = 7001
+
+    mutating func validate() throws {
+        guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard (1...65_531).contains(basePort) else { throw ValidationError("--base-port must be between 1 and 65531") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let dataDirectory = data ?? environment["SHOP_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+        let plan = SystemPlan(
+            executable: Self.executablePath,
+            host: host,
+            gatewayPort: port,
+            basePort: basePort,
+            dataDirectory: URL(fileURLWithPath: dataDirectory).standardizedFileURL.path,
+            environment: environment
+        )
+        let console = Console(names: plan.children.map(\.name))
+
+        let taken = plan.ports.compactMap { entry in PortProbe.problem(host: host, port: entry.port).map { "\(entry.name): \($0)" } }
+        guard taken.isEmpty else {
+            Self.fail("cannot start: " + taken.joined(separator: "; ") + ". Is another `shop up` running? Stop it, or choose other ports with --port and --base-port.")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: plan.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            Self.fail("cannot create the data folder \(plan.dataDirectory): \(error.localizedDescription)")
+        }
+
+        let defaults = plan.developmentDefaults
+        if !defaults.isEmpty {
+            var lines = ["WARNING: dev mode. These are public development values; never use them in production:"]
+            if defaults["SHOP_SIGNING_KEY"] != nil { lines.append("  signing key: the built-in development key (set SHOP_SIGNING_KEY to use your own)") }
+            if let email = defaults["SHOP_ADMIN_EMAIL"], let password = defaults["SHOP_ADMIN_PASSWORD"] {
+                lines.append("  admin account: \(email) / \(password) (set SHOP_ADMIN_EMAIL and SHOP_ADMIN_PASSWORD to choose)")
+            }
+            if defaults["SHOP_GATEWAY_CORS_ORIGINS"] != nil { lines.append("  CORS: any origin") }
+            lines.forEach(console.supervisor)
+        }
+
+        let services = plan.ports.filter { $0.name != "gateway" }.map { "\($0.name) \(host):\($0.port)" }.joined(separator: ", ")
+        let url = plan.gatewayURL
+        let supervisor = Supervisor(configuration: .init(children: plan.children), console: console) {
+            console.supervisor("ready: \(url) (API), \(url)/health, \(url)/openapi.json; services: \(services); data in \(plan.dataDirectory). Ctrl-C stops.")
+        }
+        var logger = Logger(label: "shop.up")
+        logger.logLevel = .warning
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: supervisor)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        do {
+            try await group.run()
+        } catch let error as SupervisorError {
+            Self.fail(error.description)
+        } catch let error as ServiceGroupError {
+            Self.fail("\(error)")
+        }
+        console.supervisor("stopped")
+    }
+
+    /// This executable, which every child runs with another subcommand.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+
+    /// Says why on standard error and exits 1: a sentence, not a stack trace.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}

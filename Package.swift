@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "ShopAPI", targets: ["ShopAPI"]),
         .executable(name: "shop", targets: ["shop"]),
         .executable(name: "framerpc-bench", targets: ["FrameRPCBench"]),
+        .executable(name: "gateway-bench-floor", targets: ["GatewayBenchFloor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -195,6 +196,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The gateway benchmark's floor (bench/gateway-bench.sh): a bare
+        // Hummingbird route answering a product from memory.
+        .executableTarget(
+            name: "GatewayBenchFloor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The gateway benchmark: one run, three measurements at the same concurrency
+# on 127.0.0.1, so their ratios mean something on any machine:
+#
+#   floor   GET /api/products/{id} from a bare Hummingbird route (the product
+#           JSON held in memory: gateway-bench-floor)
+#   get     GET /api/products/{id} through the gateway (auth check, RPC to the
+#           product service, SQLite read, JSON transcoding)
+#   order   POST /api/orders/ through the gateway with a token (user, product,
+#           inventory calls, SQLite writes in three services, outbox)
+#
+# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--json]
+# Needs wrk (Debian: apt-get install wrk); builds the release binaries itself.
+# Targets (issue 5): get >= 0.30 x floor requests/s, order >= 0.10 x floor,
+# no errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=10
+connections=32
+json=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --json) json=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "error: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+scratch=.build-bench
+echo "building release binaries into $scratch ..." >&2
+swift build -c release --scratch-path "$scratch" --product shop >&2
+swift build -c release --scratch-path "$scratch" --product gateway-bench-floor >&2
+bin="$scratch/release"
+
+work=$(mktemp -d)
+gateway_port=18000
+base_port=17001
+floor_port=18080
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin/shop" up --data "$work/data" --port "$gateway_port" --base-port "$base_port" >"$work/up.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 600); do
+  grep -q '| ready: ' "$work/up.log" && break
+  sleep 0.1
+done
+grep -q '| ready: ' "$work/up.log" || { echo "error: shop up did not become ready:" >&2; tail -20 "$work/up.log" >&2; exit 1; }
+
+base="http://127.0.0.1:$gateway_port"
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+post() { curl -sf -X POST "$base$1" -H 'content-type: application/json' "${@:3}" -d "$2"; }
+
+admin=$(post /api/auth/login '{"email":"admin@shop.local","password":"dev-admin-password"}' | field access_token)
+product_json=$(post /api/products/ '{"name":"Teapot","description":"Short and stout","price":19.99,"category":"kitchen"}' -H "authorization: Bearer $admin")
+product=$(echo "$product_json" | field id)
+curl -sf -X PUT "$base/api/inventory/$product" -H "authorization: Bearer $admin" -H 'content-type: application/json' \
+  -d '{"available":100000000}' >/dev/null
+post /api/users/ '{"email":"bench@example.com","full_name":"Bench","password":"correct horse battery"}' >/dev/null
+token=$(post /api/auth/login '{"email":"bench@example.com","password":"correct horse battery"}' | field access_token)
+
+"$bin/gateway-bench-floor" --port "$floor_port" --json "$(curl -sf "$base/api/products/$product")" >"$work/floor.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^ready' "$work/floor.log" && break; sleep 0.1; done
+
+cat >"$work/order.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '{"items":[{"product_id":"$product","quantity":1}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+EOF
+
+run() {
+  local name=$1; shift
+  # A short warm-up, then the measured run.
+  wrk -t2 -c"$connections" -d2s "$@" >/dev/null
+  wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" >"$work/$name.txt"
+}
+run floor "http://127.0.0.1:$floor_port/api/products/$product"
+run get "$base/api/products/$product"
+run order -s "$work/order.lua" "$base/api/orders/"
+
+python3 - "$work" "$duration" "$connections" "$json" <<'EOF'
+import json, re, sys
+work, duration, connections, as_json = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+
+def micros(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
+
+def parse(name):
+    text = open(f"{work}/{name}.txt").read()
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    errors = 0
+    match = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if match: errors += int(match.group(1))
+    match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if match: errors += sum(int(g) for g in match.groups())
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+        "p50_us": micros(re.search(r"50%\s+(\S+)", text).group(1)),
+        "p99_us": micros(re.search(r"99%\s+(\S+)", text).group(1)),
+        "requests": requests,
+        "errors": errors,
+    }
+
+results = {name: parse(name) for name in ("floor", "get", "order")}
+floor = results["floor"]["requests_per_second"]
+ratios = {"get": results["get"]["requests_per_second"] / floor, "order": results["order"]["requests_per_second"] / floor}
+targets = {"get": 0.30, "order": 0.10}
+met = {name: ratios[name] >= targets[name] and results[name]["errors"] == 0 for name in targets}
+if as_json:
+    print(json.dumps({"connections": int(connections), "duration_s": int(duration), "results": results,
+                      "ratio_to_floor": ratios, "targets": targets, "met": met}, indent=2))
+else:
+    print(f"{connections} connections, {duration} s each, 127.0.0.1")
+    print(f"| path | requests/s | p50 µs | p99 µs | errors | x floor |")
+    print(f"| --- | --- | --- | --- | --- | --- |")
+    labels = {"floor": "bare Hummingbird floor", "get": "GET /api/products/{id} via gateway", "order": "POST /api/orders/ via gateway"}
+    for name, label in labels.items():
+        r = results[name]
+        ratio = r["requests_per_second"] / floor
+        print(f"| {label} | {r['requests_per_second']:,.0f} | {r['p50_us']:,.0f} | {r['p99_us']:,.0f} | {r['errors']} | {ratio:.2f} |")
+    for name in targets:
+        print(f"target {name}: {ratios[name]:.2f} x floor (target {targets[name]:.2f}, no errors): {'met' if met[name] else 'MISSED'}")
+EOF

@@ -81,8 +81,12 @@ func makeGateway(
         router.on(RouterPath(route.path), method: method, responder: RESTEndpoint(route: route, upstream: upstream, core: core))
     }
 
+    let idleTimeout = configuration.idleTimeout.components
     let application = Application(
         router: router,
+        server: .http1(configuration: .init(
+            idleTimeout: .nanoseconds(idleTimeout.seconds * 1_000_000_000 + idleTimeout.attoseconds / 1_000_000_000)
+        )),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
         services: [upstreams],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

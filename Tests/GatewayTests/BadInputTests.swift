@@ -132,4 +132,39 @@ struct BadInputTests {
             }
         }
     }
+
+    @Test("a client that sends half a request and goes silent is disconnected after the idle timeout")
+    func slowClientIsCut() async throws {
+        try await withDeadGateway({ $0.idleTimeout = .milliseconds(300) }) { http, _ throws in
+            let port = http.port
+            let closedAfter = try await onOwnThread { () throws -> Duration in
+                let descriptor = try RawSocket.connected(port: port)
+                defer { close(descriptor) }
+                let partial = Array("GET /api/products/ HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8)
+                _ = partial.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, RawSocket.sendFlags) }
+                let start = ContinuousClock.now
+                var byte: UInt8 = 0
+                // Blocks until the gateway closes the connection (0) or the 20 s receive timeout.
+                let count = recv(descriptor, &byte, 1, 0)
+                guard count == 0 else { throw RawSocket.Failure(description: "expected the connection closed, got \(count)") }
+                return ContinuousClock.now - start
+            }
+            #expect(closedAfter < .seconds(5), "closed after \(closedAfter)")
+            #expect(try await http.get("/").status == 200)
+        }
+    }
+
+    @Test("a request whose headers are huge is refused, never a 500, and the gateway keeps serving")
+    func hugeHeaders() async throws {
+        try await withDeadGateway { http, _ throws in
+            let port = http.port
+            let head = try await onOwnThread { () throws -> String in
+                let connection = try StreamingHTTPConnection(port: port)
+                try connection.sendRequest(path: "/", headers: ["X-Huge": String(repeating: "a", count: 200_000)])
+                return try connection.read(through: "\r\n") ?? "closed"
+            }
+            #expect(!head.contains(" 500 ") && !head.contains(" 200 "), "\(head)")
+            #expect(try await http.get("/").status == 200)
+        }
+    }
 }

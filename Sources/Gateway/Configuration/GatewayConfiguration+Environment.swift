@@ -17,6 +17,7 @@ extension GatewayConfiguration {
         public static let maximumInFlight = "SHOP_GATEWAY_MAX_IN_FLIGHT"
         public static let healthTimeout = "SHOP_GATEWAY_HEALTH_TIMEOUT_MS"
         public static let heartbeat = "SHOP_GATEWAY_HEARTBEAT_MS"
+        public static let idleTimeout = "SHOP_GATEWAY_IDLE_TIMEOUT_MS"
         public static let breakerWindow = "SHOP_GATEWAY_BREAKER_WINDOW"
         public static let breakerMinimumCalls = "SHOP_GATEWAY_BREAKER_MIN_CALLS"
         public static let breakerFailureRate = "SHOP_GATEWAY_BREAKER_FAILURE_RATE"
@@ -43,6 +44,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_CORS_ORIGINS` | comma-separated origins, or `*` | none |
     /// | `SHOP_GATEWAY_MAX_IN_FLIGHT` | requests at once before 429 | 1024 |
     /// | `SHOP_GATEWAY_HEALTH_TIMEOUT_MS`, `SHOP_GATEWAY_HEARTBEAT_MS` | health RPC wait, SSE heartbeat | 1000, 15000 |
+    /// | `SHOP_GATEWAY_IDLE_TIMEOUT_MS` | a connection silent this long while sending a request, or between requests, is closed | 30000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
     ///
@@ -94,6 +96,7 @@ extension GatewayConfiguration {
         configuration.maximumInFlightRequests = try integer(EnvironmentKey.maximumInFlight, in: 1...1_000_000) ?? configuration.maximumInFlightRequests
         configuration.healthCheckTimeout = try milliseconds(EnvironmentKey.healthTimeout) ?? configuration.healthCheckTimeout
         configuration.heartbeatInterval = try milliseconds(EnvironmentKey.heartbeat) ?? configuration.heartbeatInterval
+        configuration.idleTimeout = try milliseconds(EnvironmentKey.idleTimeout) ?? configuration.idleTimeout
 
         var breaker = configuration.circuitBreaker
         breaker.windowSize = try integer(EnvironmentKey.breakerWindow, in: 1...10_000) ?? breaker.windowSize

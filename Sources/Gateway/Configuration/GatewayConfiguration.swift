@@ -46,6 +46,11 @@ public struct GatewayConfiguration: Sendable {
     /// How often an idle Server-Sent Events stream gets a comment line, so
     /// proxies and clients do not take it for dead.
     public var heartbeatInterval: Duration
+    /// A connection that sends nothing for this long while its request is
+    /// being read, or between requests, is closed: a slow or silent client
+    /// cannot hold a connection (and its memory) forever. Responses being
+    /// written, Server-Sent Events included, are not cut.
+    public var idleTimeout: Duration
     /// When an upstream's circuit opens and closes again.
     public var circuitBreaker: CircuitBreaker.Policy
     /// When and how often a failed call is tried again.
@@ -65,6 +70,7 @@ public struct GatewayConfiguration: Sendable {
         maximumInFlightRequests: Int = 1024,
         healthCheckTimeout: Duration = .seconds(1),
         heartbeatInterval: Duration = .seconds(15),
+        idleTimeout: Duration = .seconds(30),
         circuitBreaker: CircuitBreaker.Policy = CircuitBreaker.Policy(),
         retry: RetryPolicy = RetryPolicy(),
         logger: Logger = Logger(label: "shop.gateway")
@@ -80,6 +86,7 @@ public struct GatewayConfiguration: Sendable {
         self.maximumInFlightRequests = maximumInFlightRequests
         self.healthCheckTimeout = healthCheckTimeout
         self.heartbeatInterval = heartbeatInterval
+        self.idleTimeout = idleTimeout
         self.circuitBreaker = circuitBreaker
         self.retry = retry
         self.logger = logger
@@ -112,6 +119,7 @@ public struct GatewayConfiguration: Sendable {
         if maximumInFlightRequests < 1 { problems.append("the in-flight limit must be at least 1") }
         if healthCheckTimeout <= .zero { problems.append("the health check timeout must be positive") }
         if heartbeatInterval <= .zero { problems.append("the heartbeat interval must be positive") }
+        if idleTimeout <= .zero { problems.append("the idle timeout must be positive") }
         problems += circuitBreaker.problems + retry.problems
         return problems
     }

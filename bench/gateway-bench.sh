@@ -70,7 +70,7 @@ token=$(post /api/auth/login '{"email":"bench@example.com","password":"correct h
 
 "$bin/gateway-bench-floor" --port "$floor_port" --json "$(curl -sf "$base/api/products/$product")" >"$work/floor.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do grep -q '^ready' "$work/floor.log" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -qs "^ready" "$work/floor.log" && break; sleep 0.1; done
 
 cat >"$work/order.lua" <<EOF
 wrk.method = "POST"

@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // YAML parsing for DeploymentTests only; nothing that ships links it.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -175,6 +177,19 @@ let package = Package(
                 "ShopAuth",
                 "ServiceSupport",
                 "ServiceTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The deployment files (Dockerfile, compose.yaml, deploy/kubernetes)
+        // parsed and checked against the code's real ports and variables.
+        .testTarget(
+            name: "DeploymentTests",
+            dependencies: [
+                "Gateway",
+                "ShopAPI",
+                "ShopAuth",
+                "Supervisor",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

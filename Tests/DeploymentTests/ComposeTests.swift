@@ -1,0 +1,180 @@
+import Foundation
+import Gateway
+import Testing
+
+/// compose.yaml against the code: every service and the gateway in its own
+/// container, on the ports and with the variables the code really uses.
+@Suite("compose.yaml")
+struct ComposeTests {
+    let compose: ComposeFile
+    let services: [CodeFacts.Service]
+
+    init() throws {
+        compose = try ComposeFile.load()
+        services = try CodeFacts.services()
+    }
+
+    typealias Key = GatewayConfiguration.EnvironmentKey
+
+    /// One container per catalog service plus the gateway, and nothing the
+    /// code does not know.
+    @Test func runsEveryServiceAndTheGatewayAndNothingElse() {
+        #expect(Set(compose.services.keys) == Set(services.map(\.name) + ["gateway"]))
+    }
+
+    /// Every container runs the image built from this repository's
+    /// Dockerfile, never a same-named image pulled from a registry.
+    @Test func buildsEveryContainerFromTheOneDockerfile() throws {
+        let images = Set(compose.services.values.map(\.image))
+        #expect(images.count == 1, "one image for every role: \(images)")
+        for (name, service) in compose.services {
+            #expect(service.build == ".", "\(name) builds ./Dockerfile")
+            #expect(service.pullPolicy == "build", "\(name) never pulls its image")
+        }
+    }
+
+    /// `shop serve <name>` on all interfaces, on the port the code gives the
+    /// service by default, keeping its database in the volume.
+    @Test func servesEachServiceOnItsCatalogPort() throws {
+        for service in services {
+            let command = try compose.service(service.name).command
+            #expect(command == ["serve", service.name, "--host", "0.0.0.0", "--port", "\(service.port)", "--data", "/data"], "\(service.name)")
+        }
+    }
+
+    /// A healthcheck on another port would ask the wrong server (or none).
+    @Test func healthchecksEachServiceThroughTheHealthRPCOnItsPort() throws {
+        for service in services {
+            let test = try compose.service(service.name).healthcheck?.test
+            #expect(test == ["CMD", "shop", "health", "127.0.0.1:\(service.port)"], "\(service.name)")
+        }
+    }
+
+    /// The gateway's default host is loopback, unreachable from outside its
+    /// container; its port must be the one published.
+    @Test func startsTheGatewayOnAllInterfacesAtItsDefaultPort() throws {
+        let gateway = try compose.service("gateway")
+        let environment = gateway.environment ?? [:]
+        let port = CodeFacts.gatewayDefaults.port
+        #expect(gateway.command == ["gateway"])
+        #expect(CodeFacts.gatewayDefaults.host == "127.0.0.1", "if the default changed, this file may no longer need to override it")
+        #expect(environment[Key.host] == "0.0.0.0")
+        #expect(environment[Key.port] == "\(port)")
+        #expect(gateway.ports == ["\(port):\(port)"])
+    }
+
+    /// Only the gateway faces the host; the services are reached on the
+    /// compose network.
+    @Test func publishesOnlyTheGateway() throws {
+        for service in services {
+            #expect(try compose.service(service.name).ports == nil, "\(service.name) is not published")
+        }
+    }
+
+    /// The gateway's healthcheck is HTTP, on its own port, at /health.
+    @Test func healthchecksTheGatewayOverHTTPOnItsPort() throws {
+        let test = try #require(try compose.service("gateway").healthcheck?.test)
+        #expect(test.starts(with: ["CMD", "curl", "--fail"]))
+        #expect(test.last == "http://127.0.0.1:\(CodeFacts.gatewayDefaults.port)/health")
+    }
+
+    /// A service without the address of one it calls stops at start
+    /// ("no address for the user service").
+    @Test func givesEachServiceTheAddressesOfTheServicesItCalls() throws {
+        for service in services {
+            let environment = try compose.service(service.name).environment ?? [:]
+            for upstream in try CodeFacts.upstreams(of: service) {
+                let target = try #require(services.first { $0.name == upstream }, "\(service.name) calls unknown \(upstream)")
+                #expect(environment[Key.address(of: upstream)] == target.address, "\(service.name) -> \(upstream)")
+            }
+        }
+    }
+
+    /// The order service places orders through the other four; if the code
+    /// stopped calling them, the deployment would need review.
+    @Test func givesTheOrderServiceTheAddressesOfUserProductInventoryAndNotification() throws {
+        let order = try #require(services.first { $0.name == "order" })
+        #expect(try CodeFacts.upstreams(of: order) == ["user", "product", "inventory", "notification"])
+        let environment = try compose.service("order").environment ?? [:]
+        for name in ["user", "product", "inventory", "notification"] {
+            let target = try #require(services.first { $0.name == name })
+            #expect(environment[Key.address(of: name)] == target.address)
+        }
+    }
+
+    /// The gateway calls every service of its route table and checks all
+    /// five in GET /health.
+    @Test func givesTheGatewayTheAddressesOfAllFiveServices() throws {
+        let environment = try compose.service("gateway").environment ?? [:]
+        #expect(CodeFacts.gatewayUpstreams.isSubset(of: Set(services.map(\.name))))
+        for service in services {
+            #expect(environment[Key.address(of: service.name)] == service.address, "gateway -> \(service.name)")
+        }
+    }
+
+    /// A caller started before its upstreams are serving fails its first
+    /// requests; compose waits for their healthchecks.
+    @Test func startsCallersOnlyAfterTheirUpstreamsAreHealthy() throws {
+        var expected: [String: Set<String>] = ["gateway": Set(services.map(\.name))]
+        for service in services {
+            expected[service.name] = try CodeFacts.upstreams(of: service)
+        }
+        for (name, upstreams) in expected {
+            let dependencies = try compose.service(name).dependsOn ?? [:]
+            #expect(Set(dependencies.keys) == upstreams, "\(name) depends on exactly what it calls")
+            for (upstream, dependency) in dependencies {
+                #expect(dependency.condition == "service_healthy", "\(name) waits for \(upstream) to be healthy")
+            }
+        }
+    }
+
+    /// Each service owns its database: its own named volume at /data, and
+    /// no other container mounts it.
+    @Test func keepsEachDatabaseInItsOwnNamedVolume() throws {
+        var seen: [String: String] = [:]
+        for service in services {
+            let volumes = try compose.service(service.name).volumes ?? []
+            try #require(volumes.count == 1, "\(service.name) mounts one volume")
+            let parts = volumes[0].split(separator: ":").map(String.init)
+            try #require(parts.count == 2 && parts[1] == "/data", "\(service.name): NAME:/data")
+            #expect(compose.volumes?.keys.contains(parts[0]) == true, "\(parts[0]) is a declared named volume")
+            #expect(seen[parts[0]] == nil, "\(parts[0]) is shared by \(service.name) and \(seen[parts[0]] ?? "")")
+            seen[parts[0]] = service.name
+        }
+        #expect(try compose.service("gateway").volumes == nil, "the gateway keeps nothing durable")
+    }
+
+    /// The user service and the gateway must share the signing key, and it
+    /// must come from the environment: `${SHOP_SIGNING_KEY:?...}` makes
+    /// compose refuse to start without it, and leaves no default in the file.
+    @Test func takesTheSigningKeyFromTheEnvironmentWithNoDefault() throws {
+        for name in ["user", "gateway"] {
+            let value = try #require(try compose.service(name).environment?[Key.signingKey], "\(name) gets \(Key.signingKey)")
+            #expect(value.wholeMatch(of: /\$\{SHOP_SIGNING_KEY:\?[^}]+\}/) != nil, "\(name): \(value)")
+        }
+        for (name, service) in compose.services where !["user", "gateway"].contains(name) {
+            #expect(service.environment?[Key.signingKey] == nil, "\(name) has no use for the signing key")
+        }
+    }
+
+    /// A variable set on a container that does not read it is a typo or a
+    /// leftover, and hides the setting that was meant.
+    @Test func setsOnlyVariablesEachContainerReads() throws {
+        for service in services {
+            let read = try CodeFacts.variablesRead(by: service)
+            let set = Set((try compose.service(service.name).environment ?? [:]).keys)
+            #expect(set.subtracting(read).isEmpty, "\(service.name) sets unread \(set.subtracting(read).sorted())")
+        }
+        let gatewayRead = try CodeFacts.variablesReadByGateway()
+        let gatewaySet = Set((try compose.service("gateway").environment ?? [:]).keys)
+        #expect(gatewaySet.subtracting(gatewayRead).isEmpty, "the gateway sets unread \(gatewaySet.subtracting(gatewayRead).sorted())")
+    }
+
+    /// Least privilege: nothing to write but the volume, no capabilities.
+    @Test func runsEveryContainerReadOnlyWithoutCapabilities() {
+        for (name, service) in compose.services {
+            #expect(service.readOnly == true, "\(name)")
+            #expect(service.capDrop == ["ALL"], "\(name)")
+        }
+    }
+}

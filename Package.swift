@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "FrameRPC",
                 "ServiceSupport",
+                "Supervisor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,17 +1,21 @@
 import Foundation
 import ServiceSupport
+import Synchronization
+import Supervisor
 
 /// A `shop serve <service>` child process, for tests about processes:
 /// crashes (`kill -9`), restarts, signals.
-public final class ShopProcess: @unchecked Sendable {
-    private let process: Process
-    private let output: Pipe
+///
+/// Spawned with ``ChildProcess`` (`posix_spawn`), not Foundation's
+/// `Process`, whose `run()` was seen to crash when test suites start
+/// processes from many threads at once.
+public final class ShopProcess: Sendable {
+    private let child: ChildProcess
     /// The port it listens on, read from its `ready` line.
     public let port: Int
 
-    private init(process: Process, output: Pipe, port: Int) {
-        self.process = process
-        self.output = output
+    private init(child: ChildProcess, port: Int) {
+        self.child = child
         self.port = port
     }
 
@@ -28,66 +32,74 @@ public final class ShopProcess: @unchecked Sendable {
         upstreams: [String: ServiceEndpoint] = [:],
         settings: [String: String] = [:]
     ) async throws -> ShopProcess {
-        let process = Process()
-        process.executableURL = executable
         var arguments = ["serve", service, "--port", String(port), "--data", dataDirectory]
         for (name, endpoint) in upstreams.sorted(by: { $0.key < $1.key }) {
             arguments += ["--upstream", "\(name)=\(endpoint.host):\(endpoint.port)"]
         }
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in settings { environment[key] = value }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-
-        // The first line is `ready <service> <host>:<port>`. A process that
-        // says nothing in 30 s is stopped, which ends the read.
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
-        let line = await readLine(from: output.fileHandleForReading)
-        watchdog.cancel()
-        guard let line, line.hasPrefix("ready "), let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
-            if process.isRunning { process.terminate() }
-            throw ConfigurationError("shop serve \(service) did not become ready (said: \(line ?? "nothing"))")
+        let output = ProcessOutput()
+        let child = try ChildProcess.spawn(executable: executable.path, arguments: arguments, environment: environment) { line in
+            output.append(line)
         }
-        return ShopProcess(process: process, output: output, port: port)
+        // The ready line is `ready <service> <host>:<port>`. A process that
+        // says nothing in 30 s is stopped.
+        guard let line = await output.waitFor(timeout: .seconds(30), while: { !child.hasExited }, { $0.hasPrefix("ready ") }),
+              let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+            await child.stop(grace: .seconds(2))
+            throw ConfigurationError("shop serve \(service) did not become ready (said: \(output.lines.suffix(5).joined(separator: " / ")))")
+        }
+        return ShopProcess(child: child, port: port)
     }
 
     /// Kills the process with SIGKILL: no chance to flush or drain.
     public func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        child.send(SIGKILL)
+        _ = child.waitUntilExit()
     }
 
-    /// Sends SIGTERM and waits for the process to exit; returns its status.
+    /// Sends SIGTERM and waits for the process to exit; returns its exit
+    /// code (or 128 + the signal that ended it).
     @discardableResult
     public func terminate() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+        child.send(SIGTERM)
+        switch child.waitUntilExit() {
+        case .exited(let code): return code
+        case .signalled(let signal): return 128 + signal
+        }
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if !child.hasExited { child.send(SIGKILL) }
     }
 }
 
-/// Reads one line from `handle` on a thread of its own (the read blocks),
-/// or `nil` at end of file.
-private func readLine(from handle: FileHandle) async -> String? {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread {
-            var bytes: [UInt8] = []
-            while true {
-                let chunk = handle.readData(ofLength: 1)
-                guard let byte = chunk.first else { break }
-                if byte == UInt8(ascii: "\n") { break }
-                bytes.append(byte)
-            }
-            continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
+/// Every line a child process wrote, as it arrives.
+public final class ProcessOutput: Sendable {
+    private let collected = Mutex<[String]>([])
+
+    public init() {}
+
+    public var lines: [String] { collected.withLock { $0 } }
+
+    public func append(_ line: String) {
+        collected.withLock { $0.append(line) }
+    }
+
+    /// The first line from `index` on for which `matches` holds, waiting up
+    /// to `timeout` and while `alive` holds; `nil` if none came.
+    public func waitFor(
+        timeout: Duration,
+        after index: Int = 0,
+        while alive: () -> Bool = { true },
+        _ matches: (String) -> Bool
+    ) async -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let current = lines
+            if index < current.count, let line = current[index...].first(where: matches) { return line }
+            if ContinuousClock.now >= deadline || !alive() { return lines.dropFirst(index).first(where: matches) }
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 }

@@ -126,6 +126,12 @@ public final class ChildProcess: Sendable {
     /// Whether the child has ended.
     public var hasExited: Bool { exit.isResolved }
 
+    /// Blocks the calling thread until the child has ended: for code that
+    /// cannot await (a `defer` in a test). Never call it on an event loop.
+    public func waitUntilExit() -> Termination {
+        exit.wait()
+    }
+
     /// Asks the child to stop with SIGTERM; after `grace`, kills it.
     @discardableResult
     public func stop(grace: Duration) async -> Termination {
@@ -179,7 +185,7 @@ private func waitForExit(_ pid: pid_t) -> ChildProcess.Termination {
 /// The child's termination, set once by the reaper thread, awaited by any
 /// number of tasks.
 private final class ExitStatusBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var result: ChildProcess.Termination?
     private var waiters: [CheckedContinuation<ChildProcess.Termination, Never>] = []
 
@@ -188,10 +194,20 @@ private final class ExitStatusBox: @unchecked Sendable {
     func resolve(_ termination: ChildProcess.Termination) {
         let waiting = lock.withLock {
             result = termination
+            lock.broadcast()
             defer { waiters.removeAll() }
             return waiters
         }
         for waiter in waiting { waiter.resume(returning: termination) }
+    }
+
+    func wait() -> ChildProcess.Termination {
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            if let result { return result }
+            lock.wait()
+        }
     }
 
     func value() async -> ChildProcess.Termination {

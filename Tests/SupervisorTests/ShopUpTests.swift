@@ -76,8 +76,8 @@ struct ShopUpTests {
         defer { folder.remove() }
         let system = try await ShopUpProcess.start(dataDirectory: folder.path)
         let ports = [system.gatewayPort] + SystemPlan.services.map { system.port(of: $0.name) }
-        kill(system.process.processIdentifier, SIGKILL)
-        system.process.waitUntilExit()
+        kill(system.pid, SIGKILL)
+        _ = system.child.waitUntilExit()
         let deadline = ContinuousClock.now + .seconds(20)
         var taken = ports
         while !taken.isEmpty, ContinuousClock.now < deadline {
@@ -95,8 +95,7 @@ struct ShopUpTests {
         defer { first.stop() }
 
         let second = try ShopUpProcess.launch(dataDirectory: folder.path, gatewayPort: first.gatewayPort, basePort: first.basePort)
-        second.process.waitUntilExit()
-        #expect(second.process.terminationStatus == 1)
+        #expect(second.child.waitUntilExit() == .exited(1))
         let said = await second.output.waitFor(timeout: .seconds(5)) { $0.contains("already in use") }
         #expect(said?.contains("port \(first.gatewayPort)") == true || said?.contains("port \(first.basePort)") == true, "\(second.output.lines)")
         #expect(second.output.lines.allSatisfy { !$0.contains("Fatal error") && !$0.contains("Stack dump") })

@@ -53,19 +53,21 @@ public final class ShopProcess: Sendable {
     }
 
     /// Kills the process with SIGKILL: no chance to flush or drain.
-    public func kill9() {
+    ///
+    /// Waits without blocking a thread: on a 2-core machine the concurrency
+    /// pool has two threads, and a test blocking one stalls every suite.
+    public func kill9() async {
         child.send(SIGKILL)
-        _ = child.waitUntilExit()
+        _ = await child.termination()
     }
 
-    /// Sends SIGTERM and waits for the process to exit; returns its exit
-    /// code (or 128 + the signal that ended it).
+    /// Sends SIGTERM and waits for the process to exit (SIGKILL after 20 s);
+    /// returns its exit code (or 128 + the signal that ended it).
     @discardableResult
-    public func terminate() -> Int32 {
-        child.send(SIGTERM)
-        switch child.waitUntilExit() {
-        case .exited(let code): return code
-        case .signalled(let signal): return 128 + signal
+    public func terminate() async -> Int32 {
+        switch await child.stop(grace: .seconds(20)) {
+        case .exited(let code): code
+        case .signalled(let signal): 128 + signal
         }
     }
 

@@ -20,10 +20,10 @@ struct InventoryProcessTests {
         try await before.reserve(sold, [(mug, 2)])
         try await before.commit(sold)
         firstRPC.shutdown()
-        first.kill9()
+        await first.kill9()
 
         let second = try await ShopProcess.start(service: "inventory", dataDirectory: directory.path)
-        defer { second.terminate() }
+        // Should an expectation throw, releasing `second` kills it.
         let secondRPC = RPCClient(host: "127.0.0.1", port: second.port)
         defer { secondRPC.shutdown() }
         let after = InventoryServiceClient(secondRPC)
@@ -33,6 +33,7 @@ struct InventoryProcessTests {
         #expect(try await after.reserve(held, [(mug, 3), (pen, 1)]) == reservation)
         #expect(try await after.commit(sold).state == .committed)
         #expect(try await after.counts(mug) == Counts(5, 3))
+        await second.terminate()
     }
 
     @Test("SIGTERM stops the process, expiry sweep included, with exit status 0")
@@ -44,6 +45,6 @@ struct InventoryProcessTests {
             dataDirectory: directory.path,
             settings: ["SHOP_RESERVATION_SWEEP_SECONDS": "0.05"]
         )
-        #expect(process.terminate() == 0)
+        #expect(await process.terminate() == 0)
     }
 }

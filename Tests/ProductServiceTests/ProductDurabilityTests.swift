@@ -18,14 +18,15 @@ struct ProductDurabilityTests {
             $0.price = 999
         }, options: asAdmin)
         firstRPC.shutdown()
-        first.kill9()
+        await first.kill9()
 
         let second = try await ShopProcess.start(service: "product", dataDirectory: directory.path)
-        defer { second.terminate() }
+        // Should an expectation throw, releasing `second` kills it.
         let secondRPC = RPCClient(host: "127.0.0.1", port: second.port)
         defer { secondRPC.shutdown() }
         let client = ProductServiceClient(secondRPC)
         #expect(try await client.get(created.id) == updated)
         #expect(try await client.list(category: "kept") == [updated])
+        await second.terminate()
     }
 }

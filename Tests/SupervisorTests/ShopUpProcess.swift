@@ -48,7 +48,7 @@ final class ShopUpProcess: Sendable {
         let (gatewayPort, basePort) = try FreePorts.system()
         let system = try launch(dataDirectory: dataDirectory, gatewayPort: gatewayPort, basePort: basePort)
         guard await system.output.waitFor(timeout: .seconds(120), while: { !system.child.hasExited }, { $0.contains("| ready: ") }) != nil else {
-            system.stop()
+            await system.stop()
             throw ConfigurationError("shop up did not say ready; it said:\n\(system.output.lines.joined(separator: "\n"))")
         }
         return system
@@ -70,17 +70,13 @@ final class ShopUpProcess: Sendable {
         }.first
     }
 
-    /// Sends SIGTERM and waits for the exit code (128 + signal if a signal
-    /// ended it); kills it after `timeout`.
+    /// Sends SIGTERM and waits, without blocking a thread, for the exit
+    /// code (128 + signal if a signal ended it); kills it after `timeout`.
     @discardableResult
-    func stop(timeout: Duration = .seconds(30)) -> Int32 {
-        child.send(SIGTERM)
-        let deadline = ContinuousClock.now + timeout
-        while !child.hasExited, ContinuousClock.now < deadline { usleep(20_000) }
-        if !child.hasExited { child.send(SIGKILL) }
-        switch child.waitUntilExit() {
-        case .exited(let code): return code
-        case .signalled(let signal): return 128 + signal
+    func stop(timeout: Duration = .seconds(30)) async -> Int32 {
+        switch await child.stop(grace: timeout) {
+        case .exited(let code): code
+        case .signalled(let signal): 128 + signal
         }
     }
 

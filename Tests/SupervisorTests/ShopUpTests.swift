@@ -27,7 +27,7 @@ struct ShopUpTests {
             #expect(FileManager.default.fileExists(atPath: "\(folder.path)/\(service).sqlite"), "no database for \(service)")
         }
 
-        let status = system.stop()
+        let status = await system.stop()
         #expect(status == 0, "\(system.output.lines.suffix(20).joined(separator: "\n"))")
         let stopped = system.output.lines.compactMap { line -> String? in
             guard let range = line.range(of: "| "), line.hasSuffix(")"), line.contains(" stopped (") else { return nil }
@@ -44,7 +44,6 @@ struct ShopUpTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let system = try await ShopUpProcess.start(dataDirectory: folder.path)
-        defer { system.stop() }
 
         let client = RPCClient(host: "127.0.0.1", port: system.port(of: "user"))
         defer { client.shutdown() }
@@ -68,6 +67,7 @@ struct ShopUpTests {
         #expect(health.status == 200, "\(health.body)")
         let read = try await users.getUser(.with { $0.id = created.id }, options: CallOptions(timeout: .seconds(10), metadata: ["x-user-id": created.id, "x-user-role": "user"]))
         #expect(read.email == created.email)
+        #expect(await system.stop() == 0)
     }
 
     @Test("when shop up itself is killed with SIGKILL its children notice and stop, freeing every port")
@@ -77,7 +77,7 @@ struct ShopUpTests {
         let system = try await ShopUpProcess.start(dataDirectory: folder.path)
         let ports = [system.gatewayPort] + SystemPlan.services.map { system.port(of: $0.name) }
         kill(system.pid, SIGKILL)
-        _ = system.child.waitUntilExit()
+        _ = await system.child.termination()
         let deadline = ContinuousClock.now + .seconds(20)
         var taken = ports
         while !taken.isEmpty, ContinuousClock.now < deadline {
@@ -92,14 +92,14 @@ struct ShopUpTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let first = try await ShopUpProcess.start(dataDirectory: folder.path)
-        defer { first.stop() }
 
         let second = try ShopUpProcess.launch(dataDirectory: folder.path, gatewayPort: first.gatewayPort, basePort: first.basePort)
-        #expect(second.child.waitUntilExit() == .exited(1))
+        #expect(await second.child.termination() == .exited(1))
         let said = await second.output.waitFor(timeout: .seconds(5)) { $0.contains("already in use") }
         #expect(said?.contains("port \(first.gatewayPort)") == true || said?.contains("port \(first.basePort)") == true, "\(second.output.lines)")
         #expect(second.output.lines.allSatisfy { !$0.contains("Fatal error") && !$0.contains("Stack dump") })
         #expect(try await first.get("/health").status == 200)
+        #expect(await first.stop() == 0)
     }
 
     @Test("dev mode prints its development admin once and that admin can log in through the gateway")
@@ -107,7 +107,6 @@ struct ShopUpTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let system = try await ShopUpProcess.start(dataDirectory: folder.path)
-        defer { system.stop() }
         let warnings = system.output.lines.filter { $0.contains("WARNING: dev mode") }
         #expect(warnings.count == 1)
         let client = RPCClient(host: "127.0.0.1", port: system.port(of: "user"))
@@ -117,5 +116,6 @@ struct ShopUpTests {
             $0.password = DevelopmentSecrets.adminPassword
         }, options: CallOptions(timeout: .seconds(10)))
         #expect(!login.accessToken.isEmpty)
+        #expect(await system.stop() == 0)
     }
 }

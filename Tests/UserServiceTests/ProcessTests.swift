@@ -16,16 +16,15 @@ struct ProcessTests {
         let firstRPC = RPCClient(host: "127.0.0.1", port: first.port)
         let created = try await UserServiceClient(firstRPC).register()
         firstRPC.shutdown()
-        first.kill9()
+        await first.kill9()
 
         let second = try await ShopProcess.start(service: "user", dataDirectory: temporary.path, settings: settings)
         let secondRPC = RPCClient(host: "127.0.0.1", port: second.port)
-        defer {
-            secondRPC.shutdown()
-            second.terminate()
-        }
+        // Should an expectation throw, releasing `second` kills it.
+        defer { secondRPC.shutdown() }
         let client = UserServiceClient(secondRPC)
         #expect(try await client.user(created.id) == created)
         #expect(!(try await client.login(created.email).accessToken.isEmpty))
+        await second.terminate()
     }
 }

@@ -27,7 +27,7 @@ struct CORSPolicyMiddleware: RouterMiddleware {
         if !allowsAny { headers[.vary] = "Origin" }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             headers[.accessControlAllowMethods] = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
-            headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Request-Timeout"
+            headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Request-Timeout, traceparent, tracestate"
             headers[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: headers)
         }

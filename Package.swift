@@ -245,6 +245,7 @@ let package = Package(
                 "ShopObservability",
                 "FrameRPCObservability",
                 "FrameRPC",
+                "ServiceTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -277,6 +278,7 @@ let package = Package(
                 "FrameRPC",
                 "ServiceSupport",
                 "ServiceTesting",
+                "ShopObservability",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

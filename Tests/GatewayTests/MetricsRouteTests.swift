@@ -26,7 +26,7 @@ struct MetricsRouteTests {
             let reply = try await http.get("/metrics")
             #expect(reply.status == 200)
             #expect(reply.header("Content-Type")?.hasPrefix("text/plain") == true)
-            let text = Exposition(reply.body)
+            let text = PrometheusText(reply.body)
             #expect(text.value("http_requests_total", ["method": "GET", "route": "/api/products/", "status": "200"]) == 3)
             #expect(text.value("http_requests_total", ["method": "GET", "route": "/api/products/{id}", "status": "404"]) == 2)
             #expect(text.value("http_requests_total", ["route": "unmatched", "status": "404"]) == 1)
@@ -38,7 +38,7 @@ struct MetricsRouteTests {
             #expect(text.value("rpc_client_call_duration_seconds_count", ["method": Self.listProducts]) == 3)
             #expect(text.value("gateway_circuit_breaker_state", ["upstream": "product"]) == 0)
 
-            let again = Exposition(try await http.get("/metrics").body)
+            let again = PrometheusText(try await http.get("/metrics").body)
             #expect(again.value("http_requests_total", ["route": "/metrics", "status": "200"]) == 1)
         }
     }
@@ -51,7 +51,7 @@ struct MetricsRouteTests {
             $0.circuitBreaker = ResilienceTests.quickBreaker
         }) { http, _ in
             for _ in 0..<2 { _ = try await http.get("/api/products/") }
-            let text = Exposition(try await http.get("/metrics").body)
+            let text = PrometheusText(try await http.get("/metrics").body)
             #expect(text.value("gateway_circuit_breaker_state", ["upstream": "product"]) == 2)
             #expect(text.value("gateway_circuit_breaker_state", ["upstream": "user"]) == 0)
             #expect(text.value("http_requests_total", ["route": "/api/products/", "status": "503"]) == 2)
@@ -78,7 +78,7 @@ struct MetricsRouteTests {
             let scrape = try await fetch(port: metricsPort, path: "/metrics")
             #expect(scrape.status == 200)
             #expect(scrape.headers["content-type"]?.hasPrefix("text/plain") == true)
-            let text = Exposition(scrape.body)
+            let text = PrometheusText(scrape.body)
             #expect(text.value("rpc_server_calls_total", ["method": Self.listProducts, "code": "OK"]) == 2)
             #expect(text.value("rpc_server_call_duration_seconds_count", ["method": Self.listProducts]) == 2)
             #expect(text.value("rpc_server_connections") == 1)

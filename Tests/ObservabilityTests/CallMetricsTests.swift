@@ -1,6 +1,7 @@
 import FrameRPC
 import FrameRPCObservability
 import Logging
+import ServiceTesting
 import ShopObservability
 import SwiftProtobuf
 import Testing
@@ -21,7 +22,7 @@ struct CallMetricsTests {
                     _ = try await client.unary(method: ProbeService.fail, request: Google_Protobuf_StringValue(), response: Google_Protobuf_StringValue.self)
                 }
             }
-            let server = Exposition(serverMetrics.exposition())
+            let server = PrometheusText(serverMetrics.exposition())
             #expect(server.value("rpc_server_calls_total", ["method": ProbeService.echo, "code": "OK"]) == 3)
             #expect(server.value("rpc_server_calls_total", ["method": ProbeService.fail, "code": "NOT_FOUND"]) == 2)
             #expect(server.value("rpc_server_call_duration_seconds_count", ["method": ProbeService.echo]) == 3)
@@ -29,7 +30,7 @@ struct CallMetricsTests {
             #expect(server.value("rpc_server_connections") == 1)
             #expect(server.value("rpc_server_connections_accepted_total") == 1)
 
-            let caller = Exposition(clientMetrics.exposition())
+            let caller = PrometheusText(clientMetrics.exposition())
             #expect(caller.value("rpc_client_calls_total", ["method": ProbeService.echo, "code": "OK"]) == 3)
             #expect(caller.value("rpc_client_calls_total", ["method": ProbeService.fail, "code": "NOT_FOUND"]) == 2)
             #expect(caller.value("rpc_client_call_duration_seconds_count", ["method": ProbeService.fail]) == 2)
@@ -44,11 +45,11 @@ struct CallMetricsTests {
             let client = probeClient(port: port)
             _ = try await client.echo()
             client.shutdown()
-            var open = Exposition(metrics.exposition()).value("rpc_server_connections")
+            var open = PrometheusText(metrics.exposition()).value("rpc_server_connections")
             let end = ContinuousClock.now + .seconds(5)
             while open != 0, ContinuousClock.now < end {
                 try await Task.sleep(for: .milliseconds(20))
-                open = Exposition(metrics.exposition()).value("rpc_server_connections")
+                open = PrometheusText(metrics.exposition()).value("rpc_server_connections")
             }
             #expect(open == 0)
         }

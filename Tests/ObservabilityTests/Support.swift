@@ -2,6 +2,7 @@ import FrameRPC
 import FrameRPCObservability
 import Foundation
 import Logging
+import ServiceTesting
 import ShopObservability
 import SwiftProtobuf
 import Testing
@@ -91,38 +92,6 @@ extension RPCClient {
             response: Google_Protobuf_StringValue.self,
             options: CallOptions(timeout: .seconds(5), metadata: metadata)
         ).value)
-    }
-}
-
-/// Reads a Prometheus text exposition.
-struct Exposition {
-    let text: String
-
-    init(_ bytes: [UInt8]) { text = String(decoding: bytes, as: UTF8.self) }
-
-    /// The value of the sample `name` whose labels include all of `labels`
-    /// (and, when there are several, their sum); `nil` when there is none.
-    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-        var total: Double?
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            let series = line[..<space]
-            let sampleName: Substring
-            var sampleLabels: [String: String] = [:]
-            if let brace = series.firstIndex(of: "{") {
-                sampleName = series[..<brace]
-                let inner = series[series.index(after: brace)..<(series.lastIndex(of: "}") ?? series.endIndex)]
-                for pair in inner.split(separator: ",") {
-                    guard let equals = pair.firstIndex(of: "=") else { continue }
-                    sampleLabels[String(pair[..<equals])] = String(pair[pair.index(after: equals)...]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                }
-            } else {
-                sampleName = series
-            }
-            guard sampleName == name, labels.allSatisfy({ sampleLabels[$0.key] == $0.value }) else { continue }
-            total = (total ?? 0) + value
-        }
-        return total
     }
 }
 

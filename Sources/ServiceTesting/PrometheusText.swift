@@ -1,14 +1,16 @@
 import Foundation
 
-/// Reads a Prometheus text exposition, for tests that count series.
-struct Exposition {
-    let text: String
+/// A Prometheus text exposition read back, for tests that count series.
+public struct PrometheusText: Sendable {
+    public let text: String
 
-    init(_ text: String) { self.text = text }
+    public init(_ text: String) { self.text = text }
+
+    public init(_ bytes: [UInt8]) { self.init(String(decoding: bytes, as: UTF8.self)) }
 
     /// The value of the sample `name` whose labels include all of `labels`
     /// (summed when several match); `nil` when none does.
-    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+    public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
         var total: Double?
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
@@ -28,19 +30,5 @@ struct Exposition {
             total = (total ?? 0) + value
         }
         return total
-    }
-}
-
-/// `GET path` on 127.0.0.1:`port` over a fresh connection, read to its end:
-/// for HTTP endpoints that are not the gateway (a service's metrics port).
-func fetch(port: Int, path: String) async throws -> (status: Int, headers: [String: String], body: String) {
-    try await onOwnThread {
-        let connection = try StreamingHTTPConnection(port: port)
-        defer { connection.hangUp() }
-        try connection.sendRequest(path: path, headers: ["Connection": "close"])
-        let head = try connection.readHead()
-        var body = ""
-        while let piece = try connection.read(through: "\n") { body += piece }
-        return (head.status, head.headers, body)
     }
 }

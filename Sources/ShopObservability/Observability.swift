@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import Synchronization
 
 /// The one call a process makes at start, before it builds anything that
 /// logs or records metrics.
@@ -9,9 +10,10 @@ public enum Observability {
     /// of the current request), and makes ``MetricsRegistry/shared`` the
     /// `MetricsSystem` backend.
     ///
-    /// Call it once per process: swift-log and swift-metrics allow one
-    /// bootstrap each, and a second call crashes. Tests never call it; they
-    /// hand loggers and registries to what they start.
+    /// Call it once per process, first thing: swift-log and swift-metrics
+    /// allow one bootstrap each, so a later call changes nothing and only
+    /// returns the registry. Tests never call it; they hand loggers and
+    /// registries to what they start.
     ///
     /// - Parameters:
     ///   - processName: the `service` field of every line: `gateway`, `user`, ...
@@ -24,12 +26,15 @@ public enum Observability {
         logLevel: Logger.Level = .info,
         logSink: any LogSink = FileDescriptorLogSink.standardError
     ) -> MetricsRegistry {
+        guard !bootstrapped.exchange(true, ordering: .acquiringAndReleasing) else { return MetricsRegistry.shared }
         LoggingSystem.bootstrap({ label, provider in
             JSONLogHandler(label: label, processName: processName, sink: logSink, logLevel: logLevel, metadataProvider: provider)
         }, metadataProvider: .requestContext)
         MetricsSystem.bootstrap(MetricsRegistry.shared.factory)
         return MetricsRegistry.shared
     }
+
+    private static let bootstrapped = Atomic<Bool>(false)
 
     /// A logger writing JSON lines to `sink`, without touching the global
     /// logging system: what tests use to read the lines a system wrote.

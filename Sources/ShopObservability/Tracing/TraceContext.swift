@@ -67,9 +67,19 @@ public struct TraceContext: Sendable, Hashable {
     /// The span id as 16 lowercase hex digits.
     public var spanIDString: String { Hex.string(spanID) }
 
-    /// The `traceparent` header value, version 00.
+    /// The `traceparent` header value, version 00; written into one
+    /// buffer, since every call makes one.
     public var traceParent: String {
-        "00-\(Hex.string(traceIDHigh))\(Hex.string(traceIDLow))-\(Hex.string(spanID))-\(Hex.string(flags))"
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            buffer[0] = UInt8(ascii: "0"); buffer[1] = UInt8(ascii: "0"); buffer[2] = UInt8(ascii: "-")
+            Hex.write(traceIDHigh, into: buffer, at: 3)
+            Hex.write(traceIDLow, into: buffer, at: 19)
+            buffer[35] = UInt8(ascii: "-")
+            Hex.write(spanID, into: buffer, at: 36)
+            buffer[52] = UInt8(ascii: "-")
+            Hex.write(flags, into: buffer, at: 53)
+            return 55
+        }
     }
 
     private static func randomSpanID(_ random: inout SystemRandomNumberGenerator) -> UInt64 {
@@ -135,12 +145,17 @@ enum Hex {
     static func string<T: FixedWidthInteger & UnsignedInteger>(_ value: T) -> String {
         let count = MemoryLayout<T>.size * 2
         return String(unsafeUninitializedCapacity: count) { buffer in
-            var rest = value
-            for index in stride(from: count - 1, through: 0, by: -1) {
-                buffer[index] = digits[Int(truncatingIfNeeded: rest & 0xF)]
-                rest >>= 4
-            }
+            write(value, into: buffer, at: 0)
             return count
+        }
+    }
+
+    /// Writes `value`'s `2 * MemoryLayout<T>.size` hex digits at `offset`.
+    static func write<T: FixedWidthInteger & UnsignedInteger>(_ value: T, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var rest = value
+        for index in stride(from: offset + MemoryLayout<T>.size * 2 - 1, through: offset, by: -1) {
+            buffer[index] = digits[Int(truncatingIfNeeded: rest & 0xF)]
+            rest >>= 4
         }
     }
 

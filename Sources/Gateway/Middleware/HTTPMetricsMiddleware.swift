@@ -1,6 +1,6 @@
 import CoreMetrics
-import Metrics
 import Hummingbird
+import Metrics
 import ShopObservability
 
 /// Counts and times every request, outermost of all middleware so it sees

@@ -117,8 +117,12 @@ public final class Upstream: Sendable {
     ///
     /// - Throws: 503 UNAVAILABLE with `Retry-After` when the circuit is open.
     func admit() throws(GatewayError) -> CircuitBreaker.Ticket {
-        let (permission, state) = breaker.withLock { ($0.acquire(now: now()), $0.state) }
-        breakerGauge.record(Self.gaugeValue(of: state))
+        let permission = breaker.withLock { breaker in
+            let permission = breaker.acquire(now: now())
+            // Under the lock, so concurrent calls cannot leave a stale state.
+            breakerGauge.record(Self.gaugeValue(of: breaker.state))
+            return permission
+        }
         switch permission {
         case .granted(let ticket):
             return ticket
@@ -144,11 +148,10 @@ public final class Upstream: Sendable {
             outcome = .ignored
         }
         let now = now()
-        let state = breaker.withLock { breaker in
+        breaker.withLock { breaker in
             breaker.record(outcome, for: ticket, now: now)
-            return breaker.state
+            breakerGauge.record(Self.gaugeValue(of: breaker.state))
         }
-        breakerGauge.record(Self.gaugeValue(of: state))
     }
 
     /// 0 closed, 1 half-open, 2 open: ordered by how bad it is, so a

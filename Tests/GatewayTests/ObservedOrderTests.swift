@@ -113,6 +113,18 @@ struct ObservedOrderTests {
         }
     }
 
+    @Test("the response's traceparent names the gateway's span of the caller's trace")
+    func responseTraceParent() async throws {
+        try await withDeadGateway { http, _ in
+            let traced = try await http.get("/", headers: ["traceparent": Self.traceParent])
+            let span = try #require(traced.header("traceparent").flatMap { TraceContext(traceParent: $0) })
+            #expect(span.traceID == Self.traceID)
+            #expect(span.spanIDString != "b7ad6b7169203331")
+            let untraced = try await http.get("/")
+            #expect(untraced.header("traceparent").flatMap { TraceContext(traceParent: $0) } != nil)
+        }
+    }
+
     @Test("a request without a traceparent gets a trace of its own, shared with its calls")
     func newTrace() async throws {
         let sink = InMemoryLogSink()

@@ -31,7 +31,7 @@ struct CORSPolicyMiddleware: RouterMiddleware {
             headers[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: headers)
         }
-        headers[.accessControlExposeHeaders] = "X-Request-ID, X-Process-Time, Retry-After"
+        headers[.accessControlExposeHeaders] = "X-Request-ID, X-Process-Time, Retry-After, traceparent"
         var response = try await next(request, context)
         for field in headers { response.headers.append(field) }
         return response

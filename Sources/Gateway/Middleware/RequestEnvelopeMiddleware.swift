@@ -14,7 +14,9 @@ import Tracing
 /// trace starts. Both are bound in the task's `ServiceContext` for the
 /// whole request, so every log line written meanwhile (the access line
 /// included) carries `request_id` and `trace_id`, and every RPC made for
-/// the request continues the trace (FrameRPC's tracing interceptor).
+/// the request continues the trace (FrameRPC's tracing interceptor). The
+/// response's `traceparent` names the gateway's span, so a caller that sent
+/// none can still quote the trace id, as it can quote `X-Request-ID`.
 ///
 /// The request id is the caller's `X-Request-ID` when it is a sensible one
 /// (1 to 128 visible ASCII characters), else a new UUID; it goes upstream as
@@ -36,7 +38,9 @@ struct RequestEnvelopeMiddleware: RouterMiddleware {
         context.requestID = Self.requestID(from: request.headers[Self.requestIDHeader])
         let trace = Self.traceContext(from: request.headers)
         return try await ServiceContext.withValue(.request(trace: trace, requestID: context.requestID)) {
-            try await envelope(request, context: context, next: next)
+            var response = try await envelope(request, context: context, next: next)
+            response.headers[Self.traceParentHeader] = trace.traceParent
+            return response
         }
     }
 

@@ -12,8 +12,11 @@ let serviceDependencies: [Target.Dependency] = [
     "ShopAPI",
     "FrameRPC",
     "ServiceSupport",
+    "ShopObservability",
     .product(name: "GRDB", package: "GRDB.swift"),
     .product(name: "Logging", package: "swift-log"),
+    .product(name: "Metrics", package: "swift-metrics"),
+    .product(name: "Tracing", package: "swift-distributed-tracing"),
     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
 ]
@@ -41,6 +44,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // YAML parsing for DeploymentTests only; nothing that ships links it.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -52,6 +58,30 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // JSON log lines, W3C trace context and the process's metrics
+        // registry: what every process bootstraps. Knows nothing about RPC.
+        .target(
+            name: "ShopObservability",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // FrameRPC interceptors for traces, metrics and call logs.
+        .target(
+            name: "FrameRPCObservability",
+            dependencies: [
+                "FrameRPC",
+                "ShopObservability",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -81,6 +111,11 @@ let package = Package(
             name: "ServiceSupport",
             dependencies: [
                 "FrameRPC",
+                "ShopObservability",
+                "FrameRPCObservability",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -132,8 +167,12 @@ let package = Package(
                 "RESTTranscoding",
                 "ShopAuth",
                 "ServiceSupport",
+                "ShopObservability",
+                "FrameRPCObservability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -153,8 +192,10 @@ let package = Package(
                 "InventoryService",
                 "OrderService",
                 "NotificationService",
+                "ShopObservability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -208,6 +249,7 @@ let package = Package(
                 "NotificationService",
                 "Gateway",
                 "ShopAuth",
+                "ShopObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -249,6 +291,23 @@ let package = Package(
             exclude: ["Generated/openapi.json"],
             swiftSettings: swiftSettings
         ),
+        // The JSON log handler, trace context parsing, and the FrameRPC
+        // interceptors over real sockets.
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "ShopObservability",
+                "FrameRPCObservability",
+                "FrameRPC",
+                "ServiceTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FrameRPCTests",
             dependencies: [
@@ -273,6 +332,7 @@ let package = Package(
                 "FrameRPC",
                 "ServiceSupport",
                 "ServiceTesting",
+                "ShopObservability",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -12,10 +12,13 @@ import ShopAuth
 /// Every route of the table is registered from its description, none by
 /// hand; a collection answers with and without its trailing slash
 /// (`/api/users` and `/api/users/`). Around the routes, outermost first:
-/// CORS (when origins are configured), ``RequestEnvelopeMiddleware``
-/// (request id, JSON errors, `X-Process-Time`, access log) and
-/// ``InFlightLimitMiddleware`` (429 past the limit). The gateway's own
-/// routes are `GET /`, `GET /health` and `GET /openapi.json`.
+/// ``HTTPMetricsMiddleware`` (request counts and latency by route
+/// template), CORS (when origins are configured),
+/// ``RequestEnvelopeMiddleware`` (request id and trace context, JSON
+/// errors, `X-Process-Time`, access log) and ``InFlightLimitMiddleware``
+/// (429 past the limit). The gateway's own routes are `GET /`,
+/// `GET /health`, `GET /metrics` (Prometheus text of
+/// ``GatewayConfiguration/metrics``) and `GET /openapi.json`.
 ///
 /// The application is a `Service`: run it with `runService()` or inside a
 /// `ServiceGroup`; on shutdown it stops accepting requests and closes its
@@ -68,13 +71,14 @@ func makeGateway(
 
     let router = Router(context: GatewayRequestContext.self)
     // Middleware applies to the routes added after it, so it goes first.
+    router.add(middleware: HTTPMetricsMiddleware(metrics: configuration.metrics))
     if !configuration.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
     }
     router.add(middleware: RequestEnvelopeMiddleware(logger: configuration.logger))
     router.add(middleware: InFlightLimitMiddleware(limiter: InFlightLimiter(limit: configuration.maximumInFlightRequests)))
 
-    SystemRoutes.register(on: router, upstreams: upstreams, healthCheckTimeout: configuration.healthCheckTimeout)
+    SystemRoutes.register(on: router, upstreams: upstreams, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
     for route in routes {
         guard let upstream = upstreams.upstream(forService: route.service),
               let method = HTTPRequest.Method(route.verb.name) else { continue }

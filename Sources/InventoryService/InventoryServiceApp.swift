@@ -9,7 +9,7 @@ import ServiceSupport
 public enum InventoryServiceApp {
     public static let factory: ServiceFactory = { environment in
         let policy = try ReservationPolicy(environment: environment)
-        let store = try InventoryStore(path: environment.databasePath("inventory"))
+        let store = try InventoryStore(path: environment.databasePath("inventory"), metrics: environment.metrics)
         return RunnableService(
             handler: InventoryHandler(store: store, policy: policy),
             background: [ReservationExpiry(store: store, policy: policy, logger: environment.logger)]

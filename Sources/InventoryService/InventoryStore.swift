@@ -2,6 +2,7 @@ import FrameRPC
 import Foundation
 import GRDB
 import ServiceSupport
+import ShopObservability
 
 /// Stock levels and reservations in SQLite, reached only through GRDB's
 /// async reads and writes with bound arguments.
@@ -16,8 +17,8 @@ import ServiceSupport
 struct InventoryStore: Sendable {
     private let pool: DatabasePool
 
-    init(path: String) throws {
-        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations)
+    init(path: String, metrics: MetricsRegistry? = nil) throws {
+        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations, metrics: metrics)
     }
 
     static var migrations: DatabaseMigrator {

@@ -9,7 +9,7 @@ import ServiceSupport
 /// and runs no background work.
 public enum NotificationServiceApp {
     public static let factory: ServiceFactory = { environment in
-        let store = try NotificationStore(path: environment.databasePath("notification"))
+        let store = try NotificationStore(path: environment.databasePath("notification"), metrics: environment.metrics)
         var logger = environment.logger
         logger[metadataKey: "service"] = "notification"
         let handler = NotificationHandler(

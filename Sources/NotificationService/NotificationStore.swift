@@ -1,5 +1,6 @@
 import GRDB
 import ServiceSupport
+import ShopObservability
 import ShopAPI
 
 /// The notification service's database: its notifications, one per event id.
@@ -10,8 +11,8 @@ import ShopAPI
 public struct NotificationStore: Sendable {
     private let pool: DatabasePool
 
-    public init(path: String) throws {
-        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations)
+    public init(path: String, metrics: MetricsRegistry? = nil) throws {
+        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations, metrics: metrics)
     }
 
     static var migrations: DatabaseMigrator {

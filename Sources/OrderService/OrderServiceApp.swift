@@ -14,7 +14,7 @@ public enum OrderServiceApp {
         var logger = environment.logger
         logger[metadataKey: "service"] = "order"
         let upstreams = try Upstreams(environment: environment)
-        let store = try OrderStore(path: environment.databasePath("order"))
+        let store = try OrderStore(path: environment.databasePath("order"), metrics: environment.metrics)
         let inventoryDoorbell = Doorbell()
         let notificationDoorbell = Doorbell()
 
@@ -36,7 +36,8 @@ public enum OrderServiceApp {
 
         let notifications = upstreams.notifications
         let notificationRelay = OutboxRelay(
-            destination: .notification, store: store, doorbell: notificationDoorbell, logger: logger
+            destination: .notification, store: store, doorbell: notificationDoorbell, logger: logger,
+            metrics: environment.metrics
         ) { event in
             _ = try await notifications.notify(.with {
                 $0.eventID = event.id
@@ -47,7 +48,8 @@ public enum OrderServiceApp {
         }
         let inventory = upstreams.inventory
         let inventoryRelay = OutboxRelay(
-            destination: .inventory, store: store, doorbell: inventoryDoorbell, logger: logger
+            destination: .inventory, store: store, doorbell: inventoryDoorbell, logger: logger,
+            metrics: environment.metrics
         ) { event in
             try await InventoryDelivery.deliver(event, to: inventory, timeout: .seconds(5))
         }

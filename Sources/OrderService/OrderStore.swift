@@ -1,6 +1,7 @@
 import FrameRPC
 import GRDB
 import ServiceSupport
+import ShopObservability
 import ShopAPI
 
 /// The order service's database: orders, their items and the outbox.
@@ -12,8 +13,8 @@ import ShopAPI
 struct OrderStore: Sendable {
     private let pool: DatabasePool
 
-    init(path: String) throws {
-        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations)
+    init(path: String, metrics: MetricsRegistry? = nil) throws {
+        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations, metrics: metrics)
     }
 
     static var migrations: DatabaseMigrator {
@@ -58,6 +59,13 @@ struct OrderStore: Sendable {
                 CREATE INDEX outbox_pending ON outbox(destination, seq)
                 WHERE delivered_at IS NULL AND abandoned = 0
                 """)
+        }
+        // Events written before this carry no trace: their delivery starts one.
+        migrator.registerMigration("v2: outbox trace context") { db in
+            try db.alter(table: OutboxEvent.databaseTableName) { table in
+                table.add(column: "trace_parent", .text)
+                table.add(column: "request_id", .text)
+            }
         }
         return migrator
     }
@@ -141,7 +149,8 @@ struct OrderStore: Sendable {
         to target: Shop_Order_V1_OrderStatus,
         authorize: @escaping @Sendable (OrderRow) throws -> Void
     ) async throws -> (StoredOrder, [OutboxEvent]) {
-        try await pool.write { db in
+        let origin = OutboxEvent.Origin.current
+        return try await pool.write { db in
             guard var order = try Self.order(id: orderID, db) else {
                 throw RPCError(code: .notFound, message: "order \(orderID) not found")
             }
@@ -152,7 +161,7 @@ struct OrderStore: Sendable {
             order.row.updatedAt = max(StoredTime.now(), order.row.updatedAt + 1)
             try order.row.update(db, columns: [OrderRow.Columns.status, OrderRow.Columns.updatedAt])
 
-            var events = [Self.notificationEvent(for: order)]
+            var events = [Self.notificationEvent(for: order, origin: origin)]
             if target == .cancelled {
                 try OutboxEvent
                     .filter(OutboxEvent.Columns.orderID == orderID)
@@ -162,7 +171,7 @@ struct OrderStore: Sendable {
                                OutboxEvent.Columns.lastError.set(to: "superseded by the cancellation"))
                 events.append(OutboxEvent(
                     destination: .inventory, kind: OutboxEvent.Kind.inventoryRelease,
-                    orderID: orderID, userID: order.row.userID
+                    orderID: orderID, userID: order.row.userID, origin: origin
                 ))
             }
             for index in events.indices { try events[index].insert(db) }
@@ -171,7 +180,7 @@ struct OrderStore: Sendable {
     }
 
     /// The event that tells the owner their order reached its status.
-    static func notificationEvent(for order: StoredOrder) -> OutboxEvent {
+    static func notificationEvent(for order: StoredOrder, origin: OutboxEvent.Origin = .current) -> OutboxEvent {
         OutboxEvent(
             destination: .notification,
             kind: OutboxEvent.Kind.order(order.row.status),
@@ -182,7 +191,8 @@ struct OrderStore: Sendable {
                 "status": order.row.status,
                 "total": String(order.row.totalAmount),
                 "items": String(order.items.count),
-            ]
+            ],
+            origin: origin
         )
     }
 
@@ -194,6 +204,17 @@ struct OrderStore: Sendable {
         try await pool.write { db in
             var event = event
             try event.insert(db)
+        }
+    }
+
+    /// How many events for `destination` are still to deliver.
+    func pendingCount(for destination: OutboxEvent.Destination) async throws -> Int {
+        try await pool.read { db in
+            try OutboxEvent
+                .filter(OutboxEvent.Columns.destination == destination.rawValue)
+                .filter(OutboxEvent.Columns.deliveredAt == nil)
+                .filter(OutboxEvent.Columns.abandoned == false)
+                .fetchCount(db)
         }
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import ShopObservability
+import Tracing
 
 /// One row of the `outbox` table: something another service must be told,
 /// written in the same transaction as the order change it describes, and
@@ -10,6 +12,11 @@ import GRDB
 /// and the inventory service (`inventory_commit`, `inventory_release`:
 /// idempotent calls keyed by the order id). Each destination's events are
 /// delivered in the order they were written (`seq`).
+///
+/// An event remembers the trace and request it was written for
+/// (``Origin``), so its delivery, which happens later and outside any
+/// request, continues that trace: the notification service's log line for
+/// an order carries the order's trace id.
 struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
     static let databaseTableName = "outbox"
 
@@ -44,6 +51,33 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
     /// Set when the receiver refused the event for good (a caller error):
     /// it is kept for inspection but no longer retried.
     var abandoned: Bool
+    /// The `traceparent` of the span that wrote the event, if any.
+    var traceParent: String?
+    /// The request id of the request that wrote the event, if any.
+    var requestID: String?
+
+    /// The trace and request an event is written for.
+    struct Origin: Sendable, Hashable {
+        var traceParent: String?
+        var requestID: String?
+
+        /// The current task's, from its `ServiceContext`. Read it in the
+        /// handler's task: GRDB runs transactions on its own queues, where
+        /// the task's context is not.
+        static var current: Origin {
+            let context = ServiceContext.current
+            return Origin(traceParent: context?.traceContext?.traceParent, requestID: context?.requestID)
+        }
+
+        /// The context a delivery runs in: a new span of the writer's
+        /// trace, with its request id; a new trace when the event has none.
+        var deliveryContext: ServiceContext {
+            let parent = traceParent.flatMap { TraceContext(traceParent: $0) }
+            return ServiceContext.request(trace: parent?.childSpan() ?? TraceContext.newTrace(), requestID: requestID)
+        }
+    }
+
+    var origin: Origin { Origin(traceParent: traceParent, requestID: requestID) }
 
     enum CodingKeys: String, CodingKey {
         case seq, id, destination, kind
@@ -55,6 +89,8 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         case attempts
         case lastError = "last_error"
         case abandoned
+        case traceParent = "trace_parent"
+        case requestID = "request_id"
     }
 
     enum Columns {
@@ -69,7 +105,14 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         static let abandoned = Column(CodingKeys.abandoned)
     }
 
-    init(destination: Destination, kind: String, orderID: String, userID: String, data: [String: String] = [:]) {
+    init(
+        destination: Destination,
+        kind: String,
+        orderID: String,
+        userID: String,
+        data: [String: String] = [:],
+        origin: Origin = .current
+    ) {
         self.seq = nil
         self.id = UUID().uuidString.lowercased()
         self.destination = destination
@@ -82,6 +125,8 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         self.attempts = 0
         self.lastError = nil
         self.abandoned = false
+        self.traceParent = origin.traceParent
+        self.requestID = origin.requestID
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {

@@ -1,6 +1,9 @@
+import CoreMetrics
 import FrameRPC
 import Logging
 import ServiceLifecycle
+import ShopObservability
+import Tracing
 
 /// Delivers one destination's outbox events until each is acknowledged: the
 /// "at least once" half of exactly-once delivery (the receiver ignores an
@@ -14,6 +17,13 @@ import ServiceLifecycle
 /// An event the receiver refuses for good (a caller error such as
 /// INVALID_ARGUMENT) is marked abandoned and logged, so one bad event cannot
 /// block the rest. It stops on graceful shutdown or cancellation.
+///
+/// Each delivery runs in the trace and request its event was written for
+/// (``OutboxEvent/Origin``), so its call and its log lines carry the trace
+/// id of the request that caused it. Its metrics, by `destination`:
+/// `outbox_pending_events` (the backlog after each round),
+/// `outbox_events_delivered_total`, `outbox_delivery_failures_total`
+/// (attempts that will be retried) and `outbox_events_abandoned_total`.
 final class OutboxRelay: Service, Sendable {
     typealias Delivery = @Sendable (OutboxEvent) async throws -> Void
 
@@ -25,6 +35,10 @@ final class OutboxRelay: Service, Sendable {
     private let pollInterval: Duration
     private let backoff: RPCClient.Backoff
     private let batchSize = 100
+    private let pending: Gauge
+    private let delivered: Counter
+    private let failures: Counter
+    private let abandoned: Counter
 
     init(
         destination: OutboxEvent.Destination,
@@ -33,8 +47,14 @@ final class OutboxRelay: Service, Sendable {
         logger: Logger,
         pollInterval: Duration = .seconds(1),
         backoff: RPCClient.Backoff = RPCClient.Backoff(initial: .milliseconds(100), maximum: .seconds(5)),
+        metrics: MetricsRegistry = .shared,
         deliver: @escaping Delivery
     ) {
+        let dimensions = [("destination", destination.rawValue)]
+        pending = Gauge(label: "outbox_pending_events", dimensions: dimensions, factory: metrics.factory)
+        delivered = Counter(label: "outbox_events_delivered_total", dimensions: dimensions, factory: metrics.factory)
+        failures = Counter(label: "outbox_delivery_failures_total", dimensions: dimensions, factory: metrics.factory)
+        abandoned = Counter(label: "outbox_events_abandoned_total", dimensions: dimensions, factory: metrics.factory)
         self.destination = destination
         self.store = store
         self.doorbell = doorbell
@@ -77,23 +97,40 @@ final class OutboxRelay: Service, Sendable {
             logger.error("outbox read failed", metadata: ["destination": "\(destination.rawValue)", "error": "\(error)"])
             return .failed
         }
+        // A batch smaller than the limit is the whole backlog; only a
+        // full one needs counting.
+        var backlog = batch.count
+        if batch.count == batchSize, let count = try? await store.pendingCount(for: destination) { backlog = count }
+        pending.record(backlog)
         if batch.isEmpty { return .idle }
         for event in batch {
             if Task.isCancelled { return .progressed }
-            do {
-                try await deliver(event)
-                try await store.markDelivered(eventID: event.id)
-            } catch let error as RPCError where Self.isPermanent(error) {
-                logger.error("outbox event refused; giving up on it", metadata: metadata(event, error))
-                try? await store.markAbandoned(eventID: event.id, reason: error.description)
-            } catch {
-                if Task.isCancelled { return .progressed }
-                logger.warning("outbox delivery failed; will retry", metadata: metadata(event, error))
-                try? await store.recordFailure(eventID: event.id, reason: "\(error)")
-                return .failed
-            }
+            let settled = await ServiceContext.withValue(event.origin.deliveryContext) { await settle(event) }
+            guard settled else { return .failed }
+            backlog -= 1
+            pending.record(backlog)
         }
         return .progressed
+    }
+
+    /// Delivers one event; `false` when it failed and must be retried.
+    private func settle(_ event: OutboxEvent) async -> Bool {
+        do {
+            try await deliver(event)
+            try await store.markDelivered(eventID: event.id)
+            delivered.increment()
+        } catch let error as RPCError where Self.isPermanent(error) {
+            logger.error("outbox event refused; giving up on it", metadata: metadata(event, error))
+            try? await store.markAbandoned(eventID: event.id, reason: error.description)
+            abandoned.increment()
+        } catch {
+            if Task.isCancelled { return true }
+            logger.warning("outbox delivery failed; will retry", metadata: metadata(event, error))
+            try? await store.recordFailure(eventID: event.id, reason: "\(error)")
+            failures.increment()
+            return false
+        }
+        return true
     }
 
     private func metadata(_ event: OutboxEvent, _ error: any Error) -> Logger.Metadata {

@@ -1,5 +1,6 @@
 import FrameRPC
 import Logging
+import Tracing
 
 /// How the order service treats calls to other services.
 enum UpstreamCall {
@@ -29,8 +30,13 @@ enum UpstreamCall {
         let unbounded = context.map {
             ServerContext(method: $0.method, metadata: $0.metadata, deadline: nil, remoteAddress: $0.remoteAddress, callID: $0.callID)
         }
+        // A detached task inherits no task locals: the trace (for its log
+        // lines and calls) is carried over by hand, like the call context.
+        let serviceContext = ServiceContext.current
         return await Task.detached {
-            await ServerContext.$current.withValue(unbounded) { await operation() }
+            await ServiceContext.withValue(serviceContext) {
+                await ServerContext.$current.withValue(unbounded) { await operation() }
+            }
         }.value
     }
 }

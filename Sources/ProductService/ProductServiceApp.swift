@@ -5,7 +5,7 @@ import ServiceSupport
 /// no other service and runs no background work.
 public enum ProductServiceApp {
     public static let factory: ServiceFactory = { environment in
-        let store = try ProductStore(path: environment.databasePath("product"))
+        let store = try ProductStore(path: environment.databasePath("product"), metrics: environment.metrics)
         return RunnableService(handler: ProductHandler(store: store))
     }
 }

@@ -1,6 +1,7 @@
 import FrameRPC
 import GRDB
 import ServiceSupport
+import ShopObservability
 
 /// The catalog's storage: one SQLite table, reached only through GRDB's
 /// async reads and writes with bound arguments.
@@ -12,8 +13,8 @@ import ServiceSupport
 struct ProductStore: Sendable {
     private let pool: DatabasePool
 
-    init(path: String) throws {
-        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations)
+    init(path: String, metrics: MetricsRegistry? = nil) throws {
+        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations, metrics: metrics)
     }
 
     static var migrations: DatabaseMigrator {

@@ -1,7 +1,9 @@
 import FrameRPC
+import FrameRPCObservability
 import Foundation
 import Logging
 import ServiceLifecycle
+import ShopObservability
 
 /// Everything a service needs from the process that runs it: where its data
 /// lives, how to reach the services it calls, and its settings. `shop serve`
@@ -16,17 +18,23 @@ public struct ServiceEnvironment: Sendable {
     /// Settings by `SHOP_*` name, e.g. `SHOP_SIGNING_KEY`.
     public var settings: [String: String]
     public var logger: Logger
+    /// Where the service's metrics are recorded: the RPC server's and
+    /// clients' series, the database's, the service's own. The process's
+    /// registry unless a test gives one of its own.
+    public var metrics: MetricsRegistry
 
     public init(
         dataDirectory: String,
         upstreams: [String: ServiceEndpoint] = [:],
         settings: [String: String] = [:],
-        logger: Logger = Logger(label: "shop")
+        logger: Logger = Logger(label: "shop"),
+        metrics: MetricsRegistry = .shared
     ) {
         self.dataDirectory = dataDirectory
         self.upstreams = upstreams
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// `<dataDirectory>/<name>.sqlite`.
@@ -39,11 +47,38 @@ public struct ServiceEnvironment: Sendable {
     }
 
     /// A client for an upstream service, or a configuration error naming it.
+    /// Its calls continue the current trace and are counted in ``metrics``.
     public func client(for upstream: String) throws -> RPCClient {
         guard let endpoint = upstreams[upstream] else {
             throw ConfigurationError("no address for the \(upstream) service (--upstream \(upstream)=HOST:PORT or SHOP_\(upstream.uppercased())_ADDR)")
         }
-        return RPCClient(host: endpoint.host, port: endpoint.port, logger: logger)
+        return RPCClient(
+            host: endpoint.host,
+            port: endpoint.port,
+            interceptors: RPCObservability.clientInterceptors(metrics: metrics),
+            logger: logger
+        )
+    }
+
+    /// The settings that place the metrics endpoint.
+    public enum MetricsSetting {
+        /// The port of `GET /metrics`; unset: no endpoint; 0: any free port.
+        public static let port = "SHOP_METRICS_PORT"
+        /// Its address; the service's own host when unset.
+        public static let host = "SHOP_METRICS_HOST"
+    }
+
+    /// Where to serve `GET /metrics`, from ``MetricsSetting``, or `nil`
+    /// when `SHOP_METRICS_PORT` is not set.
+    ///
+    /// - Parameter serviceHost: the host the service's RPC server binds.
+    /// - Throws: ``ConfigurationError`` for a port that is not 0...65535.
+    public func metricsEndpoint(serviceHost: String) throws -> ServiceEndpoint? {
+        guard let text = setting(MetricsSetting.port) else { return nil }
+        guard let port = Int(text), (0...65_535).contains(port) else {
+            throw ConfigurationError("\(MetricsSetting.port) must be a port between 0 and 65535, not '\(text.prefix(64))'")
+        }
+        return ServiceEndpoint(host: setting(MetricsSetting.host) ?? serviceHost, port: port)
     }
 }
 

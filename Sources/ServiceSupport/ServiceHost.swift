@@ -1,6 +1,8 @@
 import FrameRPC
+import FrameRPCObservability
 import Logging
 import NIOCore
+import ShopObservability
 
 /// Where a service listens and keeps its data: what `shop serve` and the
 /// contract tests give every service.
@@ -25,15 +27,27 @@ public struct ServiceEndpoint: Sendable, Hashable {
 }
 
 extension RPCServer {
-    /// A server for one shop service on `endpoint`.
+    /// A server for one shop service on `endpoint`, observable: each call
+    /// continues its caller's trace, is counted and timed in `metrics`, and
+    /// (with a `callLogger`) gets a log line carrying its request and trace
+    /// ids; connections are counted too.
+    ///
+    /// - Parameters:
+    ///   - logger: the server's own events (listening, draining).
+    ///   - metrics: where the call and connection series go.
+    ///   - callLogger: one `call` line per call; `nil` for none.
     public static func shopService(
         _ service: any RPCService,
         at endpoint: ServiceEndpoint,
-        logger: Logger
+        logger: Logger,
+        metrics: MetricsRegistry = .shared,
+        callLogger: Logger? = nil
     ) -> RPCServer {
         RPCServer(
             configuration: .init(host: endpoint.host, port: endpoint.port),
             services: [service],
+            interceptors: RPCObservability.serverInterceptors(metrics: metrics, callLogger: callLogger),
+            connectionObserver: RPCObservability.connectionObserver(metrics: metrics),
             logger: logger
         )
     }

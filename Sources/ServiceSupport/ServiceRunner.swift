@@ -4,9 +4,14 @@ import ServiceLifecycle
 
 /// Serves one shop service until SIGTERM or SIGINT, then drains: what
 /// `shop serve <service>` does once its configuration is read.
+///
+/// Besides the RPC server and the service's background work, it serves
+/// `GET /metrics` on `SHOP_METRICS_PORT` when that setting is present
+/// (``ServiceEnvironment/MetricsSetting``).
 public enum ServiceRunner {
     /// - Parameters:
-    ///   - onReady: called with the bound port once the server listens.
+    ///   - onReady: called with the bound RPC port once the server (and the
+    ///     metrics endpoint, if any) listens.
     public static func serve(
         name: String,
         factory: ServiceFactory,
@@ -15,10 +20,10 @@ public enum ServiceRunner {
         onReady: @escaping @Sendable (Int) -> Void
     ) async throws {
         let service = try await factory(environment)
-        let server = RPCServer.shopService(service.handler, at: endpoint, logger: environment.logger)
+        let parts = try ServiceParts(service, at: endpoint, environment: environment)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)] + service.background.map { .init(service: $0) }
+                services: parts.services.map { .init(service: $0) }
                     + [SupervisorWatch(settings: environment.settings)].compactMap { $0 }.map {
                         .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
                     },
@@ -26,11 +31,17 @@ public enum ServiceRunner {
                 logger: environment.logger
             )
         )
+        let logger = environment.logger
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {
-                let port = try await server.port
-                onReady(port)
+                let ports = try await parts.ports()
+                if let metrics = ports.metrics {
+                    logger.info("metrics endpoint listening", metadata: [
+                        "service": "\(name)", "address": "\(parts.metricsEndpoint!.endpoint.host):\(metrics)",
+                    ])
+                }
+                onReady(ports.rpc)
             }
             try await tasks.waitForAll()
         }

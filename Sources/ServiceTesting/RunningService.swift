@@ -30,17 +30,37 @@ public func withRunningService<Result: Sendable>(
     environment: ServiceEnvironment,
     _ body: (Int) async throws -> Result
 ) async throws -> Result {
+    try await withRunningServicePorts(factory, environment: environment) { ports in
+        try await body(ports.rpc)
+    }
+}
+
+/// The ports of a service run by ``withRunningServicePorts(_:environment:_:)``.
+public struct ServicePorts: Sendable {
+    public let rpc: Int
+    /// The `GET /metrics` port, when the environment sets `SHOP_METRICS_PORT`.
+    public let metrics: Int?
+}
+
+/// ``withRunningService(_:environment:_:)``, wired as ``ServiceRunner`` wires
+/// a process (so its metrics endpoint runs when `SHOP_METRICS_PORT` is set,
+/// 0 for any free port); `body` gets both ports.
+public func withRunningServicePorts<Result: Sendable>(
+    _ factory: ServiceFactory,
+    environment: ServiceEnvironment,
+    _ body: (ServicePorts) async throws -> Result
+) async throws -> Result {
     let service = try await factory(environment)
-    var logger = environment.logger
-    logger.logLevel = .warning
-    let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(), logger: logger)
+    var serverLogger = environment.logger
+    serverLogger.logLevel = .warning
+    let parts = try ServiceParts(service, at: ServiceEndpoint(), environment: environment, serverLogger: serverLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await server.run() }
-        for background in service.background {
-            group.addTask { try await background.run() }
+        for part in parts.services {
+            group.addTask { try await part.run() }
         }
         defer { group.cancelAll() }
-        return try await body(try await server.port)
+        let ports = try await parts.ports()
+        return try await body(ServicePorts(rpc: ports.rpc, metrics: ports.metrics))
     }
 }
 

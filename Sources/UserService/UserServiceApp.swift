@@ -18,7 +18,7 @@ public enum UserServiceApp {
         } catch {
             throw ConfigurationError("\(UserServiceSettings.signingKey): \(error)")
         }
-        let database = try ServiceDatabase.open(at: environment.databasePath("user"), migrations: UserStore.migrator)
+        let database = try ServiceDatabase.open(at: environment.databasePath("user"), migrations: UserStore.migrator, metrics: environment.metrics)
         let store = UserStore(database)
         let work = BlockingWorkPool(name: "user-password-hashing")
         let hasher = PasswordHasher(rounds: settings.passwordRounds)

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import ServiceSupport
+import ShopObservability
 
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,8 +44,12 @@ struct GatewayCommand: AsyncParsableCommand {
         for flag in upstream.compactMap(UpstreamFlag.init) {
             environment["SHOP_\(flag.name.uppercased())_ADDR"] = "\(flag.endpoint.host):\(flag.endpoint.port)"
         }
+        let level = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        // JSON lines on standard error, metrics into the shared registry:
+        // before anything that logs or records is built.
+        Observability.bootstrap(processName: "gateway", logLevel: level)
         var logger = Logger(label: "shop.gateway")
-        logger.logLevel = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = level
         let configuration: GatewayConfiguration
         do {
             configuration = try GatewayConfiguration.fromEnvironment(environment, logger: logger)

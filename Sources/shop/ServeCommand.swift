@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceSupport
+import ShopObservability
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,8 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
             host: host ?? environment["SHOP_HOST"] ?? "127.0.0.1",
             port: port ?? envPort ?? entry.port
         )
+        let level = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        // JSON lines on standard error, metrics into the shared registry:
+        // before anything that logs or records is built.
+        Observability.bootstrap(processName: service, logLevel: level)
         var logger = Logger(label: "shop.\(service)")
-        logger.logLevel = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = level
         let settings = environment.filter { $0.key.hasPrefix("SHOP_") }
         let serviceEnvironment = ServiceEnvironment(
             dataDirectory: data ?? environment["SHOP_DATA_DIR"] ?? "./data",

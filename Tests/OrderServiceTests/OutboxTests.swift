@@ -1,6 +1,8 @@
 import FrameRPC
 import ServiceSupport
+import ServiceTesting
 import ShopAPI
+import ShopObservability
 import Testing
 
 @Suite("Notifications through the outbox")
@@ -57,6 +59,27 @@ struct OutboxTests {
             }
             let received = try await notifications(of: user, count: 3, in: shop)
             #expect(received.map(\.kind) == ["order_delivered", "order_shipped", "order_confirmed"])
+        }
+    }
+
+    @Test("the relay's metrics show the backlog and failed attempts during an outage, then the delivery")
+    func relayMetrics() async throws {
+        let metrics = MetricsRegistry()
+        let notification = ["destination": "notification"]
+        func sample(_ name: String) -> Double? { PrometheusText(metrics.exposition()).value(name, notification) }
+        try await withShop(stoppable: .notification, orderMetrics: metrics) { shop in
+            let notificationService = try #require(shop.stoppable)
+            let user = try await shop.newUser()
+            let pen = try await shop.newProduct(price: 100, stock: 10)
+            await notificationService.stop()
+            _ = try await shop.order([(pen, 1)], by: user)
+            #expect(await eventually { (sample("outbox_delivery_failures_total") ?? 0) >= 1 })
+            #expect(sample("outbox_pending_events") == 1)
+            #expect(sample("outbox_events_delivered_total") == 0)
+
+            try await notificationService.restart()
+            #expect(await eventually { sample("outbox_events_delivered_total") == 1 && sample("outbox_pending_events") == 0 })
+            #expect(try await notifications(of: user, count: 1, in: shop).count == 1)
         }
     }
 

@@ -8,6 +8,7 @@ import ProductService
 import ServiceSupport
 import ServiceTesting
 import ShopAPI
+import ShopObservability
 import Synchronization
 import UserService
 
@@ -99,14 +100,20 @@ let userServiceSettings = [
 ]
 
 /// Runs the five services for the duration of `body`.
+///
+/// - Parameter orderMetrics: where the order service records its metrics.
 func withShop<Result: Sendable>(
     stoppable: StoppableUpstream? = nil,
+    orderMetrics: MetricsRegistry = .shared,
     _ body: (Shop) async throws -> Result
 ) async throws -> Result {
     let folders = try (0..<5).map { _ in try TemporaryDirectory() }
     defer { folders.forEach { $0.remove() } }
     func environment(_ index: Int, _ name: String, upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = [:]) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: folders[index].path, upstreams: upstreams, settings: settings, logger: testLogger(name))
+        ServiceEnvironment(
+            dataDirectory: folders[index].path, upstreams: upstreams, settings: settings, logger: testLogger(name),
+            metrics: name == "order" ? orderMetrics : .shared
+        )
     }
     return try await withRunningService(UserServiceApp.factory, environment: environment(0, "user", settings: userServiceSettings)) { userPort in
         try await withRunningService(ProductServiceApp.factory, environment: environment(1, "product")) { productPort in

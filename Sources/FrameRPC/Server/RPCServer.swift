@@ -24,6 +24,7 @@ public final class RPCServer: Service, Sendable {
 
     private let router: RPCRouter
     private let interceptors: [any ServerInterceptor]
+    private let connectionObserver: (any ConnectionObserver)?
     private let logger: Logger
     private let state = Mutex(State())
     private let bound = OnceValue<Result<SocketAddress, any Error>>()
@@ -38,6 +39,7 @@ public final class RPCServer: Service, Sendable {
         configuration: Configuration = Configuration(),
         services: [any RPCService],
         interceptors: [any ServerInterceptor] = [],
+        connectionObserver: (any ConnectionObserver)? = nil,
         logger: Logger = Logger(label: "framerpc.server")
     ) {
         var router = RPCRouter()
@@ -54,6 +56,7 @@ public final class RPCServer: Service, Sendable {
         self.health = health
         self.router = router
         self.interceptors = interceptors
+        self.connectionObserver = connectionObserver
         self.logger = logger
     }
 
@@ -96,9 +99,11 @@ public final class RPCServer: Service, Sendable {
                             return state.draining
                         }
                         if draining { connection.drain(grace: configuration.drainGracePeriod) }
+                        connectionObserver?.connectionOpened()
                         group.addTask {
                             await connection.serve(interceptors: self.interceptors, logger: self.logger)
                             _ = self.state.withLock { $0.connections.removeValue(forKey: key) }
+                            self.connectionObserver?.connectionClosed()
                         }
                     }
                 }

@@ -101,7 +101,7 @@ extension RPCError {
     /// The status a handler's thrown error is answered with: its own status
     /// when it has one, CANCELLED for a cancellation, else INTERNAL without
     /// detail (the caller must never see internals).
-    static func answering(_ error: any Error) -> RPCError {
+    public static func answering(_ error: any Error) -> RPCError {
         if let convertible = error as? any RPCErrorConvertible {
             return convertible.rpcError
         }

@@ -1,5 +1,6 @@
 import Logging
 import ServiceSupport
+import ShopObservability
 
 /// Everything the gateway needs to serve: where it listens, where each
 /// upstream service is, the token signing key, and its limits.
@@ -57,6 +58,9 @@ public struct GatewayConfiguration: Sendable {
     public var retry: RetryPolicy
     /// The gateway's logger; access lines go to it at `info`.
     public var logger: Logger
+    /// Where the gateway records its metrics and what `GET /metrics`
+    /// serves: the process's registry unless a test gives its own.
+    public var metrics: MetricsRegistry
 
     public init(
         signingKey: String,
@@ -73,8 +77,10 @@ public struct GatewayConfiguration: Sendable {
         idleTimeout: Duration = .seconds(30),
         circuitBreaker: CircuitBreaker.Policy = CircuitBreaker.Policy(),
         retry: RetryPolicy = RetryPolicy(),
-        logger: Logger = Logger(label: "shop.gateway")
+        logger: Logger = Logger(label: "shop.gateway"),
+        metrics: MetricsRegistry = .shared
     ) {
+        self.metrics = metrics
         self.signingKey = signingKey
         self.upstreams = upstreams
         self.host = host

@@ -13,6 +13,10 @@ import RESTTranscoding
 ///
 /// It holds no header values and no query string: an `Authorization` token,
 /// an idempotency key or a password can never reach the log through it.
+///
+/// It is written as the message `access` with these members as metadata,
+/// so the JSON log handler puts them beside `request_id` and `trace_id`
+/// as fields of the line rather than as a string inside it.
 struct AccessLogEntry: Sendable {
     let method: String
     let path: String
@@ -31,6 +35,22 @@ struct AccessLogEntry: Sendable {
     }
 
     var json: String {
+        String(decoding: JSONValue.object(members).serialized, as: UTF8.self)
+    }
+
+    /// The members of the line, in order, without `type`.
+    var metadata: Logger.Metadata {
+        var metadata: Logger.Metadata = [:]
+        for (key, value) in members where key != "type" {
+            switch value {
+            case .string(let text), .number(let text): metadata[key] = .string(text)
+            default: break
+            }
+        }
+        return metadata
+    }
+
+    private var members: [(key: String, value: JSONValue)] {
         var members: [(key: String, value: JSONValue)] = [
             ("type", .string("access")),
             ("request_id", .string(requestID)),
@@ -45,11 +65,11 @@ struct AccessLogEntry: Sendable {
         if let upstreamStatus = facts.upstreamStatus { members.append(("upstream_status", .string(upstreamStatus))) }
         if facts.attempts > 0 { members.append(("attempts", .number(String(facts.attempts)))) }
         if let internalError = facts.internalError { members.append(("error", .string(String(internalError.prefix(1_000))))) }
-        return String(decoding: JSONValue.object(members).serialized, as: UTF8.self)
+        return members
     }
 
     /// At `info`, or `error` for a 500 (whose cause is in the line).
     func write(to logger: Logger) {
-        logger.log(level: status >= 500 && facts.internalError != nil ? .error : .info, "\(json)")
+        logger.log(level: status >= 500 && facts.internalError != nil ? .error : .info, "access", metadata: metadata)
     }
 }

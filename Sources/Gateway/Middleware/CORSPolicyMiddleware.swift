@@ -27,11 +27,11 @@ struct CORSPolicyMiddleware: RouterMiddleware {
         if !allowsAny { headers[.vary] = "Origin" }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             headers[.accessControlAllowMethods] = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
-            headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Request-Timeout"
+            headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Request-Timeout, traceparent, tracestate"
             headers[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: headers)
         }
-        headers[.accessControlExposeHeaders] = "X-Request-ID, X-Process-Time, Retry-After"
+        headers[.accessControlExposeHeaders] = "X-Request-ID, X-Process-Time, Retry-After, traceparent"
         var response = try await next(request, context)
         for field in headers { response.headers.append(field) }
         return response

@@ -1,10 +1,22 @@
 import Foundation
 import Hummingbird
 import Logging
+import ShopObservability
+import Tracing
 
 /// The outermost layer around every request: it names the request, turns
 /// every error into the API's JSON error body, stamps `X-Request-ID` and
 /// `X-Process-Time` on every response, and writes the access log line.
+///
+/// Naming a request is its request id and its trace: a valid W3C
+/// `traceparent` header (with its `tracestate`) makes the request a new
+/// span of the caller's trace; without one, or with an invalid one, a new
+/// trace starts. Both are bound in the task's `ServiceContext` for the
+/// whole request, so every log line written meanwhile (the access line
+/// included) carries `request_id` and `trace_id`, and every RPC made for
+/// the request continues the trace (FrameRPC's tracing interceptor). The
+/// response's `traceparent` names the gateway's span, so a caller that sent
+/// none can still quote the trace id, as it can quote `X-Request-ID`.
 ///
 /// The request id is the caller's `X-Request-ID` when it is a sensible one
 /// (1 to 128 visible ASCII characters), else a new UUID; it goes upstream as
@@ -24,6 +36,16 @@ struct RequestEnvelopeMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.requestID = Self.requestID(from: request.headers[Self.requestIDHeader])
+        let trace = Self.traceContext(from: request.headers)
+        return try await ServiceContext.withValue(.request(trace: trace, requestID: context.requestID)) {
+            var response = try await envelope(request, context: context, next: next)
+            response.headers[Self.traceParentHeader] = trace.traceParent
+            return response
+        }
+    }
+
+    /// Everything but the naming, inside the request's `ServiceContext`.
+    private func envelope(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
             response = try await next(request, context)
@@ -45,6 +67,16 @@ struct RequestEnvelopeMiddleware: RouterMiddleware {
             facts: context.record.current
         ).write(to: logger)
         return response
+    }
+
+    static let traceParentHeader = HTTPFields.Element.Name(TraceContext.traceParentKey)!
+    static let traceStateHeader = HTTPFields.Element.Name(TraceContext.traceStateKey)!
+
+    /// The gateway's span of the request: a child of the caller's valid
+    /// `traceparent`, else the root of a new trace.
+    static func traceContext(from headers: HTTPFields) -> TraceContext {
+        let parent = headers[traceParentHeader].flatMap { TraceContext(traceParent: $0, traceState: headers[traceStateHeader]) }
+        return parent?.childSpan() ?? TraceContext.newTrace()
     }
 
     /// The caller's id if it is a sensible one, else a new UUID.

@@ -1,6 +1,8 @@
+import CoreMetrics
 import FrameRPC
 import Foundation
 import Logging
+import ShopObservability
 import Synchronization
 
 /// One upstream service as the gateway sees it: its FrameRPC client, its
@@ -11,6 +13,9 @@ import Synchronization
 /// network), then tries, recording each attempt's outcome, and tries again
 /// only when ``RetryPolicy`` says it is safe, the deadline leaves room for
 /// the wait and the budget has a retry to spend.
+///
+/// The breaker's state is the gauge `gateway_circuit_breaker_state{upstream}`
+/// (0 closed, 1 half-open, 2 open), set whenever a call asks or finishes.
 public final class Upstream: Sendable {
     /// The short name, `user`.
     public let name: String
@@ -21,6 +26,7 @@ public final class Upstream: Sendable {
     private let budget: Mutex<RetryBudget>
     private let retry: RetryPolicy
     private let streams = Atomic<Int>(0)
+    private let breakerGauge: Gauge
     private let now: @Sendable () -> ContinuousClock.Instant
 
     init(
@@ -29,8 +35,11 @@ public final class Upstream: Sendable {
         client: RPCClient,
         breaker: CircuitBreaker.Policy,
         retry: RetryPolicy,
+        metrics: MetricsRegistry = .shared,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
+        self.breakerGauge = Gauge(label: "gateway_circuit_breaker_state", dimensions: [("upstream", name)], factory: metrics.factory)
+        self.breakerGauge.record(0)
         self.name = name
         self.serviceName = serviceName
         self.client = client
@@ -108,7 +117,12 @@ public final class Upstream: Sendable {
     ///
     /// - Throws: 503 UNAVAILABLE with `Retry-After` when the circuit is open.
     func admit() throws(GatewayError) -> CircuitBreaker.Ticket {
-        let permission = breaker.withLock { $0.acquire(now: now()) }
+        let permission = breaker.withLock { breaker in
+            let permission = breaker.acquire(now: now())
+            // Under the lock, so concurrent calls cannot leave a stale state.
+            breakerGauge.record(Self.gaugeValue(of: breaker.state))
+            return permission
+        }
         switch permission {
         case .granted(let ticket):
             return ticket
@@ -134,6 +148,19 @@ public final class Upstream: Sendable {
             outcome = .ignored
         }
         let now = now()
-        breaker.withLock { $0.record(outcome, for: ticket, now: now) }
+        breaker.withLock { breaker in
+            breaker.record(outcome, for: ticket, now: now)
+            breakerGauge.record(Self.gaugeValue(of: breaker.state))
+        }
+    }
+
+    /// 0 closed, 1 half-open, 2 open: ordered by how bad it is, so a
+    /// dashboard can alert on `> 0`.
+    static func gaugeValue(of state: CircuitBreaker.State) -> Int {
+        switch state {
+        case .closed: 0
+        case .halfOpen: 1
+        case .open: 2
+        }
     }
 }

@@ -1,4 +1,5 @@
 import FrameRPC
+import FrameRPCObservability
 import Logging
 import ServiceLifecycle
 
@@ -22,9 +23,15 @@ public final class UpstreamDirectory: Service, Sendable {
             upstreams[service] = Upstream(
                 name: name,
                 serviceName: service,
-                client: RPCClient(host: endpoint.host, port: endpoint.port, logger: logger),
+                client: RPCClient(
+                    host: endpoint.host,
+                    port: endpoint.port,
+                    interceptors: RPCObservability.clientInterceptors(metrics: configuration.metrics),
+                    logger: logger
+                ),
                 breaker: configuration.circuitBreaker,
-                retry: configuration.retry
+                retry: configuration.retry,
+                metrics: configuration.metrics
             )
         }
         self.upstreams = upstreams

@@ -5,9 +5,11 @@ import InventoryService
 import NotificationService
 import OrderService
 import ProductService
+import Logging
 import RESTTranscoding
 import ServiceSupport
 import ServiceTesting
+import ShopObservability
 import UserService
 
 /// The real shop behind the gateway: the five services running in this
@@ -37,28 +39,33 @@ enum Shop {
 
 /// Runs the five services for the duration of `body`, which gets their
 /// addresses by short name.
+///
+/// - Parameters:
+///   - logger: each service's logger, by short name (quiet by default).
+///   - metrics: each service's metrics registry, by short name.
 func withShopServices<Result: Sendable>(
+    logger: @escaping (String) -> Logger = { _ in testLogger("gateway-tests.shop") },
+    metrics: @escaping (String) -> MetricsRegistry = { _ in .shared },
     _ body: ([String: ServiceEndpoint]) async throws -> Result
 ) async throws -> Result {
     let folder = try TemporaryDirectory()
     defer { folder.remove() }
-    let logger = testLogger("gateway-tests.shop")
-    func environment(_ upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = [:]) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: folder.path, upstreams: upstreams, settings: settings, logger: logger)
+    func environment(_ name: String, _ upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = [:]) -> ServiceEnvironment {
+        ServiceEnvironment(dataDirectory: folder.path, upstreams: upstreams, settings: settings, logger: logger(name), metrics: metrics(name))
     }
     func local(_ port: Int) -> ServiceEndpoint { ServiceEndpoint(host: "127.0.0.1", port: port) }
 
-    return try await withRunningService(UserServiceApp.factory, environment: environment(settings: Shop.userSettings)) { user in
-        try await withRunningService(ProductServiceApp.factory, environment: environment()) { product in
-            try await withRunningService(InventoryServiceApp.factory, environment: environment()) { inventory in
-                try await withRunningService(NotificationServiceApp.factory, environment: environment()) { notification in
+    return try await withRunningService(UserServiceApp.factory, environment: environment("user", settings: Shop.userSettings)) { user in
+        try await withRunningService(ProductServiceApp.factory, environment: environment("product")) { product in
+            try await withRunningService(InventoryServiceApp.factory, environment: environment("inventory")) { inventory in
+                try await withRunningService(NotificationServiceApp.factory, environment: environment("notification")) { notification in
                     var upstreams = [
                         "user": local(user),
                         "product": local(product),
                         "inventory": local(inventory),
                         "notification": local(notification),
                     ]
-                    return try await withRunningService(OrderServiceApp.factory, environment: environment(upstreams)) { order in
+                    return try await withRunningService(OrderServiceApp.factory, environment: environment("order", upstreams)) { order in
                         upstreams["order"] = local(order)
                         return try await body(upstreams)
                     }

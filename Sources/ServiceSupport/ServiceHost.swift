@@ -29,11 +29,13 @@ extension RPCServer {
     public static func shopService(
         _ service: any RPCService,
         at endpoint: ServiceEndpoint,
+        interceptors: [any ServerInterceptor] = [],
         logger: Logger
     ) -> RPCServer {
         RPCServer(
             configuration: .init(host: endpoint.host, port: endpoint.port),
             services: [service],
+            interceptors: interceptors,
             logger: logger
         )
     }

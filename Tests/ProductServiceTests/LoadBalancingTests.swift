@@ -52,7 +52,12 @@ struct LoadBalancingTests {
         let second = CallCounter()
         try await withRunningService(ProductServiceApp.factory, environment: Self.environment(folder), interceptors: [first]) { firstPort in
             try await withRunningService(ProductServiceApp.factory, environment: Self.environment(folder), interceptors: [second]) { secondPort in
-                let rpc = RPCClient(target: try RPCTarget(parsing: "127.0.0.1:\(firstPort),127.0.0.1:\(secondPort)"))
+                // As the order service gets its clients: from its environment.
+                let caller = ServiceEnvironment(
+                    dataDirectory: folder.path,
+                    upstreamTargets: ["product": try RPCTarget(parsing: "127.0.0.1:\(firstPort),127.0.0.1:\(secondPort)")]
+                )
+                let rpc = try caller.client(for: "product")
                 defer { rpc.shutdown() }
                 let client = ProductServiceClient(rpc)
                 let product = try await client.create("Teapot")

@@ -30,6 +30,17 @@ final class TrafficTally: Sendable {
     func stop() { stopped.store(true, ordering: .relaxed) }
 }
 
+/// Answers every call but health checks with UNAVAILABLE, as an
+/// overloaded replica would.
+struct RefuseEverything: ServerInterceptor {
+    func intercept(context: ServerContext, next: (ServerContext) async throws -> ServerOutcome) async throws -> ServerOutcome {
+        guard context.method.hasPrefix("/framerpc.health.") else {
+            throw RPCError(code: .unavailable, message: "overloaded")
+        }
+        return try await next(context)
+    }
+}
+
 @Suite("Balancing behind the gateway")
 struct GatewayBalancingTests {
     static let listProducts = ProductServiceMethod.listProducts
@@ -141,38 +152,44 @@ struct GatewayBalancingTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let served = CallCounter()
+        let refused = CallCounter()
         try await withRunningService(ProductServiceApp.factory, environment: Self.environment(folder), interceptors: [served]) { port in
-            var upstreams = try GatewayHarness.deadUpstreams()
-            upstreams["product"] = nil
-            let blackhole = try Blackhole()
-            let configuration = GatewayHarness.configuration(upstreams: upstreams) {
-                $0.upstreamTargets["product"] = .addresses([
-                    RPCAddress(host: "127.0.0.1", port: blackhole.port),
-                    RPCAddress(host: "127.0.0.1", port: port),
-                ])
-                $0.circuitBreaker = ResilienceTests.quickBreaker
-                // The gateway's own deadline, so running into it counts against the breaker.
-                $0.defaultDeadline = .seconds(1)
-            }
-            try await withGateway(configuration) { http, upstreams throws in
-                let product = try #require(upstreams.upstream(forService: ProductServiceMethod.serviceName))
-                // The blackhole accepts connections and never answers: only its breaker can tell.
-                let opened = try await eventually(timeout: .seconds(30)) {
-                    _ = try await http.get("/api/products/")
-                    return product.endpointCircuits.first { $0.address.port == blackhole.port }?.state.name == "open"
+            // A real instance that is connected and answers, but only UNAVAILABLE
+            // (an overloaded replica): only its breaker can keep calls away from it.
+            try await withRunningService(
+                ProductServiceApp.factory,
+                environment: Self.environment(folder),
+                interceptors: [refused, RefuseEverything()]
+            ) { sickPort in
+                var upstreams = try GatewayHarness.deadUpstreams()
+                upstreams["product"] = nil
+                let configuration = GatewayHarness.configuration(upstreams: upstreams) {
+                    $0.upstreamTargets["product"] = .addresses([
+                        RPCAddress(host: "127.0.0.1", port: sickPort),
+                        RPCAddress(host: "127.0.0.1", port: port),
+                    ])
+                    $0.circuitBreaker = ResilienceTests.quickBreaker
                 }
-                #expect(opened)
-                let before = served.count(of: Self.listProducts)
-                for _ in 0..<30 {
-                    let reply = try await http.get("/api/products/")
-                    #expect(reply.status == 200, "\(reply)")
+                try await withGateway(configuration) { http, upstreams throws in
+                    let product = try #require(upstreams.upstream(forService: ProductServiceMethod.serviceName))
+                    let opened = try await eventually(timeout: .seconds(30)) {
+                        let reply = try await http.get("/api/products/")
+                        #expect(reply.status == 200, "\(reply)")
+                        return product.endpointCircuits.first { $0.address.port == sickPort }?.state.name == "open"
+                    }
+                    #expect(opened)
+                    let before = (served.count(of: Self.listProducts), refused.count(of: Self.listProducts))
+                    for _ in 0..<30 {
+                        let reply = try await http.get("/api/products/")
+                        #expect(reply.status == 200, "\(reply)")
+                    }
+                    #expect(served.count(of: Self.listProducts) == before.0 + 30)
+                    #expect(refused.count(of: Self.listProducts) == before.1)
+                    #expect(product.circuitState == .closed)
+                    let health = try await http.get("/health")
+                    #expect(health.json["circuits"]?["product"] == .string("closed"))
                 }
-                #expect(served.count(of: Self.listProducts) == before + 30)
-                #expect(product.circuitState == .closed)
-                let health = try await http.get("/health")
-                #expect(health.json["circuits"]?["product"] == .string("closed"))
             }
-            withExtendedLifetime(blackhole) {}
         }
     }
 
@@ -189,6 +206,8 @@ struct GatewayBalancingTests {
                     RPCAddress(host: "127.0.0.1", port: dead),
                     RPCAddress(host: "127.0.0.1", port: port),
                 ])
+                // Room for a loaded machine: the live endpoint must answer in time.
+                $0.healthCheckTimeout = .seconds(5)
             }
             try await withGateway(configuration) { http, _ throws in
                 let reply = try await http.get("/health")

@@ -15,6 +15,9 @@ public struct ServiceEnvironment: Sendable {
     /// Addresses of the services this one calls, by short name
     /// (`user`, `product`, `inventory`, `order`, `notification`).
     public var upstreams: [String: ServiceEndpoint]
+    /// Services this one calls at several addresses or a DNS name, by short
+    /// name; for a service in both, this wins over ``upstreams``.
+    public var upstreamTargets: [String: RPCTarget]
     /// Settings by `SHOP_*` name, e.g. `SHOP_SIGNING_KEY`.
     public var settings: [String: String]
     public var logger: Logger
@@ -26,12 +29,14 @@ public struct ServiceEnvironment: Sendable {
     public init(
         dataDirectory: String,
         upstreams: [String: ServiceEndpoint] = [:],
+        upstreamTargets: [String: RPCTarget] = [:],
         settings: [String: String] = [:],
         logger: Logger = Logger(label: "shop"),
         metrics: MetricsRegistry = .shared
     ) {
         self.dataDirectory = dataDirectory
         self.upstreams = upstreams
+        self.upstreamTargets = upstreamTargets
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
@@ -46,15 +51,20 @@ public struct ServiceEnvironment: Sendable {
         settings[key].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// A client for an upstream service, or a configuration error naming it.
-    /// Its calls continue the current trace and are counted in ``metrics``.
+    /// Where an upstream service is: ``upstreamTargets``, else ``upstreams``.
+    public func target(for upstream: String) -> RPCTarget? {
+        upstreamTargets[upstream] ?? upstreams[upstream].map { .address(host: $0.host, port: $0.port) }
+    }
+
+    /// A client for an upstream service, balanced across its addresses, or
+    /// a configuration error naming it. Its calls continue the current trace
+    /// and are counted in ``metrics``.
     public func client(for upstream: String) throws -> RPCClient {
-        guard let endpoint = upstreams[upstream] else {
+        guard let target = target(for: upstream) else {
             throw ConfigurationError("no address for the \(upstream) service (--upstream \(upstream)=HOST:PORT or SHOP_\(upstream.uppercased())_ADDR)")
         }
         return RPCClient(
-            host: endpoint.host,
-            port: endpoint.port,
+            target: target,
             interceptors: RPCObservability.clientInterceptors(metrics: metrics),
             logger: logger
         )

@@ -33,12 +33,14 @@ extension RPCServer {
     /// ids; connections are counted too.
     ///
     /// - Parameters:
+    ///   - interceptors: run after the observability ones (tests count calls with them).
     ///   - logger: the server's own events (listening, draining).
     ///   - metrics: where the call and connection series go.
     ///   - callLogger: one `call` line per call; `nil` for none.
     public static func shopService(
         _ service: any RPCService,
         at endpoint: ServiceEndpoint,
+        interceptors: [any ServerInterceptor] = [],
         logger: Logger,
         metrics: MetricsRegistry = .shared,
         callLogger: Logger? = nil
@@ -46,7 +48,7 @@ extension RPCServer {
         RPCServer(
             configuration: .init(host: endpoint.host, port: endpoint.port),
             services: [service],
-            interceptors: RPCObservability.serverInterceptors(metrics: metrics, callLogger: callLogger),
+            interceptors: RPCObservability.serverInterceptors(metrics: metrics, callLogger: callLogger) + interceptors,
             connectionObserver: RPCObservability.connectionObserver(metrics: metrics),
             logger: logger
         )

@@ -17,16 +17,19 @@ public struct ServiceParts: Sendable {
     ///   - endpoint: where its RPC server listens.
     ///   - environment: its logger (for calls), metrics and settings.
     ///   - serverLogger: the RPC server's own events; the environment's logger by default.
+    ///   - interceptors: more server interceptors, after the observability ones.
     /// - Throws: ``ConfigurationError`` for a malformed metrics setting.
     public init(
         _ service: RunnableService,
         at endpoint: ServiceEndpoint,
         environment: ServiceEnvironment,
-        serverLogger: Logger? = nil
+        serverLogger: Logger? = nil,
+        interceptors: [any ServerInterceptor] = []
     ) throws {
         server = RPCServer.shopService(
             service.handler,
             at: endpoint,
+            interceptors: interceptors,
             logger: serverLogger ?? environment.logger,
             metrics: environment.metrics,
             callLogger: environment.logger

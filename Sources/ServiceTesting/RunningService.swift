@@ -22,15 +22,24 @@ public struct TemporaryDirectory: Sendable {
 /// Runs a service in this process on an ephemeral port, with its background
 /// work, for the duration of `body`; `body` gets the port.
 ///
+/// When `body` returns or throws, the server stops at once: its
+/// connections close, as when a process is killed.
+///
 /// - Parameters:
 ///   - factory: how to build the service.
 ///   - environment: its data folder, upstreams and settings.
+///   - endpoint: where to listen; port 0 (the default) lets the system
+///     choose, a fixed port lets a test stop a service and start it again
+///     where its clients expect it.
+///   - interceptors: server interceptors, e.g. to count the calls served.
 public func withRunningService<Result: Sendable>(
     _ factory: ServiceFactory,
     environment: ServiceEnvironment,
+    at endpoint: ServiceEndpoint = ServiceEndpoint(),
+    interceptors: [any ServerInterceptor] = [],
     _ body: (Int) async throws -> Result
 ) async throws -> Result {
-    try await withRunningServicePorts(factory, environment: environment) { ports in
+    try await withRunningServicePorts(factory, environment: environment, at: endpoint, interceptors: interceptors) { ports in
         try await body(ports.rpc)
     }
 }
@@ -48,12 +57,14 @@ public struct ServicePorts: Sendable {
 public func withRunningServicePorts<Result: Sendable>(
     _ factory: ServiceFactory,
     environment: ServiceEnvironment,
+    at endpoint: ServiceEndpoint = ServiceEndpoint(),
+    interceptors: [any ServerInterceptor] = [],
     _ body: (ServicePorts) async throws -> Result
 ) async throws -> Result {
     let service = try await factory(environment)
     var serverLogger = environment.logger
     serverLogger.logLevel = .warning
-    let parts = try ServiceParts(service, at: ServiceEndpoint(), environment: environment, serverLogger: serverLogger)
+    let parts = try ServiceParts(service, at: endpoint, environment: environment, serverLogger: serverLogger, interceptors: interceptors)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         for part in parts.services {
             group.addTask { try await part.run() }

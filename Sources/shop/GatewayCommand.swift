@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FrameRPC
 import Gateway
 import Hummingbird
 import Logging
@@ -25,15 +26,15 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Port to bind; 0 picks a free one (SHOP_GATEWAY_PORT; default 8000).")
     var port: Int?
 
-    @Option(help: "A service's address, NAME=HOST:PORT (SHOP_<NAME>_ADDR); repeatable.")
+    @Option(help: "A service's address, NAME=HOST:PORT, a comma-separated list, or NAME=dns://HOST:PORT (SHOP_<NAME>_ADDR); repeatable.")
     var upstream: [String] = []
 
     mutating func validate() throws {
         if let port, !(0...65_535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535")
         }
-        for value in upstream where UpstreamFlag(value) == nil {
-            throw ValidationError("--upstream '\(value)' is not NAME=HOST:PORT")
+        for value in upstream {
+            _ = try UpstreamFlag(parsing: value)
         }
     }
 
@@ -41,8 +42,8 @@ struct GatewayCommand: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         if let host { environment["SHOP_GATEWAY_HOST"] = host }
         if let port { environment["SHOP_GATEWAY_PORT"] = String(port) }
-        for flag in upstream.compactMap(UpstreamFlag.init) {
-            environment["SHOP_\(flag.name.uppercased())_ADDR"] = "\(flag.endpoint.host):\(flag.endpoint.port)"
+        for flag in try upstream.map(UpstreamFlag.init(parsing:)) {
+            environment["SHOP_\(flag.name.uppercased())_ADDR"] = flag.target.description
         }
         let level = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         // JSON lines on standard error, metrics into the shared registry:
@@ -78,15 +79,22 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 }
 
-/// `--upstream NAME=HOST:PORT`, parsed.
+/// `--upstream NAME=ADDRESS`, parsed: ADDRESS is an ``RPCTarget``
+/// (`HOST:PORT`, a comma-separated list, or `dns://NAME:PORT`).
 struct UpstreamFlag {
     let name: String
-    let endpoint: ServiceEndpoint
+    let target: RPCTarget
 
-    init?(_ value: String) {
-        guard let equals = value.firstIndex(of: "="), equals != value.startIndex,
-              let endpoint = ServiceEndpoint(String(value[value.index(after: equals)...])) else { return nil }
+    /// - Throws: a `ValidationError` saying what is wrong with `value`.
+    init(parsing value: String) throws {
+        guard let equals = value.firstIndex(of: "="), equals != value.startIndex else {
+            throw ValidationError("--upstream '\(value.prefix(64))' is not NAME=HOST:PORT")
+        }
         name = String(value[..<equals])
-        self.endpoint = endpoint
+        do {
+            target = try RPCTarget(parsing: String(value[value.index(after: equals)...]))
+        } catch {
+            throw ValidationError("--upstream \(name): \(error)")
+        }
     }
 }

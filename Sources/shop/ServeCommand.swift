@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FrameRPC
 import Logging
 import ServiceSupport
 import ShopObservability
@@ -10,7 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run one service in this process (for containers and tests).",
         discussion: """
         Every flag has a SHOP_* environment variable; the flag wins. Upstream \
-        addresses: --upstream NAME=HOST:PORT or SHOP_<NAME>_ADDR.
+        addresses: --upstream NAME=ADDRESS or SHOP_<NAME>_ADDR, where ADDRESS \
+        is HOST:PORT, a comma-separated list of them, or dns://NAME:PORT.
         """
     )
 
@@ -26,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder for the service's SQLite files (SHOP_DATA_DIR; default ./data).")
     var data: String?
 
-    @Option(help: "An upstream service's address, NAME=HOST:PORT; repeatable.")
+    @Option(help: "An upstream service's address, NAME=HOST:PORT (or a comma-separated list, or dns://NAME:PORT); repeatable.")
     var upstream: [String] = []
 
     mutating func validate() throws {
@@ -36,25 +38,26 @@ struct ServeCommand: AsyncParsableCommand {
         if let port, !(0...65_535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535")
         }
-        for value in upstream where UpstreamFlag(value) == nil {
-            throw ValidationError("--upstream '\(value)' is not NAME=HOST:PORT")
+        for value in upstream {
+            _ = try UpstreamFlag(parsing: value)
         }
     }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let entry = ServiceCatalog.entry(service) else { throw ValidationError("unknown service '\(service)'") }
-        var upstreams: [String: ServiceEndpoint] = [:]
+        var upstreams: [String: RPCTarget] = [:]
         for name in ServiceCatalog.names {
             if let address = environment["SHOP_\(name.uppercased())_ADDR"] {
-                guard let endpoint = ServiceEndpoint(address) else {
-                    throw ValidationError("SHOP_\(name.uppercased())_ADDR '\(address)' is not HOST:PORT")
+                do {
+                    upstreams[name] = try RPCTarget(parsing: address)
+                } catch {
+                    throw ValidationError("SHOP_\(name.uppercased())_ADDR: \(error)")
                 }
-                upstreams[name] = endpoint
             }
         }
-        for flag in upstream.compactMap(UpstreamFlag.init) {
-            upstreams[flag.name] = flag.endpoint
+        for flag in try upstream.map(UpstreamFlag.init(parsing:)) {
+            upstreams[flag.name] = flag.target
         }
         let envPort = environment["SHOP_PORT"].flatMap(Int.init)
         let endpoint = ServiceEndpoint(
@@ -70,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = environment.filter { $0.key.hasPrefix("SHOP_") }
         let serviceEnvironment = ServiceEnvironment(
             dataDirectory: data ?? environment["SHOP_DATA_DIR"] ?? "./data",
-            upstreams: upstreams,
+            upstreamTargets: upstreams,
             settings: settings,
             logger: logger
         )

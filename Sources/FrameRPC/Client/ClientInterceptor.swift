@@ -24,7 +24,9 @@ public struct ClientContext: Sendable {
     public var metadata: Metadata
     /// The call's deadline, if it has one.
     public var deadline: ContinuousClock.Instant?
-    /// The endpoint the client talks to, `host:port`.
+    /// What the client talks to (``RPCClient/endpoint``): `host:port`, or
+    /// the target of a balanced client. Interceptors run once per call,
+    /// before an endpoint is picked for each attempt.
     public let endpoint: String
 }
 

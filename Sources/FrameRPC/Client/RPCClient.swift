@@ -5,57 +5,92 @@ import NIOPosix
 import SwiftProtobuf
 import Synchronization
 
-/// A client for one FrameRPC endpoint.
+/// A client for one FrameRPC service, at one address or balanced across
+/// several (``RPCTarget``: a list, or a DNS name re-resolved periodically).
 ///
-/// All calls share one multiplexed connection, opened on the first call.
-/// When it fails or the server sends `GoAway`, the next call opens a new one;
-/// after a failed connect, attempts back off exponentially (with jitter) and
-/// calls made meanwhile fail at once with UNAVAILABLE, so callers can go
-/// elsewhere instead of queueing. A call refused before the server started it
-/// (``RPCError/neverProcessed``) is sent once more on a fresh connection.
+/// Each endpoint has one multiplexed connection, opened on the first call
+/// that goes there. When it fails or the server sends `GoAway`, the next
+/// call opens a new one; after a failed connect, attempts back off
+/// exponentially (with jitter) and that endpoint is skipped meanwhile (with
+/// a single endpoint, calls fail at once with UNAVAILABLE, so callers can
+/// go elsewhere instead of queueing). Each call goes to one of the endpoints
+/// not backing off, by power of two random choices on calls in flight
+/// (``LoadBalancer`` has the rules). A call refused before any server
+/// started it (``RPCError/neverProcessed``: a failed connect, a `GoAway`
+/// race) is sent at once to another endpoint that can take it, or, as with
+/// one endpoint, once more on a fresh connection. A call the server started
+/// is never sent twice: whether that is safe is the caller's to know.
 ///
 /// Every call takes ``CallOptions``; inside a handler, the remaining deadline
 /// and the trace and request-id metadata of the call being served carry over
 /// by themselves (``ServerContext/current``). Cancelling the calling task
 /// fails the call with CANCELLED and sends `Cancel` to the server.
 public final class RPCClient: Sendable {
+    /// What this client talks to.
+    public let target: RPCTarget
+    /// The host of the first address, or the DNS name.
     public let host: String
+    /// The port of the first address, or of the DNS name.
     public let port: Int
     public let configuration: Configuration
     private let interceptors: [any ClientInterceptor]
     private let logger: Logger
-    private let state = Mutex(State.idle(failures: 0))
+    let balancer: LoadBalancer
 
-    private enum State {
-        case idle(failures: Int)
-        case connecting([CheckedContinuation<ClientConnection, any Error>], failures: Int)
-        case ready(ClientConnection)
-        case backingOff(until: ContinuousClock.Instant, failures: Int, reason: String)
-        case shutDown
-    }
-
-    public init(
+    /// A client for one address.
+    public convenience init(
         host: String,
         port: Int,
         configuration: Configuration = Configuration(),
         interceptors: [any ClientInterceptor] = [],
         logger: Logger = Logger(label: "framerpc.client")
     ) {
-        self.host = host
-        self.port = port
+        self.init(target: .address(host: host, port: port), configuration: configuration, interceptors: interceptors, logger: logger)
+    }
+
+    /// A client for `target`. A `dns://` target is looked up at once, in a
+    /// task the client owns, and again every
+    /// ``Configuration-swift.struct/dnsRefreshInterval`` until the client
+    /// is shut down or released; the first calls wait for the first answer.
+    public init(
+        target: RPCTarget,
+        configuration: Configuration = Configuration(),
+        interceptors: [any ClientInterceptor] = [],
+        logger: Logger = Logger(label: "framerpc.client")
+    ) {
+        self.target = target
+        switch target {
+        case .addresses(let addresses):
+            host = addresses.first?.host ?? ""
+            port = addresses.first?.port ?? 0
+        case .dns(let name, let port):
+            host = name
+            self.port = port
+        }
         self.configuration = configuration
         self.interceptors = interceptors
         self.logger = logger
+        balancer = LoadBalancer(target: target, configuration: configuration, logger: logger)
     }
 
-    deinit {
-        if case .ready(let connection) = state.withLock({ $0 }) {
-            connection.close()
-        }
+    /// A client that sends every call to one endpoint of `parent`'s,
+    /// sharing its connection and its count of calls in flight.
+    init(endpoint subchannel: Subchannel, of parent: RPCClient) {
+        target = .addresses([subchannel.address])
+        host = subchannel.address.host
+        port = subchannel.address.port
+        configuration = parent.configuration
+        interceptors = parent.interceptors
+        logger = parent.logger
+        balancer = LoadBalancer(borrowing: subchannel)
     }
 
-    /// `host:port`.
-    public var endpoint: String { "\(host):\(port)" }
+    /// `host:port` for one address; else the target (`a:1,b:2`, `dns://name:port`).
+    /// Interceptors see it as ``ClientContext/endpoint``.
+    public var endpoint: String {
+        if case .addresses(let addresses) = target, addresses.count == 1 { return "\(host):\(port)" }
+        return target.description
+    }
 
     // MARK: Calls
 
@@ -95,24 +130,15 @@ public final class RPCClient: Sendable {
         return result!
     }
 
-    /// Closes the connection and refuses further calls; calls in flight fail
-    /// with UNAVAILABLE.
+    /// Closes the connections and refuses further calls; calls in flight
+    /// fail with UNAVAILABLE. On a client for one endpoint of another
+    /// (``Endpoint/client``) it does nothing: that endpoint belongs to the
+    /// other client.
     public func shutdown() {
-        let previous = state.withLock { state -> State in
-            defer { state = .shutDown }
-            return state
-        }
-        switch previous {
-        case .ready(let connection):
-            connection.close()
-        case .connecting(let waiters, _):
-            for waiter in waiters { waiter.resume(throwing: Self.shutDownError) }
-        default:
-            break
-        }
+        balancer.shutdown()
     }
 
-    private static let shutDownError = RPCError(code: .unavailable, message: "client is shut down")
+    static let shutDownError = RPCError(code: .unavailable, message: "client is shut down")
 
     // MARK: Call plumbing
 
@@ -166,9 +192,11 @@ public final class RPCClient: Sendable {
 
     private func sendUnary(method: String, payload: Data, context: ClientContext) async throws -> ClientOutcome {
         let (body, deadline) = try prepare(method: method, payload: payload, context: context)
-        var attempt = 0
+        var tried: [Subchannel] = []
+        var resentOnFreshConnection = false
         while true {
-            let connection = try await connection()
+            let (subchannel, connection) = try await connectedEndpoint(avoiding: &tried)
+            defer { subchannel.callEnded() }
             let call = PendingCall(deadline: deadline)
             do {
                 return try await withTaskCancellationHandler {
@@ -179,8 +207,11 @@ public final class RPCClient: Sendable {
                 } onCancel: {
                     connection.cancel(call)
                 }
-            } catch let error as RPCError where error.neverProcessed && attempt == 0 {
-                attempt += 1
+            } catch let error as RPCError where error.neverProcessed {
+                tried.append(subchannel)
+                if balancer.hasAlternative(avoiding: tried) { continue }
+                guard !resentOnFreshConnection else { throw error }
+                resentOnFreshConnection = true
             }
         }
     }
@@ -192,7 +223,9 @@ public final class RPCClient: Sendable {
         body: (RPCResponseStream<Response>) async throws -> Result
     ) async throws -> Result {
         let (request, deadline) = try prepare(method: method, payload: payload, context: context)
-        let connection = try await connection()
+        var tried: [Subchannel] = []
+        let (subchannel, connection) = try await connectedEndpoint(avoiding: &tried)
+        defer { subchannel.callEnded() }
         let call = PendingCall(deadline: deadline)
         let (messages, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
         call.receiver = .stream(continuation)
@@ -205,133 +238,26 @@ public final class RPCClient: Sendable {
         }
     }
 
-    // MARK: Connection management
-
-    private enum Next {
-        case use(ClientConnection)
-        case wait
-        case connect(failures: Int)
-        case fail(RPCError)
-    }
-
-    /// The connection to use now: the open one, or a new one.
-    func connection() async throws -> ClientConnection {
-        let next = state.withLock { state -> Next in
-            switch state {
-            case .ready(let connection):
-                return .use(connection)
-            case .connecting:
-                return .wait
-            case .idle(let failures):
-                state = .connecting([], failures: failures)
-                return .connect(failures: failures)
-            case .backingOff(let until, let failures, let reason):
-                guard ContinuousClock.now >= until else {
-                    let wait = until - .now
-                    return .fail(RPCError(
-                        code: .unavailable,
-                        message: "cannot connect to \(endpoint): \(reason); next attempt in \(wait.formatted(.units(allowed: [.milliseconds])))"
-                    ).markedNeverProcessed())
-                }
-                state = .connecting([], failures: failures)
-                return .connect(failures: failures)
-            case .shutDown:
-                return .fail(Self.shutDownError)
+    /// An endpoint for one attempt, counted as one more call in flight there
+    /// (the caller ends it), and its connection. A connect that fails is
+    /// added to `tried` and another endpoint is picked while one can take
+    /// the call.
+    private func connectedEndpoint(avoiding tried: inout [Subchannel]) async throws -> (Subchannel, ClientConnection) {
+        while true {
+            guard let subchannel = try await balancer.pick(avoiding: tried) else {
+                throw RPCError(code: .unavailable, message: "no endpoint for \(endpoint)").markedNeverProcessed()
             }
-        }
-        switch next {
-        case .use(let connection):
-            return connection
-        case .fail(let error):
-            throw error
-        case .wait:
-            return try await withCheckedThrowingContinuation { continuation in
-                let ready = state.withLock { state -> Result<ClientConnection, RPCError>? in
-                    switch state {
-                    case .connecting(var waiters, let failures):
-                        waiters.append(continuation)
-                        state = .connecting(waiters, failures: failures)
-                        return nil
-                    case .ready(let connection):
-                        return .success(connection)
-                    default:
-                        return .failure(RPCError(code: .unavailable, message: "cannot connect to \(endpoint)").markedNeverProcessed())
-                    }
-                }
-                if let ready { continuation.resume(with: ready) }
-            }
-        case .connect(let failures):
-            return try await connect(failures: failures)
-        }
-    }
-
-    private func connect(failures: Int) async throws -> ClientConnection {
-        let result: Result<ClientConnection, RPCError>
-        do {
-            result = .success(try await openConnection())
-        } catch {
-            result = .failure(RPCError(code: .unavailable, message: "cannot connect to \(endpoint): \(error)").markedNeverProcessed())
-        }
-        let (waiters, orphan) = state.withLock { state -> ([CheckedContinuation<ClientConnection, any Error>], ClientConnection?) in
-            guard case .connecting(let waiters, _) = state else {
-                // Shut down meanwhile: nobody may use the new connection.
-                return ([], try? result.get())
-            }
-            switch result {
-            case .success(let connection):
-                state = .ready(connection)
-            case .failure(let error):
-                let delay = configuration.backoff.delay(afterFailures: failures + 1)
-                state = .backingOff(until: .now + delay, failures: failures + 1, reason: "\(error.message)")
-            }
-            return (waiters, nil)
-        }
-        orphan?.close()
-        if case .failure(let error) = result {
-            logger.debug("connect failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error.message)"])
-        }
-        for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
-        if orphan != nil { throw Self.shutDownError }
-        return try result.get()
-    }
-
-    private func openConnection() async throws -> ClientConnection {
-        let configuration = configuration
-        let logger = logger
-        let retire: @Sendable (ObjectIdentifier) -> Void = { [weak self] channelID in
-            self?.retire(channelID: channelID)
-        }
-        let channel = try await ClientBootstrap(group: configuration.eventLoopGroup)
-            .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let channelID = ObjectIdentifier(channel)
-                    let handler = ClientConnectionHandler(keepalive: configuration.keepalive, logger: logger) {
-                        retire(channelID)
-                    }
-                    let pipeline = channel.pipeline.syncOperations
-                    if let keepalive = configuration.keepalive {
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(keepalive.interval)))
-                    }
-                    try pipeline.addHandler(BackPressureHandler())
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
-                    try pipeline.addHandler(handler)
-                }
-            }
-            .connect(host: host, port: port)
-            .get()
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
-        }.get()
-        return ClientConnection(channel: channel, handler: handler)
-    }
-
-    /// A connection that took a GoAway or closed takes no new calls.
-    private func retire(channelID: ObjectIdentifier) {
-        state.withLock { state in
-            if case .ready(let connection) = state, ObjectIdentifier(connection.channel) == channelID {
-                state = .idle(failures: 0)
+            subchannel.callStarted()
+            do {
+                return (subchannel, try await subchannel.connection())
+            } catch let error as RPCError where error.neverProcessed {
+                subchannel.callEnded()
+                tried.append(subchannel)
+                if balancer.hasAlternative(avoiding: tried) { continue }
+                throw error
+            } catch {
+                subchannel.callEnded()
+                throw error
             }
         }
     }
@@ -352,20 +278,29 @@ extension RPCClient {
         public var connectTimeout: Duration
         /// Ping an idle server; `nil` disables.
         public var keepalive: Keepalive?
+        /// Between connect attempts to one endpoint; also between lookups
+        /// of a DNS name that failed.
         public var backoff: Backoff
+        /// How often a `dns://` target is looked up again.
+        public var dnsRefreshInterval: Duration
         public var eventLoopGroup: any EventLoopGroup
+        /// How a DNS name becomes addresses: `getaddrinfo` unless a test
+        /// scripts the answers.
+        var dnsLookup: @Sendable (_ host: String, _ port: Int) async throws -> [RPCAddress] = DNSLookup.addresses(of:port:)
 
         public init(
             maximumFrameSize: Int = 4 * 1024 * 1024,
             connectTimeout: Duration = .seconds(5),
             keepalive: Keepalive? = Keepalive(),
             backoff: Backoff = Backoff(),
+            dnsRefreshInterval: Duration = .seconds(30),
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
         ) {
             self.maximumFrameSize = maximumFrameSize
             self.connectTimeout = connectTimeout
             self.keepalive = keepalive
             self.backoff = backoff
+            self.dnsRefreshInterval = dnsRefreshInterval
             self.eventLoopGroup = eventLoopGroup
         }
     }

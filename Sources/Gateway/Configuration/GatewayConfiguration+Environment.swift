@@ -1,4 +1,5 @@
 import Foundation
+import FrameRPC
 import Logging
 import ServiceSupport
 import ShopAPI
@@ -25,7 +26,8 @@ extension GatewayConfiguration {
         public static let breakerProbes = "SHOP_GATEWAY_BREAKER_PROBES"
         public static let retryAttempts = "SHOP_GATEWAY_RETRY_ATTEMPTS"
 
-        /// `SHOP_USER_ADDR` for `user`: a service's `HOST:PORT`.
+        /// `SHOP_USER_ADDR` for `user`: a service's `HOST:PORT`, list of
+        /// them, or `dns://NAME:PORT` (``RPCTarget``).
         public static func address(of service: String) -> String {
             "SHOP_\(service.uppercased())_ADDR"
         }
@@ -37,7 +39,7 @@ extension GatewayConfiguration {
     /// | variable | meaning | default |
     /// | --- | --- | --- |
     /// | `SHOP_GATEWAY_HOST`, `SHOP_GATEWAY_PORT` | where to listen | `127.0.0.1`, `8000` |
-    /// | `SHOP_<NAME>_ADDR` | `HOST:PORT` of each service (`SHOP_USER_ADDR`, ...) | required |
+    /// | `SHOP_<NAME>_ADDR` | each service (`SHOP_USER_ADDR`, ...): `HOST:PORT`, `HOST:PORT,HOST:PORT,...` or `dns://NAME:PORT` | required |
     /// | `SHOP_SIGNING_KEY` | the token secret, shared with the user service | required |
     /// | `SHOP_GATEWAY_DEFAULT_DEADLINE_MS`, `SHOP_GATEWAY_MAX_DEADLINE_MS` | deadlines | 5000, 3600000 |
     /// | `SHOP_GATEWAY_BODY_LIMIT_BYTES` | largest body | 1048576 |
@@ -75,16 +77,24 @@ extension GatewayConfiguration {
             throw ConfigurationError(refusal)
         }
         var upstreams: [String: ServiceEndpoint] = [:]
+        var targets: [String: RPCTarget] = [:]
         for service in Set(ShopRoutes.routes.map { shortName(ofService: $0.service) }) {
             let key = EnvironmentKey.address(of: service)
             guard let address = value(key) else { continue }
-            guard let endpoint = ServiceEndpoint(address) else {
-                throw ConfigurationError("\(key) '\(address.prefix(64))' is not HOST:PORT")
+            let target: RPCTarget
+            do {
+                target = try RPCTarget(parsing: address)
+            } catch {
+                throw ConfigurationError("\(key): \(error) (expected HOST:PORT, HOST:PORT,HOST:PORT,... or dns://NAME:PORT)")
             }
-            upstreams[service] = endpoint
+            if case .addresses(let addresses) = target, addresses.count == 1 {
+                upstreams[service] = ServiceEndpoint(host: addresses[0].host, port: addresses[0].port)
+            } else {
+                targets[service] = target
+            }
         }
 
-        var configuration = GatewayConfiguration(signingKey: signingKey, upstreams: upstreams, logger: logger)
+        var configuration = GatewayConfiguration(signingKey: signingKey, upstreams: upstreams, upstreamTargets: targets, logger: logger)
         configuration.host = value(EnvironmentKey.host) ?? configuration.host
         configuration.port = try integer(EnvironmentKey.port, in: 0...65_535) ?? configuration.port
         configuration.defaultDeadline = try milliseconds(EnvironmentKey.defaultDeadline) ?? configuration.defaultDeadline

@@ -1,3 +1,4 @@
+import FrameRPC
 import Logging
 import ServiceSupport
 import ShopObservability
@@ -13,7 +14,8 @@ import ShopObservability
 /// ```swift
 /// var configuration = GatewayConfiguration(
 ///     signingKey: key,
-///     upstreams: ["user": ServiceEndpoint(host: "127.0.0.1", port: 7001), ...]
+///     upstreams: ["user": ServiceEndpoint(host: "127.0.0.1", port: 7001), ...],
+///     upstreamTargets: ["product": try RPCTarget(parsing: "dns://product.shop.svc:7002")]
 /// )
 /// configuration.port = 8000
 /// let app = try buildGateway(configuration: configuration)
@@ -27,6 +29,9 @@ public struct GatewayConfiguration: Sendable {
     /// Where each service is, keyed by its short name (`user`) or its full
     /// name (`shop.user.v1.UserService`); the full name wins when both are set.
     public var upstreams: [String: ServiceEndpoint]
+    /// Services at several addresses or a DNS name (``RPCTarget``), keyed
+    /// like ``upstreams``; for a service in both, this wins.
+    public var upstreamTargets: [String: RPCTarget]
     /// The HS256 secret shared with the user service, which issues tokens
     /// (at least 32 bytes). Never logged.
     public var signingKey: String
@@ -65,6 +70,7 @@ public struct GatewayConfiguration: Sendable {
     public init(
         signingKey: String,
         upstreams: [String: ServiceEndpoint],
+        upstreamTargets: [String: RPCTarget] = [:],
         host: String = "127.0.0.1",
         port: Int = 8000,
         defaultDeadline: Duration = .seconds(5),
@@ -83,6 +89,7 @@ public struct GatewayConfiguration: Sendable {
         self.metrics = metrics
         self.signingKey = signingKey
         self.upstreams = upstreams
+        self.upstreamTargets = upstreamTargets
         self.host = host
         self.port = port
         self.defaultDeadline = defaultDeadline
@@ -99,9 +106,18 @@ public struct GatewayConfiguration: Sendable {
     }
 
     /// The address of a service given its full name: by full name, else by
-    /// its short name (`shop.user.v1.UserService` is `user`).
+    /// its short name (`shop.user.v1.UserService` is `user`). Only services
+    /// at one address (``upstreams``); see ``target(forService:)``.
     public func endpoint(forService fullName: String) -> ServiceEndpoint? {
         upstreams[fullName] ?? upstreams[Self.shortName(ofService: fullName)]
+    }
+
+    /// Where a service is, given its full name: ``upstreamTargets`` first,
+    /// then ``upstreams``, each by full name, else by short name.
+    public func target(forService fullName: String) -> RPCTarget? {
+        let short = Self.shortName(ofService: fullName)
+        if let target = upstreamTargets[fullName] ?? upstreamTargets[short] { return target }
+        return endpoint(forService: fullName).map { .address(host: $0.host, port: $0.port) }
     }
 
     /// `user` for `shop.user.v1.UserService`: the package's second part, the
@@ -115,7 +131,12 @@ public struct GatewayConfiguration: Sendable {
     func problems(services: [String]) -> [String] {
         var problems: [String] = []
         if !(0...65_535).contains(port) { problems.append("the port must be between 0 and 65535, not \(port)") }
-        for service in services where endpoint(forService: service) == nil {
+        for service in services {
+            if case .addresses(let addresses) = target(forService: service), addresses.isEmpty {
+                problems.append("the \(Self.shortName(ofService: service)) service has an empty address list")
+            }
+        }
+        for service in services where target(forService: service) == nil {
             let short = Self.shortName(ofService: service)
             problems.append("no address for the \(short) service (SHOP_\(short.uppercased())_ADDR)")
         }

@@ -13,6 +13,8 @@ public final class RequestRecord: Sendable {
         public var userID: String?
         /// The upstream's short name, `user`.
         public var upstream: String?
+        /// The endpoint of the last attempt, `10.0.0.2:7002`.
+        public var endpoint: String?
         /// The upstream's status name, `OK` or `NOT_FOUND`.
         public var upstreamStatus: String?
         /// Upstream attempts made (1 without retries).

@@ -8,7 +8,7 @@ import RESTTranscoding
 /// ```json
 /// {"type":"access","request_id":"...","method":"GET","path":"/api/orders/42",
 ///  "route":"/api/orders/{id}","status":200,"duration_ms":3.2,"user_id":"...",
-///  "upstream":"order","upstream_status":"OK","attempts":1}
+///  "upstream":"order","endpoint":"10.0.0.4:7004","upstream_status":"OK","attempts":1}
 /// ```
 ///
 /// It holds no header values and no query string: an `Authorization` token,
@@ -62,6 +62,7 @@ struct AccessLogEntry: Sendable {
         members.append(("duration_ms", .number(durationMilliseconds)))
         if let userID = facts.userID { members.append(("user_id", .string(userID))) }
         if let upstream = facts.upstream { members.append(("upstream", .string(upstream))) }
+        if let endpoint = facts.endpoint { members.append(("endpoint", .string(endpoint))) }
         if let upstreamStatus = facts.upstreamStatus { members.append(("upstream_status", .string(upstreamStatus))) }
         if facts.attempts > 0 { members.append(("attempts", .number(String(facts.attempts)))) }
         if let internalError = facts.internalError { members.append(("error", .string(String(internalError.prefix(1_000))))) }

@@ -1,8 +1,9 @@
 import FrameRPC
 
-/// A circuit breaker for one upstream, as a pure state machine: it holds no
-/// clock and no lock, and every transition takes `now`, so tests drive it
-/// through time step by step. ``Upstream`` owns one behind a lock.
+/// A circuit breaker for one upstream endpoint, as a pure state machine: it
+/// holds no clock and no lock, and every transition takes `now`, so tests
+/// drive it through time step by step. ``Upstream`` owns one per endpoint
+/// behind a lock.
 ///
 /// - **Closed**: calls go through; the outcomes of the last
 ///   ``Policy/windowSize`` calls are kept (a count-based sliding window).
@@ -141,6 +142,25 @@ public struct CircuitBreaker: Sendable {
             probesInFlight += 1
             return .granted(Ticket(epoch: epoch, isProbe: true))
         }
+    }
+
+    /// Whether ``acquire(now:)`` would grant a call at `now`, without
+    /// changing anything: how the balancer skips an endpoint whose circuit
+    /// is open before it picks.
+    public func admits(now: ContinuousClock.Instant) -> Bool {
+        switch state {
+        case .closed: true
+        case .open(let until): now >= until
+        case .halfOpen: probesInFlight < policy.halfOpenProbes
+        }
+    }
+
+    /// How long until ``acquire(now:)`` may grant again (zero when it would
+    /// grant now).
+    public func retryAfter(now: ContinuousClock.Instant) -> Duration {
+        guard !admits(now: now) else { return .zero }
+        if case .open(let until) = state { return until - now }
+        return .seconds(1)
     }
 
     /// Records how a permitted call ended.

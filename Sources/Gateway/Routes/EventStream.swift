@@ -44,11 +44,14 @@ enum EventStream {
         core: GatewayCore,
         context: GatewayRequestContext
     ) async throws -> Response {
-        let ticket = try upstream.admit()
-        context.record.update { $0.attempts = 1 }
+        let admission = try await upstream.admit()
+        context.record.update {
+            $0.attempts = 1
+            $0.endpoint = admission.endpoint.address.description
+        }
         let (items, itemSink) = AsyncThrowingStream.makeStream(of: Item.self)
         let (started, startSink) = AsyncThrowingStream.makeStream(of: Void.self)
-        let client = upstream.client
+        let client = admission.endpoint.client
         let task = Task {
             do {
                 try await upstream.countingStream {
@@ -69,11 +72,11 @@ enum EventStream {
         do {
             for try await _ in started {}
         } catch {
-            upstream.finish(ticket, error: error, policy: policy)
+            upstream.finish(admission, error: error, policy: policy)
             context.record.update { $0.upstreamStatus = (error as? RPCError)?.code.name }
             throw error
         }
-        upstream.finish(ticket, error: nil, policy: policy)
+        upstream.finish(admission, error: nil, policy: policy)
         context.record.update { $0.upstreamStatus = "OK" }
 
         let eventName = Self.eventName(of: route.response)

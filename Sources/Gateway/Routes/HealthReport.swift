@@ -1,43 +1,90 @@
 import FrameRPC
 import RESTTranscoding
 
-/// What `GET /health` answers: every upstream's own health RPC, asked at
-/// once with a short deadline, and each circuit breaker's state.
+/// What `GET /health` answers: every upstream endpoint's own health RPC,
+/// asked at once with a short deadline, and each circuit breaker's state.
+/// A service is healthy when any of its endpoints is, and its circuit is
+/// the sum of its endpoints' (``Upstream/circuitState``); `endpoints` has
+/// the detail.
 ///
 /// ```json
 /// {"status": "degraded",
 ///  "services": {"user": "healthy", "order": "unhealthy: unavailable", ...},
-///  "circuits": {"user": "closed", "order": "open", ...}}
+///  "circuits": {"user": "closed", "order": "open", ...},
+///  "endpoints": {"user": [{"address": "10.0.0.1:7001", "condition": "healthy",
+///                          "circuit": "closed", "connection": "ready", "calls_in_flight": 0}, ...], ...}}
 /// ```
 ///
 /// The probe goes around the breakers (a health check must see the
 /// service, not the gateway's opinion of it) and does not count in them.
 struct HealthReport: Sendable {
+    struct EndpointReport: Sendable {
+        let address: String
+        let condition: String
+        let circuit: String
+        let connection: String
+        let callsInFlight: Int
+    }
+
     /// Each service's condition by short name: `healthy` or `unhealthy: why`.
     let services: [(name: String, condition: String)]
     let circuits: [(name: String, state: String)]
+    let endpoints: [(name: String, endpoints: [EndpointReport])]
 
     var isHealthy: Bool { services.allSatisfy { $0.condition == "healthy" } }
 
     static func check(_ upstreams: [Upstream], timeout: Duration) async -> HealthReport {
-        let conditions = await withTaskGroup(of: (String, String).self) { group in
+        let reports = await withTaskGroup(of: (String, String, [EndpointReport]).self) { group in
             for upstream in upstreams {
-                group.addTask { (upstream.name, await condition(of: upstream, timeout: timeout)) }
+                group.addTask {
+                    let (condition, endpoints) = await conditions(of: upstream, timeout: timeout)
+                    return (upstream.name, condition, endpoints)
+                }
             }
-            var conditions: [String: String] = [:]
-            for await (name, condition) in group { conditions[name] = condition }
-            return conditions
+            var reports: [String: (String, [EndpointReport])] = [:]
+            for await (name, condition, endpoints) in group { reports[name] = (condition, endpoints) }
+            return reports
         }
         return HealthReport(
-            services: upstreams.map { ($0.name, conditions[$0.name] ?? "unhealthy: unknown") },
-            circuits: upstreams.map { ($0.name, $0.circuitState.name) }
+            services: upstreams.map { ($0.name, reports[$0.name]?.0 ?? "unhealthy: unknown") },
+            circuits: upstreams.map { ($0.name, $0.circuitState.name) },
+            endpoints: upstreams.map { ($0.name, reports[$0.name]?.1 ?? []) }
         )
     }
 
-    private static func condition(of upstream: Upstream, timeout: Duration) async -> String {
+    /// The service's condition (healthy if any endpoint is; else the first
+    /// endpoint's) and each endpoint's.
+    private static func conditions(of upstream: Upstream, timeout: Duration) async -> (String, [EndpointReport]) {
+        let endpoints = upstream.client.endpoints
+        guard !endpoints.isEmpty else {
+            // No address yet (a DNS name): the client says why.
+            return (await condition(of: upstream.client, serviceName: upstream.serviceName, timeout: timeout), [])
+        }
+        let circuits = Dictionary(upstream.endpointCircuits.map { ($0.address, $0.state.name) }, uniquingKeysWith: { first, _ in first })
+        let conditions = await withTaskGroup(of: (Int, String).self) { group in
+            for (index, endpoint) in endpoints.enumerated() {
+                group.addTask { (index, await condition(of: endpoint.client, serviceName: upstream.serviceName, timeout: timeout)) }
+            }
+            var conditions = Array(repeating: "unhealthy: unknown", count: endpoints.count)
+            for await (index, condition) in group { conditions[index] = condition }
+            return conditions
+        }
+        let reports = endpoints.enumerated().map { index, endpoint in
+            EndpointReport(
+                address: endpoint.address.description,
+                condition: conditions[index],
+                circuit: circuits[endpoint.address] ?? "closed",
+                connection: endpoint.connectivity.name,
+                callsInFlight: endpoint.callsInFlight
+            )
+        }
+        return (conditions.contains("healthy") ? "healthy" : conditions[0], reports)
+    }
+
+    private static func condition(of client: RPCClient, serviceName: String, timeout: Duration) async -> String {
         do {
-            let response = try await HealthClient(upstream.client).check(
-                .with { $0.service = upstream.serviceName },
+            let response = try await HealthClient(client).check(
+                .with { $0.service = serviceName },
                 options: CallOptions(timeout: timeout)
             )
             return response.status == .serving ? "healthy" : "unhealthy: not serving"
@@ -45,7 +92,7 @@ struct HealthReport: Sendable {
             switch error.code {
             case .unavailable: return "unhealthy: unavailable"
             case .deadlineExceeded: return "unhealthy: no answer within \(timeout.formatted(.units(allowed: [.milliseconds])))"
-            case .notFound: return "unhealthy: does not serve \(upstream.serviceName)"
+            case .notFound: return "unhealthy: does not serve \(serviceName)"
             default: return "unhealthy: \(error.code.name.lowercased().replacingOccurrences(of: "_", with: " "))"
             }
         } catch {
@@ -59,6 +106,17 @@ struct HealthReport: Sendable {
             ("status", .string(isHealthy ? "healthy" : "degraded")),
             ("services", .object(services.map { ($0.name, JSONValue.string($0.condition)) })),
             ("circuits", .object(circuits.map { ($0.name, JSONValue.string($0.state)) })),
+            ("endpoints", .object(endpoints.map { service in
+                (service.name, JSONValue.array(service.endpoints.map { endpoint in
+                    JSONValue.object([
+                        ("address", .string(endpoint.address)),
+                        ("condition", .string(endpoint.condition)),
+                        ("circuit", .string(endpoint.circuit)),
+                        ("connection", .string(endpoint.connection)),
+                        ("calls_in_flight", .number(String(endpoint.callsInFlight))),
+                    ])
+                }))
+            })),
         ]).serialized
     }
 }

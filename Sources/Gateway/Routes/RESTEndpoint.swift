@@ -84,8 +84,7 @@ struct RESTEndpoint: HTTPResponder {
         switch route.call {
         case .unary(let call):
             let requestData = Data(json)
-            let client = upstream.client
-            let response = try await upstream.unary(policy: policy, deadline: deadline, record: context.record) {
+            let response = try await upstream.unary(policy: policy, deadline: deadline, record: context.record) { client in
                 try await call(client, requestData, options)
             }
             return try success(Array(response))

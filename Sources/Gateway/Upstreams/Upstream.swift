@@ -5,24 +5,33 @@ import Logging
 import ShopObservability
 import Synchronization
 
-/// One upstream service as the gateway sees it: its FrameRPC client, its
-/// circuit breaker and its retry budget. Every route of that service calls
+/// One upstream service as the gateway sees it: its FrameRPC client
+/// (balanced across the service's endpoints), a circuit breaker per
+/// endpoint, and one retry budget. Every route of that service calls
 /// through here.
 ///
-/// A unary call asks the breaker first (open: 503 without touching the
-/// network), then tries, recording each attempt's outcome, and tries again
-/// only when ``RetryPolicy`` says it is safe, the deadline leaves room for
-/// the wait and the budget has a retry to spend.
+/// A call goes to an endpoint the client picks (power of two random choices
+/// on calls in flight) among those whose breaker admits it, so an endpoint
+/// whose circuit is open, or whose connection failed, is skipped until it
+/// recovers; only when every endpoint's circuit is open does the call fail
+/// with 503 without touching the network. Each attempt's outcome goes to its
+/// endpoint's breaker. A call is tried again only when ``RetryPolicy`` says
+/// it is safe, the deadline leaves room for the wait and the budget has a
+/// retry to spend; the retry goes to another endpoint when there is one.
 ///
-/// The breaker's state is the gauge `gateway_circuit_breaker_state{upstream}`
-/// (0 closed, 1 half-open, 2 open), set whenever a call asks or finishes.
+/// The service's circuit summed over its endpoints is the gauge
+/// `gateway_circuit_breaker_state{upstream}` (0 closed, 1 half-open,
+/// 2 open), set whenever a call asks or finishes.
 public final class Upstream: Sendable {
     /// The short name, `user`.
     public let name: String
     /// The full name, `shop.user.v1.UserService`.
     public let serviceName: String
     public let client: RPCClient
-    private let breaker: Mutex<CircuitBreaker>
+    private let breakerPolicy: CircuitBreaker.Policy
+    /// By endpoint address, made on first use. An address that left a DNS
+    /// answer keeps its entry (few, and it may come back).
+    private let breakers = Mutex<[RPCAddress: CircuitBreaker]>([:])
     private let budget: Mutex<RetryBudget>
     private let retry: RetryPolicy
     private let streams = Atomic<Int>(0)
@@ -43,15 +52,32 @@ public final class Upstream: Sendable {
         self.name = name
         self.serviceName = serviceName
         self.client = client
-        self.breaker = Mutex(CircuitBreaker(policy: breaker))
+        self.breakerPolicy = breaker
         self.budget = Mutex(RetryBudget(ratio: retry.budgetRatio, reserve: retry.budgetReserve))
         self.retry = retry
         self.now = now
     }
 
-    /// The breaker's state now (`open` turns `half-open` only when a call asks).
+    /// The service's circuit, summing up its endpoints': `closed` while any
+    /// endpoint's is, else `half-open` while any is, else `open` until the
+    /// first reopens (`open` turns `half-open` only when a call asks).
     public var circuitState: CircuitBreaker.State {
-        breaker.withLock { $0.state }
+        let states = endpointCircuits.map(\.state)
+        if states.isEmpty || states.contains(.closed) { return .closed }
+        if states.contains(.halfOpen) { return .halfOpen }
+        let until = states.compactMap { state -> ContinuousClock.Instant? in
+            if case .open(let until) = state { return until }
+            return nil
+        }.min()
+        return until.map { .open(until: $0) } ?? .closed
+    }
+
+    /// Each current endpoint's circuit, in the client's order.
+    public var endpointCircuits: [(address: RPCAddress, state: CircuitBreaker.State)] {
+        let addresses = client.endpoints.map(\.address)
+        return breakers.withLock { breakers in
+            addresses.map { ($0, breakers[$0]?.state ?? .closed) }
+        }
     }
 
     /// Streaming calls running now (a Server-Sent Events response each).
@@ -72,33 +98,45 @@ public final class Upstream: Sendable {
         var deadlinesAreUpstreamFailures: Bool
     }
 
-    /// Makes a unary call with the breaker and retries.
+    /// One call let through to one endpoint: where it goes, and the
+    /// breaker's ticket its outcome is recorded with.
+    struct Admission: Sendable {
+        let endpoint: RPCClient.Endpoint
+        let ticket: CircuitBreaker.Ticket
+    }
+
+    /// Makes a unary call with the breakers, balancing and retries.
     ///
     /// - Parameters:
-    ///   - attempt: one try of the call (the route's generated `call`).
+    ///   - attempt: one try of the call (the route's generated `call`),
+    ///     through the client of the endpoint picked for it.
     ///   - deadline: the request's deadline; `options` must carry it too.
-    ///   - record: told the number of attempts and the final status.
+    ///   - record: told the number of attempts, the endpoint and the final status.
     /// - Throws: the last ``RPCError``, or a ``GatewayError`` 503 when the
-    ///   circuit is open.
+    ///   circuit of every endpoint is open.
     func unary(
         policy: CallPolicy,
         deadline: ContinuousClock.Instant,
         record: RequestRecord,
-        attempt: () async throws -> Data
+        attempt: (RPCClient) async throws -> Data
     ) async throws -> Data {
         var attempts = 0
+        var tried: [RPCAddress] = []
         budget.withLock { $0.recordFirstAttempt() }
         while true {
-            let ticket = try admit()
+            let admission = try await admit(avoiding: tried)
             attempts += 1
-            record.update { $0.attempts = attempts }
+            record.update {
+                $0.attempts = attempts
+                $0.endpoint = admission.endpoint.address.description
+            }
             do {
-                let result = try await attempt()
-                finish(ticket, error: nil, policy: policy)
+                let result = try await attempt(admission.endpoint.client)
+                finish(admission, error: nil, policy: policy)
                 record.update { $0.upstreamStatus = "OK" }
                 return result
             } catch {
-                finish(ticket, error: error, policy: policy)
+                finish(admission, error: error, policy: policy)
                 guard let rpcError = error as? RPCError else { throw error }
                 record.update { $0.upstreamStatus = rpcError.code.name }
                 guard attempts < retry.maximumAttempts,
@@ -108,31 +146,64 @@ public final class Upstream: Sendable {
                 guard now() + wait + retry.initialBackoff < deadline, budget.withLock({ $0.withdraw() }) else {
                     throw rpcError
                 }
+                tried.append(admission.endpoint.address)
                 try await Task.sleep(for: wait)
             }
         }
     }
 
-    /// Asks the breaker to let a call through.
+    /// ``unary(policy:deadline:record:attempt:)`` for an attempt that does
+    /// not need the endpoint's client.
+    func unary(
+        policy: CallPolicy,
+        deadline: ContinuousClock.Instant,
+        record: RequestRecord,
+        attempt: () async throws -> Data
+    ) async throws -> Data {
+        try await unary(policy: policy, deadline: deadline, record: record) { (_: RPCClient) in try await attempt() }
+    }
+
+    /// Picks an endpoint whose breaker lets a call through, and takes its
+    /// ticket.
     ///
-    /// - Throws: 503 UNAVAILABLE with `Retry-After` when the circuit is open.
-    func admit() throws(GatewayError) -> CircuitBreaker.Ticket {
-        let permission = breaker.withLock { breaker in
-            let permission = breaker.acquire(now: now())
-            // Under the lock, so concurrent calls cannot leave a stale state.
-            breakerGauge.record(Self.gaugeValue(of: breaker.state))
-            return permission
-        }
-        switch permission {
-        case .granted(let ticket):
-            return ticket
-        case .rejected(let retryAfter):
-            throw .unavailable("the \(name) service is unavailable (circuit open); try again shortly", retryAfter: retryAfter)
+    /// - Parameter tried: endpoints this call already failed on; another
+    ///   is preferred while one is admitted.
+    /// - Throws: 503 UNAVAILABLE with `Retry-After` when every endpoint's
+    ///   circuit is open; the client's UNAVAILABLE when it has no endpoint
+    ///   (a DNS name without addresses).
+    func admit(avoiding tried: [RPCAddress] = []) async throws -> Admission {
+        var refused: [RPCAddress] = []
+        while true {
+            let now = now()
+            let policy = breakerPolicy
+            let picked = try await client.pickEndpoint(avoiding: tried) { address in
+                !refused.contains(address) && breakers.withLock { $0[address]?.admits(now: now) ?? true }
+            }
+            guard let endpoint = picked else {
+                let addresses = client.endpoints.map(\.address)
+                let retryAfter = breakers.withLock { breakers in
+                    addresses.compactMap { breakers[$0]?.retryAfter(now: now) }.filter { $0 > .zero }.min()
+                } ?? .seconds(1)
+                throw GatewayError.unavailable("the \(name) service is unavailable (circuit open); try again shortly", retryAfter: retryAfter)
+            }
+            let permission = breakers.withLock { breakers in
+                let permission = breakers[endpoint.address, default: CircuitBreaker(policy: policy)].acquire(now: now)
+                // Under the lock, so concurrent calls cannot leave a stale state.
+                breakerGauge.record(Self.gaugeValue(of: breakers.values.map(\.state)))
+                return permission
+            }
+            switch permission {
+            case .granted(let ticket):
+                return Admission(endpoint: endpoint, ticket: ticket)
+            case .rejected:
+                // Its last probe slot went to another call meanwhile.
+                refused.append(endpoint.address)
+            }
         }
     }
 
-    /// Tells the breaker how an admitted call ended (`error` nil: success).
-    func finish(_ ticket: CircuitBreaker.Ticket, error: (any Error)?, policy: CallPolicy) {
+    /// Tells the endpoint's breaker how an admitted call ended (`error` nil: success).
+    func finish(_ admission: Admission, error: (any Error)?, policy: CallPolicy) {
         let outcome: CircuitBreaker.Outcome
         switch error {
         case nil:
@@ -148,19 +219,17 @@ public final class Upstream: Sendable {
             outcome = .ignored
         }
         let now = now()
-        breaker.withLock { breaker in
-            breaker.record(outcome, for: ticket, now: now)
-            breakerGauge.record(Self.gaugeValue(of: breaker.state))
+        breakers.withLock { breakers in
+            breakers[admission.endpoint.address]?.record(outcome, for: admission.ticket, now: now)
+            breakerGauge.record(Self.gaugeValue(of: breakers.values.map(\.state)))
         }
     }
 
-    /// 0 closed, 1 half-open, 2 open: ordered by how bad it is, so a
+    /// 0 while any endpoint's circuit is closed (or none was used yet), else
+    /// 1 while any is half-open, else 2: ordered by how bad it is, so a
     /// dashboard can alert on `> 0`.
-    static func gaugeValue(of state: CircuitBreaker.State) -> Int {
-        switch state {
-        case .closed: 0
-        case .halfOpen: 1
-        case .open: 2
-        }
+    static func gaugeValue(of states: [CircuitBreaker.State]) -> Int {
+        if states.isEmpty || states.contains(.closed) { return 0 }
+        return states.contains(.halfOpen) ? 1 : 2
     }
 }

@@ -4,7 +4,8 @@ import Logging
 import ServiceLifecycle
 
 /// Every upstream the route table needs, by full service name, built from
-/// the configuration's addresses: one client, breaker and budget each.
+/// the configuration's addresses: one balanced client and retry budget
+/// each, a breaker per endpoint.
 ///
 /// As a `Service` it only waits for shutdown, then closes the clients, so
 /// the gateway's application closes its upstream connections when it stops.
@@ -16,7 +17,7 @@ public final class UpstreamDirectory: Service, Sendable {
     init(services: [String], configuration: GatewayConfiguration) {
         var upstreams: [String: Upstream] = [:]
         for service in services {
-            guard let endpoint = configuration.endpoint(forService: service) else { continue }
+            guard let target = configuration.target(forService: service) else { continue }
             let name = GatewayConfiguration.shortName(ofService: service)
             var logger = configuration.logger
             logger[metadataKey: "upstream"] = "\(name)"
@@ -24,8 +25,7 @@ public final class UpstreamDirectory: Service, Sendable {
                 name: name,
                 serviceName: service,
                 client: RPCClient(
-                    host: endpoint.host,
-                    port: endpoint.port,
+                    target: target,
                     interceptors: RPCObservability.clientInterceptors(metrics: configuration.metrics),
                     logger: logger
                 ),

@@ -38,23 +38,21 @@ public struct TraceContext: Sendable, Hashable {
 
     /// A new trace with a random trace id and span id, sampled.
     public static func newTrace() -> TraceContext {
-        var random = SystemRandomNumberGenerator()
         var high: UInt64 = 0
         var low: UInt64 = 0
         while high == 0 && low == 0 {
-            high = random.next()
-            low = random.next()
+            high = TraceIDGenerator.next()
+            low = TraceIDGenerator.next()
         }
-        return TraceContext(traceIDHigh: high, traceIDLow: low, spanID: Self.randomSpanID(&random))
+        return TraceContext(traceIDHigh: high, traceIDLow: low, spanID: TraceIDGenerator.nextNonZero())
     }
 
     /// A span of the same trace under this one: same trace id, flags and
     /// state, a new random span id.
     public func childSpan() -> TraceContext {
-        var random = SystemRandomNumberGenerator()
-        return TraceContext(
+        TraceContext(
             traceIDHigh: traceIDHigh, traceIDLow: traceIDLow,
-            spanID: Self.randomSpanID(&random), flags: flags, traceState: traceState
+            spanID: TraceIDGenerator.nextNonZero(), flags: flags, traceState: traceState
         )
     }
 
@@ -82,11 +80,6 @@ public struct TraceContext: Sendable, Hashable {
         }
     }
 
-    private static func randomSpanID(_ random: inout SystemRandomNumberGenerator) -> UInt64 {
-        var id: UInt64 = 0
-        while id == 0 { id = random.next() }
-        return id
-    }
 }
 
 extension TraceContext {

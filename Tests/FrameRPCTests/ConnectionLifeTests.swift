@@ -86,10 +86,10 @@ struct ConnectionLifeTests {
 
     @Test("calls made while the endpoint is unreachable fail fast with UNAVAILABLE")
     func unreachableFailsFast() async throws {
-        // Bind and close to get a port nobody listens on.
-        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = probe.localAddress!.port!
-        try await probe.close()
+        // A port bound but never listening: nobody listens on it, and no
+        // server of another test can take it meanwhile.
+        let (port, reservation) = try refusingPort()
+        defer { close(reservation) }
         let client = RPCClient(host: "127.0.0.1", port: port)
         defer { client.shutdown() }
         for _ in 0..<3 {

@@ -78,8 +78,8 @@ struct LoadBalancingTests {
         let survivor = CallCounter()
         let returning = CallCounter()
         try await withRunningService(ProductServiceApp.factory, environment: Self.environment(folder), interceptors: [survivor]) { survivorPort in
-            // The second instance's port, chosen by the system on its first start.
-            let secondPort = try await withRunningService(ProductServiceApp.factory, environment: Self.environment(folder), interceptors: [returning]) { $0 }
+            // Outside the ephemeral range, so no other test takes it while the instance is down.
+            let secondPort = try restartablePort()
             let rpc = RPCClient(target: .addresses([
                 RPCAddress(host: "127.0.0.1", port: survivorPort),
                 RPCAddress(host: "127.0.0.1", port: secondPort),
@@ -95,7 +95,7 @@ struct LoadBalancingTests {
                 at: ServiceEndpoint(host: "127.0.0.1", port: secondPort),
                 interceptors: [returning]
             ) { _ in
-                // It may still be backing off from the create, made while it was down.
+                // It may still be backing off from the create, made before it started.
                 let reached = await Self.eventually {
                     _ = try? await client.get(product.id)
                     return returning.count(of: ProductServiceMethod.getProduct) > 0

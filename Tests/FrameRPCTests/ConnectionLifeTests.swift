@@ -52,7 +52,9 @@ struct ConnectionLifeTests {
             let errors = try await calls.value
             #expect(errors.count == 10)
             #expect(errors.allSatisfy { $0?.code == .unavailable })
-            #expect(ContinuousClock.now - start < .seconds(3))
+            // The handlers would run 30 s; failing well before that is "at
+            // once", with room for a machine busy with the other suites.
+            #expect(ContinuousClock.now - start < .seconds(10))
         }
     }
 

@@ -59,7 +59,7 @@ struct DrainTests {
             let completed = try await connection.nextFrame(timeout: .seconds(5))
             #expect(completed?.callID == 1)
             #expect(completed?.response.status.code == 0)
-            #expect(await connection.waitForClose(timeout: .seconds(2)))
+            #expect(await connection.waitForClose(timeout: .seconds(10)))
         }
     }
 

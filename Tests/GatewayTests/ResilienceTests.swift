@@ -107,9 +107,12 @@ struct ResilienceTests {
         try await withGateway(configuration) { http, _ throws in
             let slow = TestClient(host: "localhost", port: http.port, configuration: .init(timeout: .seconds(20)))
             slow.connect()
+            // Give the slow request the one slot before probing, so no probe
+            // can hold the slot when it arrives.
             let pending = Task {
                 try await slow.execute(.init("/api/products/", method: .get, headers: [HTTPFields.Element.Name("X-Request-Timeout")!: "3000"]))
             }
+            try await Task.sleep(for: .milliseconds(300))
             let refused = try await eventually(timeout: .seconds(3)) {
                 let reply = try await http.get("/")
                 return reply.status == 429 && reply.code == "RESOURCE_EXHAUSTED" && reply.header("Retry-After") != nil

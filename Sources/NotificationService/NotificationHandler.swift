@@ -46,25 +46,8 @@ struct NotificationHandler: NotificationServiceHandler {
     }
 
     func listNotifications(_ request: Shop_Notification_V1_ListNotificationsRequest, context: ServerContext) async throws -> Shop_Notification_V1_ListNotificationsResponse {
-        // A role without a user id is a broken identity, not an internal
-        // call: refuse it rather than grant full rights.
-        if context.metadata[Caller.userIDKey]?.isEmpty ?? true, context.metadata[Caller.roleKey] != nil {
-            throw RPCError(code: .unauthenticated, message: "the call names a role but no user")
-        }
-        let caller = Caller(context)
         let page = try Page(skip: request.skip, limit: request.limit)
-        let requested = request.userID.isEmpty ? nil : try Validation.id(request.userID, field: "user_id")
-
-        let userID: String?
-        if caller.isInternal || caller.isAdmin {
-            userID = requested
-        } else {
-            let own = caller.userID?.lowercased()
-            if let requested, requested != own {
-                throw RPCError(code: .permissionDenied, message: "user_id: you may list only your own notifications")
-            }
-            userID = own
-        }
+        let userID = try Caller(context).listingScope(requested: request.userID, noun: "notifications")
         let notifications = try await store.list(userID: userID, page: page)
         return .with { $0.notifications = notifications }
     }

@@ -41,19 +41,8 @@ struct OrderHandler: OrderServiceHandler {
     }
 
     func listOrders(_ request: Shop_Order_V1_ListOrdersRequest, context: ServerContext) async throws -> Shop_Order_V1_ListOrdersResponse {
-        let caller = Caller(context)
         let page = try Page(skip: request.skip, limit: request.limit)
-        let requested = request.userID.isEmpty ? nil : try Validation.id(request.userID, field: "user_id")
-        let userID: String?
-        if caller.isInternal || caller.isAdmin {
-            userID = requested
-        } else {
-            let own = caller.userID?.lowercased()
-            if let requested, requested != own {
-                throw RPCError(code: .permissionDenied, message: "user_id: you may list only your own orders")
-            }
-            userID = own
-        }
+        let userID = try Caller(context).listingScope(requested: request.userID, noun: "orders")
         let orders = try await store.orders(userID: userID, page: page)
         return .with { $0.orders = orders.map(\.message) }
     }

@@ -239,7 +239,7 @@ struct OrderPlacement: Sendable {
             return try Validation.id(userID, field: "user_id")
         }
         let requestedID = try Validation.id(requested, field: "user_id")
-        if caller.isInternal || caller.isAdmin { return requestedID }
+        if caller.isPrivileged { return requestedID }
         guard let userID = caller.userID, (try? Validation.id(userID, field: "user_id")) == requestedID else {
             throw RPCError(code: .permissionDenied, message: "user_id: only admins may place orders for someone else")
         }

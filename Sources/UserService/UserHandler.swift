@@ -88,7 +88,7 @@ struct UserHandler: UserServiceHandler {
         guard caller.mayAccess(ownedBy: id) else {
             throw RPCError(code: .permissionDenied, message: "you may only change your own account")
         }
-        if request.hasIsActive || request.hasRole, !(caller.isInternal || caller.isAdmin) {
+        if request.hasIsActive || request.hasRole, !(caller.isPrivileged) {
             throw RPCError(code: .permissionDenied, message: "is_active and role may be changed by admins only")
         }
         let email = request.hasEmail ? try EmailAddress(validating: request.email) : nil

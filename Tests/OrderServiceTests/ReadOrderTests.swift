@@ -1,5 +1,6 @@
 import FrameRPC
 import ServiceSupport
+import ServiceTesting
 import ShopAPI
 import Testing
 
@@ -75,6 +76,19 @@ struct ReadOrderTests {
             let listed = try await shop.orders.listOrders(.init(), options: asUser(alice)).orders
             #expect(listed.map(\.id) == alices.reversed())
             #expect(listed.allSatisfy { $0.userID == alice && !$0.hasUser && $0.items.count == 1 })
+        }
+    }
+
+    @Test("a role without a user id lists no orders: UNAUTHENTICATED, not an internal caller's full view")
+    func roleWithoutUserListsNothing() async throws {
+        try await withShop { shop in
+            let alice = try await shop.newUser()
+            let pen = try await shop.newProduct(price: 100, stock: 5)
+            _ = try await shop.order([(pen, 1)], by: alice)
+            let error = await rpcError {
+                _ = try await shop.orders.listOrders(.init(), options: CallOptions(metadata: [Caller.roleKey: "admin"]))
+            }
+            #expect(error?.code == .unauthenticated)
         }
     }
 

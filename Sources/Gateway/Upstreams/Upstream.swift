@@ -189,7 +189,7 @@ public final class Upstream: Sendable {
             let permission = breakers.withLock { breakers in
                 let permission = breakers[endpoint.address, default: CircuitBreaker(policy: policy)].acquire(now: now)
                 // Under the lock, so concurrent calls cannot leave a stale state.
-                breakerGauge.record(Self.gaugeValue(of: breakers.values.map(\.state)))
+                breakerGauge.record(Self.gaugeValue(of: breakers.values))
                 return permission
             }
             switch permission {
@@ -221,15 +221,23 @@ public final class Upstream: Sendable {
         let now = now()
         breakers.withLock { breakers in
             breakers[admission.endpoint.address]?.record(outcome, for: admission.ticket, now: now)
-            breakerGauge.record(Self.gaugeValue(of: breakers.values.map(\.state)))
+            breakerGauge.record(Self.gaugeValue(of: breakers.values))
         }
     }
 
     /// 0 while any endpoint's circuit is closed (or none was used yet), else
     /// 1 while any is half-open, else 2: ordered by how bad it is, so a
     /// dashboard can alert on `> 0`.
-    static func gaugeValue(of states: [CircuitBreaker.State]) -> Int {
-        if states.isEmpty || states.contains(.closed) { return 0 }
-        return states.contains(.halfOpen) ? 1 : 2
+    static func gaugeValue(of breakers: Dictionary<RPCAddress, CircuitBreaker>.Values) -> Int {
+        // Runs under the lock on every call: one pass, no array built.
+        var anyHalfOpen = false
+        for breaker in breakers {
+            switch breaker.state {
+            case .closed: return 0
+            case .halfOpen: anyHalfOpen = true
+            case .open: break
+            }
+        }
+        return breakers.isEmpty ? 0 : (anyHalfOpen ? 1 : 2)
     }
 }

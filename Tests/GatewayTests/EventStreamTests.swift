@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gateway
 import RESTTranscoding
+import ServiceTesting
 import Testing
 
 /// `GET /api/orders/{id}/events` as Server-Sent Events, read off a raw

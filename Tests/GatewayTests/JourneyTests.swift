@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gateway
 import RESTTranscoding
+import ServiceTesting
 import Testing
 
 /// The shop end to end: the real five services behind the gateway, driven

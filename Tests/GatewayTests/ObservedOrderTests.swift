@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceSupport
 import ShopObservability
+import ServiceTesting
 import Testing
 
 /// Logs and traces through the whole shop: the gateway and the five real

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gateway
 import RESTTranscoding
+import ServiceTesting
 import Testing
 
 /// The order and notification routes against the real services.

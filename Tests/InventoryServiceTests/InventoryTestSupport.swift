@@ -6,7 +6,7 @@ import ServiceTesting
 import ShopAPI
 
 /// Calls as an admin, as the gateway sends them for an admin's token.
-let asAdmin = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "admin"])
+let asAdmin = ServiceTesting.asAdmin()
 /// Calls as a plain user.
 let asUser = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "user"])
 
@@ -24,29 +24,6 @@ func withInventoryService<Result: Sendable>(
         defer { rpc.shutdown() }
         return try await body(InventoryServiceClient(rpc), port)
     }
-}
-
-/// Runs `body` and returns the ``RPCError`` it threw, or `nil`.
-func rpcError(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(code: .unknown, message: "not an RPCError: \(error)")
-    }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes;
-/// whether it held.
-func eventually(timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
 
 /// A new random product or order id.

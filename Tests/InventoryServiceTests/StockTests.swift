@@ -1,4 +1,5 @@
 import FrameRPC
+import ServiceTesting
 import ShopAPI
 import Testing
 

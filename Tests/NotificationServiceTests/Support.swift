@@ -24,28 +24,6 @@ func withNotificationService<Result: Sendable>(
     }
 }
 
-/// Options that make a call act for a user.
-func asUser(_ id: String) -> CallOptions {
-    CallOptions(metadata: [Caller.userIDKey: id, Caller.roleKey: "user"])
-}
-
-/// Options that make a call act for an admin.
-func asAdmin(_ id: String = Validation.newID()) -> CallOptions {
-    CallOptions(metadata: [Caller.userIDKey: id, Caller.roleKey: "admin"])
-}
-
-/// The RPCError `body` threw, or `nil` if it succeeded.
-func rpcError(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(code: .unknown, message: "not an RPCError: \(error)")
-    }
-}
-
 func notifyRequest(
     event: String = Validation.newID(),
     user: String,

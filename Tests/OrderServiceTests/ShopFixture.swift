@@ -226,38 +226,3 @@ final class ServiceInstance: Sendable {
     }
 }
 
-/// Options that make a call act for a user.
-func asUser(_ id: String) -> CallOptions {
-    CallOptions(metadata: [Caller.userIDKey: id, Caller.roleKey: "user"])
-}
-
-/// Options that make a call act for an admin.
-func asAdmin(_ id: String = Validation.newID()) -> CallOptions {
-    CallOptions(metadata: [Caller.userIDKey: id, Caller.roleKey: "admin"])
-}
-
-/// The RPCError `body` threw, or `nil` if it succeeded.
-func rpcError(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(code: .unknown, message: "not an RPCError: \(error)")
-    }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it
-/// held. For effects that happen in the background (the outbox relay).
-func eventually(
-    timeout: Duration = .seconds(20),
-    _ condition: () async throws -> Bool
-) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return true }
-        if ContinuousClock.now >= deadline { return false }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-}

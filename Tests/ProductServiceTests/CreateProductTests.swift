@@ -1,6 +1,7 @@
 import FrameRPC
 import Foundation
 import ServiceSupport
+import ServiceTesting
 import ShopAPI
 import Testing
 

@@ -5,7 +5,7 @@ import ServiceTesting
 import ShopAPI
 
 /// Calls as an admin, as the gateway sends them for an admin's token.
-let asAdmin = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "admin"])
+let asAdmin = ServiceTesting.asAdmin()
 /// Calls as a plain user.
 let asUser = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "user"])
 
@@ -21,18 +21,6 @@ func withProductService<Result: Sendable>(
         let rpc = RPCClient(host: "127.0.0.1", port: port)
         defer { rpc.shutdown() }
         return try await body(ProductServiceClient(rpc))
-    }
-}
-
-/// Runs `body` and returns the ``RPCError`` it threw, or `nil`.
-func rpcError(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(code: .unknown, message: "not an RPCError: \(error)")
     }
 }
 

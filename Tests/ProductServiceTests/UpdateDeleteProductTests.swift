@@ -1,5 +1,6 @@
 import FrameRPC
 import ServiceSupport
+import ServiceTesting
 import ShopAPI
 import Testing
 

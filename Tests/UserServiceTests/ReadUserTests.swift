@@ -1,5 +1,6 @@
 import FrameRPC
 import Foundation
+import ServiceTesting
 import ShopAPI
 import Testing
 

@@ -94,18 +94,6 @@ extension UserServiceClient {
     }
 }
 
-/// Runs `body` and returns the ``RPCError`` it threw, or `nil` if it did not throw.
-func rpcError(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(code: .unknown, message: "not an RPCError: \(error)")
-    }
-}
-
 /// The error a factory threw, as text, or `nil` if it built the service.
 func factoryError(_ settings: [String: String]) async -> String? {
     guard let temporary = try? TemporaryDirectory() else { return "no temporary directory" }

@@ -1,11 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 import ServiceSupport
+import Supervisor
 import Synchronization
 
 /// A free port on 127.0.0.1 for a service a test stops and starts again
@@ -28,27 +23,8 @@ private enum RestartablePorts {
                 defer { cursor = cursor >= 19_999 ? 12_000 : cursor + 1 }
                 return cursor
             }
-            if isFree(port) { return port }
+            if PortProbe.problem(host: "127.0.0.1", port: port) == nil { return port }
         }
         throw ConfigurationError("no free port between 12000 and 19999")
-    }
-
-    private static func isFree(_ port: Int) -> Bool {
-        #if canImport(Darwin)
-        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
-        #else
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #endif
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var reuse: Int32 = 1
-        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
     }
 }

@@ -36,7 +36,7 @@ struct ResilienceTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let environment = ServiceEnvironment(dataDirectory: folder.path, logger: testLogger("gateway-tests.product"))
-        let port = try RawSocket.closedPort()
+        let port = try restartablePort()
         var upstreams = try GatewayHarness.deadUpstreams()
         upstreams["product"] = ServiceEndpoint(host: "127.0.0.1", port: port)
         let configuration = GatewayHarness.configuration(upstreams: upstreams) {

@@ -50,7 +50,9 @@ enum RawSocket {
     /// Its socket stays bound but never listens, so the kernel refuses
     /// connections to it and, unlike a port that was merely closed, never
     /// hands it to a server another test starts on an ephemeral port
-    /// meanwhile (which would turn a "dead" upstream into a live one).
+    /// meanwhile (which would turn a "dead" upstream into a live one). A
+    /// service that must come back on a known port uses
+    /// `restartablePort()` from ServiceTesting.
     static func refusingPort() throws -> Int {
         try reservedRefusingPort.get()
     }
@@ -75,15 +77,6 @@ enum RawSocket {
         }
         return .success(Int(UInt16(bigEndian: address.sin_port)))
     }()
-
-    /// A port nothing listens on now, free for a test to bind later (a
-    /// service "coming back"). Another test may take it meanwhile, so a
-    /// test that only needs a dead upstream uses ``refusingPort()``.
-    static func closedPort() throws -> Int {
-        let (descriptor, port) = try listening()
-        close(descriptor)
-        return port
-    }
 
     /// A connected socket to 127.0.0.1:`port`.
     static func connected(port: Int) throws -> Int32 {

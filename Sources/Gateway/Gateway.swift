@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import RESTTranscoding
 import ServiceSupport
 import ShopAPI
@@ -85,12 +86,9 @@ func makeGateway(
         router.on(RouterPath(route.path), method: method, responder: RESTEndpoint(route: route, upstream: upstream, core: core))
     }
 
-    let idleTimeout = configuration.idleTimeout.components
     let application = Application(
         router: router,
-        server: .http1(configuration: .init(
-            idleTimeout: .nanoseconds(idleTimeout.seconds * 1_000_000_000 + idleTimeout.attoseconds / 1_000_000_000)
-        )),
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
         services: [upstreams],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

@@ -83,11 +83,6 @@ public actor Supervisor: Service {
         }
     }
 
-    /// The process id of a running child, by name.
-    public func pid(of name: String) -> pid_t? {
-        running[name]?.pid
-    }
-
     /// Starts `spec` and waits until it is ready.
     private func start(_ spec: ChildSpec, restart: Int?) async throws {
         let latch = ReadyLatch()

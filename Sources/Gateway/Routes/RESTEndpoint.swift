@@ -25,6 +25,9 @@ struct RESTEndpoint: HTTPResponder {
     static let idempotencyMetadataKey = "idempotency-key"
     static let idempotencyField = "idempotency_key"
     static let maximumIdempotencyKeyLength = 255
+    /// Header names built once, not on every request.
+    private static let idempotencyHeaderName = HTTPFields.Element.Name(idempotencyHeader)!
+    private static let timeoutHeaderName = HTTPFields.Element.Name(DeadlinePolicy.timeoutHeader)!
 
     let route: RESTRoute
     let upstream: Upstream
@@ -37,16 +40,14 @@ struct RESTEndpoint: HTTPResponder {
         }
         let budget = try core.deadlines.budget(
             routeDefault: route.defaultDeadline,
-            requestedTimeout: request.headers[HTTPFields.Element.Name(DeadlinePolicy.timeoutHeader)!]
+            requestedTimeout: request.headers[Self.timeoutHeaderName]
         )
         let deadline = budget.deadline(from: context.arrival)
         let pathValues = try pathValues(context)
 
-        var ownerFieldInPath = true
         var ownerValue: String?
         if case .owner(field: .some(let field)) = route.auth {
             ownerValue = pathValues[field]
-            ownerFieldInPath = ownerValue != nil
         }
         let identity = try await core.authenticator.authorize(
             route.auth,
@@ -55,7 +56,7 @@ struct RESTEndpoint: HTTPResponder {
         )
         if let identity { context.record.update { $0.userID = identity.userID } }
 
-        let idempotencyKey = try Self.idempotencyKey(request.headers[HTTPFields.Element.Name(Self.idempotencyHeader)!])
+        let idempotencyKey = try Self.idempotencyKey(request.headers[Self.idempotencyHeaderName])
         let body = route.body == .none ? nil : try await RequestInput.body(of: request, limit: core.bodyLimit)
         var json = try core.transcoder.request(
             for: route,
@@ -66,7 +67,7 @@ struct RESTEndpoint: HTTPResponder {
         if let idempotencyKey, core.transcoder.shapes[route.request]?.fieldsByName[Self.idempotencyField]?.kind == .string {
             json = Self.setting(Self.idempotencyField, to: idempotencyKey, in: json)
         }
-        if !ownerFieldInPath, let identity, case .owner(field: .some(let field)) = route.auth {
+        if ownerValue == nil, let identity, case .owner(field: .some(let field)) = route.auth {
             try Authenticator.checkOwner(field, identity: identity, value: Self.string(atPath: field, in: json))
         }
 

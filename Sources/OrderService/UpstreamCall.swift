@@ -28,7 +28,7 @@ enum UpstreamCall {
         _ operation: @escaping @Sendable () async -> Result
     ) async -> Result {
         let unbounded = context.map {
-            ServerContext(method: $0.method, metadata: $0.metadata, deadline: nil, remoteAddress: $0.remoteAddress, callID: $0.callID)
+            ServerContext(method: $0.method, metadata: $0.metadata, deadline: nil, remoteAddress: $0.remoteAddress, callID: $0.callID, peer: $0.peer)
         }
         // A detached task inherits no task locals: the trace (for its log
         // lines and calls) is carried over by hand, like the call context.

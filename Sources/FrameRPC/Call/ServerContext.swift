@@ -15,19 +15,25 @@ public struct ServerContext: Sendable {
     public let remoteAddress: String
     /// The call's id on its connection.
     public let callID: UInt64
+    /// The peer's verified identity, from its TLS client certificate; `nil`
+    /// on a plaintext connection. Interceptors and handlers read it; nothing
+    /// the peer sends can set it.
+    public let peer: PeerIdentity?
 
     public init(
         method: String,
         metadata: Metadata,
         deadline: ContinuousClock.Instant?,
         remoteAddress: String = "unknown",
-        callID: UInt64 = 0
+        callID: UInt64 = 0,
+        peer: PeerIdentity? = nil
     ) {
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
         self.remoteAddress = remoteAddress
         self.callID = callID
+        self.peer = peer
     }
 
     /// The context of the call the current task is serving, if any.

@@ -188,6 +188,7 @@ let package = Package(
                 "ShopAuth",
                 "ServiceSupport",
                 "ServiceTesting",
+                "Supervisor",
                 "UserService",
                 "ProductService",
                 "InventoryService",

@@ -19,7 +19,8 @@ import ShopAuth
 /// errors, `X-Process-Time`, access log) and ``InFlightLimitMiddleware``
 /// (429 past the limit). The gateway's own routes are `GET /`,
 /// `GET /health`, `GET /metrics` (Prometheus text of
-/// ``GatewayConfiguration/metrics``) and `GET /openapi.json`.
+/// ``GatewayConfiguration/metrics``), `GET /openapi.json`, and the docs
+/// pages `GET /docs` and `GET /redoc` (``DocsPages``) unless switched off.
 ///
 /// The application is a `Service`: run it with `runService()` or inside a
 /// `ServiceGroup`; on shutdown it stops accepting requests and closes its
@@ -80,6 +81,7 @@ func makeGateway(
     router.add(middleware: InFlightLimitMiddleware(limiter: InFlightLimiter(limit: configuration.maximumInFlightRequests)))
 
     SystemRoutes.register(on: router, upstreams: upstreams, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
+    DocsPages.register(on: router, configuration: configuration.docs)
     for route in routes {
         guard let upstream = upstreams.upstream(forService: route.service),
               let method = HTTPRequest.Method(route.verb.name) else { continue }

@@ -25,6 +25,9 @@ extension GatewayConfiguration {
         public static let breakerOpen = "SHOP_GATEWAY_BREAKER_OPEN_MS"
         public static let breakerProbes = "SHOP_GATEWAY_BREAKER_PROBES"
         public static let retryAttempts = "SHOP_GATEWAY_RETRY_ATTEMPTS"
+        public static let docs = "SHOP_GATEWAY_DOCS"
+        public static let docsAssets = "SHOP_DOCS_ASSETS_URL"
+        public static let redocAssets = "SHOP_REDOC_ASSETS_URL"
 
         /// `SHOP_USER_ADDR` for `user`: a service's `HOST:PORT`, list of
         /// them, or `dns://NAME:PORT` (``RPCTarget``).
@@ -49,6 +52,8 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_IDLE_TIMEOUT_MS` | a connection silent this long while sending a request, or between requests, is closed | 30000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
+    /// | `SHOP_GATEWAY_DOCS` | serve `/docs` and `/redoc` (`true` or `false`) | `true` |
+    /// | `SHOP_DOCS_ASSETS_URL`, `SHOP_REDOC_ASSETS_URL` | where Swagger UI's and ReDoc's files are | jsDelivr's `swagger-ui-dist@5`, `redoc@2/bundles` |
     ///
     /// - Throws: ``ConfigurationError`` naming the variable that is missing
     ///   or malformed (never showing the signing key).
@@ -121,6 +126,21 @@ extension GatewayConfiguration {
         breaker.halfOpenProbes = try integer(EnvironmentKey.breakerProbes, in: 1...1_000) ?? breaker.halfOpenProbes
         configuration.circuitBreaker = breaker
         configuration.retry.maximumAttempts = try integer(EnvironmentKey.retryAttempts, in: 1...10) ?? configuration.retry.maximumAttempts
+        if let text = value(EnvironmentKey.docs) {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": configuration.docs.enabled = true
+            case "false", "0", "no", "off": configuration.docs.enabled = false
+            default: throw ConfigurationError("\(EnvironmentKey.docs) must be true or false, not '\(text.prefix(64))'")
+            }
+        }
+        for (key, path) in [(EnvironmentKey.docsAssets, \DocsConfiguration.swaggerUIAssets), (EnvironmentKey.redocAssets, \DocsConfiguration.redocAssets)] {
+            guard let text = value(key) else { continue }
+            do {
+                configuration.docs[keyPath: path] = try DocsAssetsURL(text)
+            } catch {
+                throw ConfigurationError("\(key): \(error)")
+            }
+        }
 
         let problems = configuration.problems(services: [])
         if let first = problems.first { throw ConfigurationError(first) }

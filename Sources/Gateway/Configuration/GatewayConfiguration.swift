@@ -61,6 +61,8 @@ public struct GatewayConfiguration: Sendable {
     public var circuitBreaker: CircuitBreaker.Policy
     /// When and how often a failed call is tried again.
     public var retry: RetryPolicy
+    /// `/docs` and `/redoc`: on, and where their assets come from.
+    public var docs = DocsConfiguration()
     /// The gateway's logger; access lines go to it at `info`.
     public var logger: Logger
     /// Where the gateway records its metrics and what `GET /metrics`

@@ -642,8 +642,12 @@ public enum ShopRoutes {
     {
       "openapi": "3.0.3",
       "info": {
-        "title": "shop API",
-        "version": "1.0.0"
+        "title": "shop",
+        "version": "1.0.0",
+        "description": "The REST API of shop, an e-commerce system of Swift microservices: accounts and tokens, the product catalog, stock, orders and notifications. Every route is served by the gateway, which checks the bearer token, then calls one service over FrameRPC with a deadline. Errors are JSON objects with `detail`, `code` and `request_id`.",
+        "contact": {
+          "name": "shop maintainers"
+        }
       },
       "paths": {
         "/api/auth/login": {
@@ -652,13 +656,18 @@ public enum ShopRoutes {
             "tags": [
               "UserService"
             ],
-            "summary": "Email and password for a signed access token. Unknown email and wrong",
+            "summary": "Email and password for a signed access token.",
+            "description": "Unknown email and wrong password get the same UNAUTHENTICATED answer.\n\nPublic: no token needed.",
             "requestBody": {
               "required": true,
               "content": {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.user.v1.LoginRequest"
+                  },
+                  "example": {
+                    "email": "ada@example.com",
+                    "password": "correct horse battery"
                   }
                 }
               }
@@ -670,6 +679,11 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.user.v1.LoginResponse"
+                    },
+                    "example": {
+                      "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI1YjBjIn0.c2lnbmF0dXJl",
+                      "token_type": "bearer",
+                      "expires_in": 3600
                     }
                   }
                 }
@@ -707,7 +721,8 @@ public enum ShopRoutes {
             "tags": [
               "InventoryService"
             ],
-            "summary": "NOT_FOUND for a product that has no stock record.",
+            "summary": "The stock of one product.",
+            "description": "Public; NOT_FOUND (404) for a product that has no stock record.\n\nPublic: no token needed.",
             "parameters": [
               {
                 "name": "product_id",
@@ -725,6 +740,11 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.inventory.v1.Stock"
+                    },
+                    "example": {
+                      "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                      "available": 7,
+                      "reserved": 3
                     }
                   }
                 }
@@ -757,6 +777,8 @@ public enum ShopRoutes {
             "tags": [
               "InventoryService"
             ],
+            "summary": "Sets the units available to sell.",
+            "description": "Admins only; reserved units are not touched.\n\nNeeds an admin's bearer token.",
             "parameters": [
               {
                 "name": "product_id",
@@ -773,6 +795,9 @@ public enum ShopRoutes {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.inventory.v1.SetStockRequest"
+                  },
+                  "example": {
+                    "available": 10
                   }
                 }
               }
@@ -784,6 +809,11 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.inventory.v1.Stock"
+                    },
+                    "example": {
+                      "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                      "available": 7,
+                      "reserved": 3
                     }
                   }
                 }
@@ -835,6 +865,8 @@ public enum ShopRoutes {
             "tags": [
               "NotificationService"
             ],
+            "summary": "The caller's notifications, newest first.",
+            "description": "Admins may name another user with `user_id`.\n\nNeeds a bearer token (any signed-in user).",
             "parameters": [
               {
                 "name": "user_id",
@@ -873,7 +905,18 @@ public enum ShopRoutes {
                       "items": {
                         "$ref": "#/components/schemas/shop.notification.v1.Notification"
                       }
-                    }
+                    },
+                    "example": [
+                      {
+                        "id": "9e1d7c2b-4f3a-4b8e-a6d5-1c0b2e3f4a59",
+                        "user_id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                        "event_id": "order-confirmed-c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984",
+                        "kind": "order_confirmed",
+                        "subject": "Your order c4e2a8f1 is confirmed",
+                        "body": "Thank you for your order. Total: 59.97.",
+                        "created_at": "2026-12-01T15:04:05Z"
+                      }
+                    ]
                   }
                 }
               },
@@ -915,6 +958,8 @@ public enum ShopRoutes {
             "tags": [
               "OrderService"
             ],
+            "summary": "Orders, newest first.",
+            "description": "Users see their own; admins everyone's or one user's by `user_id`.\n\nNeeds a bearer token (any signed-in user).",
             "parameters": [
               {
                 "name": "user_id",
@@ -953,7 +998,32 @@ public enum ShopRoutes {
                       "items": {
                         "$ref": "#/components/schemas/shop.order.v1.Order"
                       }
-                    }
+                    },
+                    "example": [
+                      {
+                        "id": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984",
+                        "user_id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                        "status": "confirmed",
+                        "items": [
+                          {
+                            "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                            "quantity": 3,
+                            "unit_price": 19.99
+                          }
+                        ],
+                        "total_amount": 59.97,
+                        "created_at": "2026-12-01T15:04:05Z",
+                        "updated_at": "2026-12-01T15:04:05Z",
+                        "user": {
+                          "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                          "email": "ada@example.com",
+                          "full_name": "Ada Lovelace",
+                          "is_active": true,
+                          "role": "user",
+                          "created_at": "2026-12-01T15:04:05Z"
+                        }
+                      }
+                    ]
                   }
                 }
               },
@@ -993,13 +1063,22 @@ public enum ShopRoutes {
             "tags": [
               "OrderService"
             ],
-            "summary": "Prices come from the catalog, stock is reserved all or nothing, and the",
+            "summary": "Places an order for the caller.",
+            "description": "Prices come from the catalog, stock is reserved all or nothing, and the order is confirmed in one local transaction with its outbox event; an `Idempotency-Key` header makes a retry return the first order.\n\nNeeds a bearer token (any signed-in user).",
             "requestBody": {
               "required": true,
               "content": {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.order.v1.CreateOrderRequest"
+                  },
+                  "example": {
+                    "items": [
+                      {
+                        "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                        "quantity": 3
+                      }
+                    ]
                   }
                 }
               }
@@ -1011,6 +1090,29 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.order.v1.Order"
+                    },
+                    "example": {
+                      "id": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984",
+                      "user_id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "status": "confirmed",
+                      "items": [
+                        {
+                          "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                          "quantity": 3,
+                          "unit_price": 19.99
+                        }
+                      ],
+                      "total_amount": 59.97,
+                      "created_at": "2026-12-01T15:04:05Z",
+                      "updated_at": "2026-12-01T15:04:05Z",
+                      "user": {
+                        "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                        "email": "ada@example.com",
+                        "full_name": "Ada Lovelace",
+                        "is_active": true,
+                        "role": "user",
+                        "created_at": "2026-12-01T15:04:05Z"
+                      }
                     }
                   }
                 }
@@ -1059,6 +1161,8 @@ public enum ShopRoutes {
             "tags": [
               "OrderService"
             ],
+            "summary": "One order by id, with its user embedded.",
+            "description": "Users may read only their own orders; admins any.\n\nNeeds a bearer token: the owner's, or an admin's.",
             "parameters": [
               {
                 "name": "id",
@@ -1076,6 +1180,29 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.order.v1.Order"
+                    },
+                    "example": {
+                      "id": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984",
+                      "user_id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "status": "confirmed",
+                      "items": [
+                        {
+                          "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                          "quantity": 3,
+                          "unit_price": 19.99
+                        }
+                      ],
+                      "total_amount": 59.97,
+                      "created_at": "2026-12-01T15:04:05Z",
+                      "updated_at": "2026-12-01T15:04:05Z",
+                      "user": {
+                        "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                        "email": "ada@example.com",
+                        "full_name": "Ada Lovelace",
+                        "is_active": true,
+                        "role": "user",
+                        "created_at": "2026-12-01T15:04:05Z"
+                      }
                     }
                   }
                 }
@@ -1121,7 +1248,8 @@ public enum ShopRoutes {
             "tags": [
               "OrderService"
             ],
-            "summary": "Cancels a pending or confirmed order; its stock goes back.",
+            "summary": "Cancels a pending or confirmed order.",
+            "description": "Its stock goes back to the inventory, and the user is notified.\n\nNeeds a bearer token: the owner's, or an admin's.",
             "parameters": [
               {
                 "name": "id",
@@ -1139,6 +1267,29 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.order.v1.Order"
+                    },
+                    "example": {
+                      "id": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984",
+                      "user_id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "status": "confirmed",
+                      "items": [
+                        {
+                          "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                          "quantity": 3,
+                          "unit_price": 19.99
+                        }
+                      ],
+                      "total_amount": 59.97,
+                      "created_at": "2026-12-01T15:04:05Z",
+                      "updated_at": "2026-12-01T15:04:05Z",
+                      "user": {
+                        "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                        "email": "ada@example.com",
+                        "full_name": "Ada Lovelace",
+                        "is_active": true,
+                        "role": "user",
+                        "created_at": "2026-12-01T15:04:05Z"
+                      }
                     }
                   }
                 }
@@ -1187,7 +1338,8 @@ public enum ShopRoutes {
             "tags": [
               "OrderService"
             ],
-            "summary": "The current order, then the order again at each status change; ends at",
+            "summary": "Streams an order's changes as Server-Sent Events.",
+            "description": "The current order comes first, then the order again at each status change; the stream ends at delivered or cancelled.\n\nNeeds a bearer token: the owner's, or an admin's.",
             "parameters": [
               {
                 "name": "id",
@@ -1250,7 +1402,8 @@ public enum ShopRoutes {
             "tags": [
               "OrderService"
             ],
-            "summary": "Moves an order along: confirmed -> shipped -> delivered.",
+            "summary": "Moves an order along: confirmed, then shipped, then delivered.",
+            "description": "Admins only; any other step is a conflict (409).\n\nNeeds an admin's bearer token.",
             "parameters": [
               {
                 "name": "id",
@@ -1267,6 +1420,9 @@ public enum ShopRoutes {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.order.v1.UpdateOrderStatusRequest"
+                  },
+                  "example": {
+                    "status": "shipped"
                   }
                 }
               }
@@ -1278,6 +1434,29 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.order.v1.Order"
+                    },
+                    "example": {
+                      "id": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984",
+                      "user_id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "status": "confirmed",
+                      "items": [
+                        {
+                          "product_id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                          "quantity": 3,
+                          "unit_price": 19.99
+                        }
+                      ],
+                      "total_amount": 59.97,
+                      "created_at": "2026-12-01T15:04:05Z",
+                      "updated_at": "2026-12-01T15:04:05Z",
+                      "user": {
+                        "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                        "email": "ada@example.com",
+                        "full_name": "Ada Lovelace",
+                        "is_active": true,
+                        "role": "user",
+                        "created_at": "2026-12-01T15:04:05Z"
+                      }
                     }
                   }
                 }
@@ -1329,6 +1508,8 @@ public enum ShopRoutes {
             "tags": [
               "ProductService"
             ],
+            "summary": "The catalog, oldest first.",
+            "description": "Public; filtered by `category` and paged by `skip` and `limit`.\n\nPublic: no token needed.",
             "parameters": [
               {
                 "name": "skip",
@@ -1367,7 +1548,18 @@ public enum ShopRoutes {
                       "items": {
                         "$ref": "#/components/schemas/shop.product.v1.Product"
                       }
-                    }
+                    },
+                    "example": [
+                      {
+                        "id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                        "name": "Teapot",
+                        "description": "Short and stout",
+                        "price": 19.99,
+                        "category": "kitchen",
+                        "created_at": "2026-12-01T15:04:05Z",
+                        "updated_at": "2026-12-01T15:04:05Z"
+                      }
+                    ]
                   }
                 }
               },
@@ -1396,12 +1588,20 @@ public enum ShopRoutes {
             "tags": [
               "ProductService"
             ],
+            "summary": "Adds a product to the catalog.",
+            "description": "Admins only; stock is set separately, through the inventory.\n\nNeeds an admin's bearer token.",
             "requestBody": {
               "required": true,
               "content": {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.product.v1.CreateProductRequest"
+                  },
+                  "example": {
+                    "name": "Teapot",
+                    "description": "Short and stout",
+                    "price": 19.99,
+                    "category": "kitchen"
                   }
                 }
               }
@@ -1413,6 +1613,15 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.product.v1.Product"
+                    },
+                    "example": {
+                      "id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                      "name": "Teapot",
+                      "description": "Short and stout",
+                      "price": 19.99,
+                      "category": "kitchen",
+                      "created_at": "2026-12-01T15:04:05Z",
+                      "updated_at": "2026-12-01T15:04:05Z"
                     }
                   }
                 }
@@ -1461,6 +1670,8 @@ public enum ShopRoutes {
             "tags": [
               "ProductService"
             ],
+            "summary": "One product by id.",
+            "description": "Public: no token needed.\n\nPublic: no token needed.",
             "parameters": [
               {
                 "name": "id",
@@ -1478,6 +1689,15 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.product.v1.Product"
+                    },
+                    "example": {
+                      "id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                      "name": "Teapot",
+                      "description": "Short and stout",
+                      "price": 19.99,
+                      "category": "kitchen",
+                      "created_at": "2026-12-01T15:04:05Z",
+                      "updated_at": "2026-12-01T15:04:05Z"
                     }
                   }
                 }
@@ -1510,6 +1730,8 @@ public enum ShopRoutes {
             "tags": [
               "ProductService"
             ],
+            "summary": "Changes a product: only the fields present change.",
+            "description": "Admins only; orders already placed keep the price they were placed at.\n\nNeeds an admin's bearer token.",
             "parameters": [
               {
                 "name": "id",
@@ -1526,6 +1748,9 @@ public enum ShopRoutes {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.product.v1.UpdateProductRequest"
+                  },
+                  "example": {
+                    "price": 17.50
                   }
                 }
               }
@@ -1537,6 +1762,15 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.product.v1.Product"
+                    },
+                    "example": {
+                      "id": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026",
+                      "name": "Teapot",
+                      "description": "Short and stout",
+                      "price": 19.99,
+                      "category": "kitchen",
+                      "created_at": "2026-12-01T15:04:05Z",
+                      "updated_at": "2026-12-01T15:04:05Z"
                     }
                   }
                 }
@@ -1586,6 +1820,8 @@ public enum ShopRoutes {
             "tags": [
               "ProductService"
             ],
+            "summary": "Removes a product from the catalog.",
+            "description": "Admins only; deleting it again answers 404.\n\nNeeds an admin's bearer token.",
             "parameters": [
               {
                 "name": "id",
@@ -1644,6 +1880,8 @@ public enum ShopRoutes {
             "tags": [
               "UserService"
             ],
+            "summary": "Every account, oldest first.",
+            "description": "Admins only; paged by `skip` and `limit`.\n\nNeeds an admin's bearer token.",
             "parameters": [
               {
                 "name": "skip",
@@ -1674,7 +1912,17 @@ public enum ShopRoutes {
                       "items": {
                         "$ref": "#/components/schemas/shop.user.v1.User"
                       }
-                    }
+                    },
+                    "example": [
+                      {
+                        "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                        "email": "ada@example.com",
+                        "full_name": "Ada Lovelace",
+                        "is_active": true,
+                        "role": "user",
+                        "created_at": "2026-12-01T15:04:05Z"
+                      }
+                    ]
                   }
                 }
               },
@@ -1714,13 +1962,19 @@ public enum ShopRoutes {
             "tags": [
               "UserService"
             ],
-            "summary": "Registers a user. Emails are unique, compared case-insensitively.",
+            "summary": "Registers a user.",
+            "description": "Emails are unique, compared case-insensitively.\n\nPublic: no token needed.",
             "requestBody": {
               "required": true,
               "content": {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.user.v1.CreateUserRequest"
+                  },
+                  "example": {
+                    "email": "ada@example.com",
+                    "full_name": "Ada Lovelace",
+                    "password": "correct horse battery"
                   }
                 }
               }
@@ -1732,6 +1986,14 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.user.v1.User"
+                    },
+                    "example": {
+                      "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "email": "ada@example.com",
+                      "full_name": "Ada Lovelace",
+                      "is_active": true,
+                      "role": "user",
+                      "created_at": "2026-12-01T15:04:05Z"
                     }
                   }
                 }
@@ -1770,6 +2032,7 @@ public enum ShopRoutes {
               "UserService"
             ],
             "summary": "The caller's own account.",
+            "description": "Any valid token may read the account it was issued for.\n\nNeeds a bearer token (any signed-in user).",
             "responses": {
               "200": {
                 "description": "Success",
@@ -1777,6 +2040,14 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.user.v1.User"
+                    },
+                    "example": {
+                      "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "email": "ada@example.com",
+                      "full_name": "Ada Lovelace",
+                      "is_active": true,
+                      "role": "user",
+                      "created_at": "2026-12-01T15:04:05Z"
                     }
                   }
                 }
@@ -1819,6 +2090,8 @@ public enum ShopRoutes {
             "tags": [
               "UserService"
             ],
+            "summary": "One account by id.",
+            "description": "Users may read only their own; admins any.\n\nNeeds a bearer token: the owner's, or an admin's.",
             "parameters": [
               {
                 "name": "id",
@@ -1836,6 +2109,14 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.user.v1.User"
+                    },
+                    "example": {
+                      "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "email": "ada@example.com",
+                      "full_name": "Ada Lovelace",
+                      "is_active": true,
+                      "role": "user",
+                      "created_at": "2026-12-01T15:04:05Z"
                     }
                   }
                 }
@@ -1879,6 +2160,8 @@ public enum ShopRoutes {
             "tags": [
               "UserService"
             ],
+            "summary": "Changes an account: only the fields present change.",
+            "description": "Users may change their own email, name and password; `is_active` and `role` are for admins.\n\nNeeds a bearer token: the owner's, or an admin's.",
             "parameters": [
               {
                 "name": "id",
@@ -1895,6 +2178,9 @@ public enum ShopRoutes {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/shop.user.v1.UpdateUserRequest"
+                  },
+                  "example": {
+                    "full_name": "Ada King"
                   }
                 }
               }
@@ -1906,6 +2192,14 @@ public enum ShopRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/shop.user.v1.User"
+                    },
+                    "example": {
+                      "id": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41",
+                      "email": "ada@example.com",
+                      "full_name": "Ada Lovelace",
+                      "is_active": true,
+                      "role": "user",
+                      "created_at": "2026-12-01T15:04:05Z"
                     }
                   }
                 }
@@ -1955,7 +2249,8 @@ public enum ShopRoutes {
             "tags": [
               "UserService"
             ],
-            "summary": "Deactivates the account; it can no longer log in.",
+            "summary": "Deactivates an account.",
+            "description": "It can no longer log in; its data is kept. Admins only.\n\nNeeds an admin's bearer token.",
             "parameters": [
               {
                 "name": "id",
@@ -2036,7 +2331,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "product_id": {
-                "type": "string"
+                "type": "string",
+                "description": "The product whose stock to read.",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               }
             }
           },
@@ -2044,27 +2341,37 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "product_id": {
-                "type": "string"
+                "type": "string",
+                "description": "The product whose stock to set.",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               },
               "available": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "Units on hand and free to sell; at least 0.",
+                "example": 10
               }
             }
           },
           "shop.inventory.v1.Stock": {
             "type": "object",
+            "description": "The stock of one product.",
             "properties": {
               "product_id": {
-                "type": "string"
+                "type": "string",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               },
               "available": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "Units free to sell.",
+                "example": 7
               },
               "reserved": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "Units held for orders not yet committed.",
+                "example": 3
               }
             }
           },
@@ -2072,15 +2379,20 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "user_id": {
-                "type": "string"
+                "type": "string",
+                "description": "Admins only: whose notifications; others see their own."
               },
               "skip": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many to pass over, newest first; 0 by default.",
+                "example": 0
               },
               "limit": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many to return: 100 by default, at most 1000.",
+                "example": 20
               }
             }
           },
@@ -2091,34 +2403,46 @@ public enum ShopRoutes {
                 "type": "array",
                 "items": {
                   "$ref": "#/components/schemas/shop.notification.v1.Notification"
-                }
+                },
+                "description": "Newest first."
               }
             }
           },
           "shop.notification.v1.Notification": {
             "type": "object",
+            "description": "A message sent to a user about one event.",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "example": "9e1d7c2b-4f3a-4b8e-a6d5-1c0b2e3f4a59"
               },
               "user_id": {
-                "type": "string"
+                "type": "string",
+                "description": "Whom it was sent to.",
+                "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               },
               "event_id": {
-                "type": "string"
+                "type": "string",
+                "description": "The event it tells of; one notification per event.",
+                "example": "order-confirmed-c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               },
               "kind": {
-                "type": "string"
+                "type": "string",
+                "description": "What happened, e.g. \"order_confirmed\".",
+                "example": "order_confirmed"
               },
               "subject": {
-                "type": "string"
+                "type": "string",
+                "example": "Your order c4e2a8f1 is confirmed"
               },
               "body": {
-                "type": "string"
+                "type": "string",
+                "example": "Thank you for your order. Total: 59.97."
               },
               "created_at": {
                 "type": "string",
-                "format": "date-time"
+                "format": "date-time",
+                "example": "2026-12-01T15:04:05Z"
               }
             }
           },
@@ -2126,7 +2450,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The order to cancel.",
+                "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               }
             }
           },
@@ -2137,13 +2463,16 @@ public enum ShopRoutes {
                 "type": "array",
                 "items": {
                   "$ref": "#/components/schemas/shop.order.v1.OrderItemRequest"
-                }
+                },
+                "description": "At least one item."
               },
               "user_id": {
-                "type": "string"
+                "type": "string",
+                "description": "For admins placing an order for someone else; others leave it empty."
               },
               "idempotency_key": {
-                "type": "string"
+                "type": "string",
+                "description": "The same key returns the first order instead of placing another. The gateway fills it from the Idempotency-Key header."
               }
             }
           },
@@ -2151,7 +2480,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The order's id.",
+                "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               }
             }
           },
@@ -2159,15 +2490,20 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "user_id": {
-                "type": "string"
+                "type": "string",
+                "description": "Admins only: whose orders; empty lists all."
               },
               "skip": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many to pass over, newest first; 0 by default.",
+                "example": 0
               },
               "limit": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many to return: 100 by default, at most 1000.",
+                "example": 20
               }
             }
           },
@@ -2178,18 +2514,24 @@ public enum ShopRoutes {
                 "type": "array",
                 "items": {
                   "$ref": "#/components/schemas/shop.order.v1.Order"
-                }
+                },
+                "description": "Newest first."
               }
             }
           },
           "shop.order.v1.Order": {
             "type": "object",
+            "description": "An order and its items.",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The order's id (a UUID).",
+                "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               },
               "user_id": {
-                "type": "string"
+                "type": "string",
+                "description": "Whose order it is.",
+                "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               },
               "status": {
                 "type": "string",
@@ -2199,7 +2541,8 @@ public enum ShopRoutes {
                   "shipped",
                   "delivered",
                   "cancelled"
-                ]
+                ],
+                "example": "confirmed"
               },
               "items": {
                 "type": "array",
@@ -2209,34 +2552,48 @@ public enum ShopRoutes {
               },
               "total_amount": {
                 "type": "number",
-                "multipleOf": 0.01
+                "multipleOf": 0.01,
+                "description": "The sum of quantity times unit price.",
+                "example": 59.97
               },
               "created_at": {
                 "type": "string",
-                "format": "date-time"
+                "format": "date-time",
+                "example": "2026-12-01T15:04:05Z"
               },
               "updated_at": {
                 "type": "string",
-                "format": "date-time"
+                "format": "date-time",
+                "example": "2026-12-01T15:04:05Z"
               },
               "user": {
-                "$ref": "#/components/schemas/shop.user.v1.User"
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/shop.user.v1.User"
+                  }
+                ],
+                "description": "Embedded by GetOrder only."
               }
             }
           },
           "shop.order.v1.OrderItem": {
             "type": "object",
+            "description": "One line of an order, at the price it was placed at.",
             "properties": {
               "product_id": {
-                "type": "string"
+                "type": "string",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               },
               "quantity": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "example": 3
               },
               "unit_price": {
                 "type": "number",
-                "multipleOf": 0.01
+                "multipleOf": 0.01,
+                "description": "The catalog price when the order was placed.",
+                "example": 19.99
               }
             }
           },
@@ -2244,11 +2601,15 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "product_id": {
-                "type": "string"
+                "type": "string",
+                "description": "The product to order.",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               },
               "quantity": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many units; at least 1.",
+                "example": 3
               }
             }
           },
@@ -2256,7 +2617,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The order to move.",
+                "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               },
               "status": {
                 "type": "string",
@@ -2266,7 +2629,9 @@ public enum ShopRoutes {
                   "shipped",
                   "delivered",
                   "cancelled"
-                ]
+                ],
+                "description": "The next status: shipped after confirmed, delivered after shipped.",
+                "example": "shipped"
               }
             }
           },
@@ -2274,7 +2639,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The order to watch.",
+                "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               }
             }
           },
@@ -2282,17 +2649,22 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "name": {
-                "type": "string"
+                "type": "string",
+                "example": "Teapot"
               },
               "description": {
-                "type": "string"
+                "type": "string",
+                "example": "Short and stout"
               },
               "price": {
                 "type": "number",
-                "multipleOf": 0.01
+                "multipleOf": 0.01,
+                "description": "The unit price, a decimal with at most two places.",
+                "example": 19.99
               },
               "category": {
-                "type": "string"
+                "type": "string",
+                "example": "kitchen"
               }
             }
           },
@@ -2300,7 +2672,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The product to delete.",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               }
             }
           },
@@ -2312,7 +2686,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The product's id.",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               }
             }
           },
@@ -2321,14 +2697,20 @@ public enum ShopRoutes {
             "properties": {
               "skip": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many products to pass over, oldest first; 0 by default.",
+                "example": 0
               },
               "limit": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many to return: 100 by default, at most 1000.",
+                "example": 20
               },
               "category": {
-                "type": "string"
+                "type": "string",
+                "description": "Only products of this category; all when empty.",
+                "example": "kitchen"
               }
             }
           },
@@ -2339,44 +2721,59 @@ public enum ShopRoutes {
                 "type": "array",
                 "items": {
                   "$ref": "#/components/schemas/shop.product.v1.Product"
-                }
+                },
+                "description": "Oldest first."
               }
             }
           },
           "shop.product.v1.Product": {
             "type": "object",
+            "description": "One product of the catalog.",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The product's id (a UUID).",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               },
               "name": {
-                "type": "string"
+                "type": "string",
+                "example": "Teapot"
               },
               "description": {
-                "type": "string"
+                "type": "string",
+                "example": "Short and stout"
               },
               "price": {
                 "type": "number",
-                "multipleOf": 0.01
+                "multipleOf": 0.01,
+                "description": "The unit price, a decimal with two places.",
+                "example": 19.99
               },
               "category": {
-                "type": "string"
+                "type": "string",
+                "description": "A free-form label that listings can filter by.",
+                "example": "kitchen"
               },
               "created_at": {
                 "type": "string",
-                "format": "date-time"
+                "format": "date-time",
+                "example": "2026-12-01T15:04:05Z"
               },
               "updated_at": {
                 "type": "string",
-                "format": "date-time"
+                "format": "date-time",
+                "example": "2026-12-01T15:04:05Z"
               }
             }
           },
           "shop.product.v1.UpdateProductRequest": {
             "type": "object",
+            "description": "A partial update: only the fields present change.",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The product to change.",
+                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               },
               "name": {
                 "type": "string"
@@ -2386,7 +2783,8 @@ public enum ShopRoutes {
               },
               "price": {
                 "type": "number",
-                "multipleOf": 0.01
+                "multipleOf": 0.01,
+                "example": 17.50
               },
               "category": {
                 "type": "string"
@@ -2397,16 +2795,22 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "email": {
-                "type": "string"
+                "type": "string",
+                "description": "Unique, compared case-insensitively.",
+                "example": "ada@example.com"
               },
               "full_name": {
-                "type": "string"
+                "type": "string",
+                "example": "Ada Lovelace"
               },
               "password": {
-                "type": "string"
+                "type": "string",
+                "description": "At least 8 characters; stored only as a salted hash.",
+                "example": "correct horse battery"
               },
               "is_active": {
-                "type": "boolean"
+                "type": "boolean",
+                "description": "Defaults to true."
               }
             }
           },
@@ -2414,7 +2818,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The account to deactivate.",
+                "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               }
             }
           },
@@ -2430,7 +2836,9 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The account's id.",
+                "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               }
             }
           },
@@ -2439,11 +2847,15 @@ public enum ShopRoutes {
             "properties": {
               "skip": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many users to pass over, oldest first; 0 by default.",
+                "example": 0
               },
               "limit": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "How many to return: 100 by default, at most 1000.",
+                "example": 100
               }
             }
           },
@@ -2454,7 +2866,8 @@ public enum ShopRoutes {
                 "type": "array",
                 "items": {
                   "$ref": "#/components/schemas/shop.user.v1.User"
-                }
+                },
+                "description": "Oldest first."
               }
             }
           },
@@ -2462,10 +2875,12 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "email": {
-                "type": "string"
+                "type": "string",
+                "example": "ada@example.com"
               },
               "password": {
-                "type": "string"
+                "type": "string",
+                "example": "correct horse battery"
               }
             }
           },
@@ -2473,69 +2888,93 @@ public enum ShopRoutes {
             "type": "object",
             "properties": {
               "access_token": {
-                "type": "string"
+                "type": "string",
+                "description": "A signed JWT: send it as `Authorization: Bearer <token>`.",
+                "example": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI1YjBjIn0.c2lnbmF0dXJl"
               },
               "token_type": {
-                "type": "string"
+                "type": "string",
+                "description": "Always \"bearer\".",
+                "example": "bearer"
               },
               "expires_in": {
                 "type": "integer",
-                "format": "int32"
+                "format": "int32",
+                "description": "Seconds until the token expires.",
+                "example": 3600
               }
             }
           },
           "shop.user.v1.UpdateUserRequest": {
             "type": "object",
+            "description": "A partial update: only the fields present change. `is_active` and `role` may be changed by admins only.",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The account to change.",
+                "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               },
               "email": {
                 "type": "string"
               },
               "full_name": {
-                "type": "string"
+                "type": "string",
+                "example": "Ada King"
               },
               "password": {
-                "type": "string"
+                "type": "string",
+                "description": "At least 8 characters."
               },
               "is_active": {
-                "type": "boolean"
+                "type": "boolean",
+                "description": "Admins only."
               },
               "role": {
                 "type": "string",
                 "enum": [
                   "user",
                   "admin"
-                ]
+                ],
+                "description": "Admins only."
               }
             }
           },
           "shop.user.v1.User": {
             "type": "object",
+            "description": "An account. The password hash never leaves the user service.",
             "properties": {
               "id": {
-                "type": "string"
+                "type": "string",
+                "description": "The account's id (a UUID).",
+                "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               },
               "email": {
-                "type": "string"
+                "type": "string",
+                "description": "Unique, compared case-insensitively.",
+                "example": "ada@example.com"
               },
               "full_name": {
-                "type": "string"
+                "type": "string",
+                "example": "Ada Lovelace"
               },
               "is_active": {
-                "type": "boolean"
+                "type": "boolean",
+                "description": "A deactivated account can no longer log in.",
+                "example": true
               },
               "role": {
                 "type": "string",
                 "enum": [
                   "user",
                   "admin"
-                ]
+                ],
+                "example": "user"
               },
               "created_at": {
                 "type": "string",
-                "format": "date-time"
+                "format": "date-time",
+                "description": "When the account was registered.",
+                "example": "2026-12-01T15:04:05Z"
               }
             }
           }

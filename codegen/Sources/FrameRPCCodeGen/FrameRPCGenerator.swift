@@ -16,8 +16,10 @@ public struct GeneratorOptions: Hashable {
     /// False when the output is compiled into FrameRPC itself.
     public var importFrameRPC = true
     public var visibility = "public"
-    public var title = "shop API"
-    public var version = "1.0.0"
+    /// The OpenAPI title and version when no file declares
+    /// `(shop.api.api_info)`; a declared one wins.
+    public var title: String?
+    public var version: String?
 
     public init() {}
 
@@ -49,11 +51,15 @@ public enum FrameRPCGenerator {
         Shop_Api_Extensions_idempotent,
         Shop_Api_Extensions_default_deadline_ms,
         Shop_Api_Extensions_money,
+        Shop_Api_Extensions_doc,
+        Shop_Api_Extensions_example,
+        Shop_Api_Extensions_api_info,
     ]
 
     public static func generate(files: [FileDescriptor], options: GeneratorOptions) throws -> [GeneratedFile] {
         var builder = ModelBuilder()
         let services = builder.services(in: files)
+        let info = options.routeTable == nil ? nil : builder.apiInfo(in: files, options: options)
         if !builder.errors.isEmpty { throw CodeGenErrors(errors: builder.errors) }
 
         var output: [GeneratedFile] = []
@@ -69,7 +75,7 @@ public enum FrameRPCGenerator {
             let routed = services.filter { $0.methods.contains { $0.route != nil } }
             let roots = routed.flatMap { $0.methods.compactMap { method in method.route.map { _ in [method.input.descriptor, method.output.descriptor] } } }.flatMap { $0 }
             let shapes = ShapeCollector.shapes(from: roots)
-            let openAPI = OpenAPIRenderer(title: options.title, version: options.version).render(services: routed, shapes: shapes)
+            let openAPI = OpenAPIRenderer(info: info ?? APIInfo(title: "", version: "")).render(services: routed, shapes: shapes)
             let sources = files.filter { file in routed.contains { $0.file == file.name } }.map(\.name)
             let table = RouteTableRenderer(typeName: routeTable, visibility: options.visibility)
                 .render(services: routed, shapes: shapes, openAPI: openAPI, sources: sources.isEmpty ? ["(no routed services)"] : sources)

@@ -12,6 +12,7 @@ struct BadAnnotationTests {
         var options = GeneratorOptions()
         options.routeTable = "BadRoutes"
         options.openAPIFile = "openapi.json"
+        options.title = "bad"
         let thrown = try #require(throws: CodeGenErrors.self) {
             try input.generate(options)
         }
@@ -103,6 +104,22 @@ struct BadAnnotationTests {
         expectOnlyError(
             errors, in: "owner_field_missing", element: "Items.RenameItem",
             naming: ["owner_field 'user_id'", "is not a field of bad.owner.RenameItemRequest"]
+        )
+    }
+
+    @Test func fieldExampleThatDoesNotFitItsTypeIsRejected() throws {
+        let errors = try errors(generating: "example_wrong_type")
+        expectOnlyError(
+            errors, in: "example_wrong_type", element: "Thing.name",
+            naming: ["example '42'", "must be a JSON string"]
+        )
+    }
+
+    @Test func methodExampleThatIsNotJSONIsRejected() throws {
+        let errors = try errors(generating: "example_not_json")
+        expectOnlyError(
+            errors, in: "example_not_json", element: "Things.PutThing",
+            naming: ["request_example", "not valid JSON"]
         )
     }
 

@@ -5,6 +5,8 @@ import SwiftProtobufPluginLibrary
 struct MessageShape {
     let protoName: String
     let fields: [FieldShape]
+    /// The message's leading comment, whole.
+    var description: String = ""
 }
 
 struct FieldShape {
@@ -21,6 +23,10 @@ struct FieldShape {
     let name: String
     let kind: Kind
     let repeated: Bool
+    /// The field's leading comment, whole.
+    var description: String = ""
+    /// From `(shop.api.example)`, checked by ``ModelBuilder``.
+    var example: JSONValue?
 }
 
 /// Every message reachable from the given roots, in a stable order
@@ -52,8 +58,17 @@ enum ShapeCollector {
                     fields.append(FieldShape(name: field.name, kind: .scalar(scalar), repeated: field.isRepeated))
                 }
             }
+            for index in fields.indices {
+                guard let field = message.fields.first(where: { $0.name == fields[index].name }) else { continue }
+                fields[index].description = DocComment(field.protoSourceComments()).text
+                fields[index].example = FieldExample.value(of: field)
+            }
             order.append(message.fullName)
-            byName[message.fullName] = MessageShape(protoName: message.fullName, fields: fields)
+            byName[message.fullName] = MessageShape(
+                protoName: message.fullName,
+                fields: fields,
+                description: DocComment(message.protoSourceComments()).text
+            )
         }
         return order.map { byName[$0]! }
     }

@@ -28,6 +28,14 @@ struct MethodModel {
     /// The deadline a call gets when the caller gives none.
     let defaultDeadlineMilliseconds: UInt32?
     let route: RouteModel?
+    /// Examples of the REST request body and response declared with
+    /// `(shop.api.doc)`; `nil` where the generator derives one from field
+    /// examples.
+    let requestExample: JSONValue?
+    let responseExample: JSONValue?
+
+    /// The leading comment as summary and description.
+    var doc: DocComment { DocComment(comments) }
 }
 
 /// A message type by its proto and Swift names.

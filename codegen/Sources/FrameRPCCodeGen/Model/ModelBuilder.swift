@@ -13,6 +13,9 @@ struct ModelBuilder {
         }
         checkRouteConflicts(services)
         checkServiceNames(services)
+        for file in files {
+            checkExamples(in: file.messages, file: file.name)
+        }
         return services
     }
 
@@ -36,6 +39,19 @@ struct ModelBuilder {
         if options.hasShop_Api_http {
             route = self.route(from: options.Shop_Api_http, for: descriptor, element: element)
         }
+        var requestExample: JSONValue?
+        var responseExample: JSONValue?
+        if options.hasShop_Api_doc {
+            let doc = options.Shop_Api_doc
+            if route == nil {
+                fail(descriptor.file.name, element, "doc examples are for HTTP routes; the method has no http option")
+            }
+            requestExample = example(doc.requestExample, named: "request_example", file: descriptor.file.name, element: element)
+            responseExample = example(doc.responseExample, named: "response_example", file: descriptor.file.name, element: element)
+            if requestExample != nil, route?.body == RouteModel.Body.none {
+                fail(descriptor.file.name, element, "request_example is given but the route takes no body")
+            }
+        }
         return MethodModel(
             name: descriptor.name,
             swiftName: NamingUtils.toLowerCamelCase(descriptor.name),
@@ -46,8 +62,37 @@ struct ModelBuilder {
             serverStreaming: descriptor.serverStreaming,
             idempotent: options.Shop_Api_idempotent,
             defaultDeadlineMilliseconds: options.hasShop_Api_defaultDeadlineMs ? options.Shop_Api_defaultDeadlineMs : nil,
-            route: route
+            route: route,
+            requestExample: requestExample,
+            responseExample: responseExample
         )
+    }
+
+    // MARK: Documentation
+
+    /// A `(shop.api.doc)` example parsed, or `nil` when empty or malformed
+    /// (then an error is recorded).
+    private mutating func example(_ text: String, named name: String, file: String, element: String) -> JSONValue? {
+        guard !text.isEmpty else { return nil }
+        do {
+            return try JSONValue.parse(text)
+        } catch {
+            fail(file, element, "\(name) is \(error)")
+            return nil
+        }
+    }
+
+    /// Every `(shop.api.example)` of the file's messages, nested ones too,
+    /// parses and fits its field's type.
+    private mutating func checkExamples(in messages: [Descriptor], file: String) {
+        for message in messages {
+            for field in message.fields {
+                if let problem = FieldExample.problem(with: field) {
+                    fail(file, "\(message.name).\(field.name)", problem)
+                }
+            }
+            checkExamples(in: message.messages, file: file)
+        }
     }
 
     // MARK: Routes
@@ -240,7 +285,7 @@ struct ModelBuilder {
         }
     }
 
-    private mutating func fail(_ file: String, _ element: String, _ problem: String) {
+    mutating func fail(_ file: String, _ element: String, _ problem: String) {
         errors.append(CodeGenError(file: file, element: element, problem: problem))
     }
 }

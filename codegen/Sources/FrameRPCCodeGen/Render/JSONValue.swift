@@ -6,7 +6,10 @@ indirect enum JSONValue {
     case string(String)
     case integer(Int)
     case number(Double)
+    /// A number as written in a `.proto` example, rendered verbatim.
+    case decimal(String)
     case bool(Bool)
+    case null
 
     func rendered(indent: Int = 0) -> String {
         let pad = String(repeating: "  ", count: indent)
@@ -26,8 +29,12 @@ indirect enum JSONValue {
             return String(value)
         case .number(let value):
             return String(value)
+        case .decimal(let text):
+            return text
         case .bool(let value):
             return value ? "true" : "false"
+        case .null:
+            return "null"
         }
     }
 

@@ -1,16 +1,22 @@
 /// Renders the OpenAPI 3.0 document of every HTTP route: paths, parameters,
 /// request and response schemas with the REST JSON's snake_case names,
 /// error responses and the bearer-token security scheme.
+///
+/// Each operation's summary is the first sentence of its method's comment,
+/// whole, and its description the rest plus who may call it; schemas and
+/// properties carry their messages' and fields' comments and examples, and
+/// every request body and response an example: the method's `(shop.api.doc)`
+/// one, or one derived from the field examples.
 struct OpenAPIRenderer {
-    let title: String
-    let version: String
+    let info: APIInfo
 
     func render(services: [ServiceModel], shapes: [MessageShape]) -> String {
         var paths: [String: [(RouteModel.Verb, JSONValue)]] = [:]
+        let shapesByName = Dictionary(shapes.map { ($0.protoName, $0) }, uniquingKeysWith: { first, _ in first })
         for service in services {
             for method in service.methods {
                 guard let route = method.route else { continue }
-                paths[route.path, default: []].append((route.verb, operation(route, method: method, service: service)))
+                paths[route.path, default: []].append((route.verb, operation(route, method: method, service: service, shapes: shapesByName)))
             }
         }
         let pathMembers: [(String, JSONValue)] = paths.keys.sorted().map { path in
@@ -21,7 +27,7 @@ struct OpenAPIRenderer {
             + shapes.sorted { $0.protoName < $1.protoName }.map { ($0.protoName, schema(of: $0)) }
         let document: JSONValue = .object([
             ("openapi", .string("3.0.3")),
-            ("info", .object([("title", .string(title)), ("version", .string(version))])),
+            ("info", infoObject),
             ("paths", .object(pathMembers)),
             ("components", .object([
                 ("schemas", .object(schemas)),
@@ -38,19 +44,32 @@ struct OpenAPIRenderer {
         return document.rendered() + "\n"
     }
 
+    private var infoObject: JSONValue {
+        var members: [(String, JSONValue)] = [("title", .string(info.title)), ("version", .string(info.version))]
+        if !info.description.isEmpty { members.append(("description", .string(info.description))) }
+        var contact: [(String, JSONValue)] = []
+        if !info.contactName.isEmpty { contact.append(("name", .string(info.contactName))) }
+        if !info.contactURL.isEmpty { contact.append(("url", .string(info.contactURL))) }
+        if !info.contactEmail.isEmpty { contact.append(("email", .string(info.contactEmail))) }
+        if !contact.isEmpty { members.append(("contact", .object(contact))) }
+        return .object(members)
+    }
+
     private static func verbOrder(_ verb: RouteModel.Verb) -> Int {
         RouteModel.Verb.allCases.firstIndex(of: verb)!
     }
 
     // MARK: Operations
 
-    private func operation(_ route: RouteModel, method: MethodModel, service: ServiceModel) -> JSONValue {
+    private func operation(_ route: RouteModel, method: MethodModel, service: ServiceModel, shapes: [String: MessageShape]) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("operationId", .string("\(service.name)_\(method.name)")),
             ("tags", .array([.string(service.name)])),
         ]
-        let summary = method.comments.split(separator: "\n").first.map { String($0).trimmingCharacters() } ?? ""
-        if !summary.isEmpty { members.append(("summary", .string(summary))) }
+        let doc = method.doc
+        if !doc.summary.isEmpty { members.append(("summary", .string(doc.summary))) }
+        let description = [doc.description, Self.whoMayCall(route.auth)].filter { !$0.isEmpty }.joined(separator: "\n\n")
+        members.append(("description", .string(description)))
 
         var parameters: [JSONValue] = route.pathVariables.map { name in
             .object([
@@ -74,11 +93,15 @@ struct OpenAPIRenderer {
         case .none:
             break
         case .all:
-            members.append(("requestBody", Self.jsonBody(.object([("$ref", .string("#/components/schemas/\(method.input.protoName)"))]))))
+            let example = method.requestExample
+                ?? Self.example(of: method.input.protoName, shapes: shapes, leavingOut: Set(route.pathVariables))
+            members.append(("requestBody", Self.jsonBody(.object([("$ref", .string("#/components/schemas/\(method.input.protoName)"))]), example: example)))
         case .field(let name):
             let field = method.input.descriptor.fields.first { $0.name == name }!
             let kind: FieldShape.Kind = field.type == .message ? .message(field.messageType.fullName) : .scalar(ScalarKind(field) ?? .string)
-            members.append(("requestBody", Self.jsonBody(schema(of: kind, repeated: field.isRepeated))))
+            let shape = shapes[method.input.protoName]?.fields.first { $0.name == name }
+            let example = method.requestExample ?? shape.flatMap { Self.example(of: $0, shapes: shapes) }
+            members.append(("requestBody", Self.jsonBody(schema(of: kind, repeated: field.isRepeated), example: example)))
         }
 
         var responses: [(String, JSONValue)] = []
@@ -92,13 +115,19 @@ struct OpenAPIRenderer {
             responses.append((success, .object([("description", .string("Done; no content"))])))
         } else {
             var schema: JSONValue = .object([("$ref", .string("#/components/schemas/\(method.output.protoName)"))])
+            var example = method.responseExample ?? Self.example(of: method.output.protoName, shapes: shapes, leavingOut: [])
             if let name = route.responseBody, let field = method.output.descriptor.fields.first(where: { $0.name == name }) {
                 let kind: FieldShape.Kind = field.type == .message ? .message(field.messageType.fullName) : .scalar(ScalarKind(field) ?? .string)
                 schema = self.schema(of: kind, repeated: field.isRepeated)
+                if method.responseExample == nil {
+                    example = shapes[method.output.protoName]?.fields.first { $0.name == name }.flatMap { Self.example(of: $0, shapes: shapes) }
+                }
             }
+            var media: [(String, JSONValue)] = [("schema", schema)]
+            if let example { media.append(("example", example)) }
             responses.append((success, .object([
                 ("description", .string("Success")),
-                ("content", .object([("application/json", .object([("schema", schema)]))])),
+                ("content", .object([("application/json", .object(media))])),
             ])))
         }
         var errors = ["400", "422", "429", "500", "503", "504"]
@@ -128,20 +157,69 @@ struct OpenAPIRenderer {
         return nil
     }
 
-    private static func jsonBody(_ schema: JSONValue) -> JSONValue {
-        .object([
+    private static func jsonBody(_ schema: JSONValue, example: JSONValue?) -> JSONValue {
+        var media: [(String, JSONValue)] = [("schema", schema)]
+        if let example { media.append(("example", example)) }
+        return .object([
             ("required", .bool(true)),
-            ("content", .object([("application/json", .object([("schema", schema)]))])),
+            ("content", .object([("application/json", .object(media))])),
         ])
+    }
+
+    /// Who may call a route, the last paragraph of its description.
+    private static func whoMayCall(_ auth: RouteModel.Auth) -> String {
+        switch auth {
+        case .public: "Public: no token needed."
+        case .user: "Needs a bearer token (any signed-in user)."
+        case .self: "Needs a bearer token: the owner's, or an admin's."
+        case .admin: "Needs an admin's bearer token."
+        }
+    }
+
+    // MARK: Examples
+
+    /// An example of message `name` built from its fields' examples, nested
+    /// messages included (a repeated field shows one element); fields named
+    /// in `leavingOut` (bound by the path) and fields without an example are
+    /// left out. `nil` when no field has one.
+    private static func example(of name: String, shapes: [String: MessageShape], leavingOut: Set<String>, depth: Int = 0) -> JSONValue? {
+        guard depth < 4, let shape = shapes[name] else { return nil }
+        let members: [(String, JSONValue)] = shape.fields.compactMap { field in
+            guard !leavingOut.contains(field.name) else { return nil }
+            return example(of: field, shapes: shapes, depth: depth).map { (field.name, $0) }
+        }
+        return members.isEmpty ? nil : .object(members)
+    }
+
+    private static func example(of field: FieldShape, shapes: [String: MessageShape], depth: Int = 0) -> JSONValue? {
+        if let example = field.example { return example }
+        guard case .message(let nested) = field.kind,
+              let single = example(of: nested, shapes: shapes, leavingOut: [], depth: depth + 1) else { return nil }
+        return field.repeated ? .array([single]) : single
     }
 
     // MARK: Schemas
 
     private func schema(of shape: MessageShape) -> JSONValue {
-        .object([
-            ("type", .string("object")),
-            ("properties", .object(shape.fields.map { ($0.name, schema(of: $0.kind, repeated: $0.repeated)) })),
-        ])
+        var members: [(String, JSONValue)] = [("type", .string("object"))]
+        if !shape.description.isEmpty { members.append(("description", .string(shape.description))) }
+        members.append(("properties", .object(shape.fields.map { ($0.name, property($0)) })))
+        return .object(members)
+    }
+
+    /// A property's schema with its field's description and example. A
+    /// reference gets them beside an `allOf`, since OpenAPI 3.0 ignores the
+    /// siblings of a `$ref`.
+    private func property(_ field: FieldShape) -> JSONValue {
+        let schema = schema(of: field.kind, repeated: field.repeated)
+        var extra: [(String, JSONValue)] = []
+        if !field.description.isEmpty { extra.append(("description", .string(field.description))) }
+        if let example = field.example { extra.append(("example", example)) }
+        guard !extra.isEmpty, case .object(let members) = schema else { return schema }
+        if members.first?.0 == "$ref" {
+            return .object([("allOf", .array([schema]))] + extra)
+        }
+        return .object(members + extra)
     }
 
     private func schema(of kind: FieldShape.Kind, repeated: Bool) -> JSONValue {
@@ -207,14 +285,5 @@ struct OpenAPIRenderer {
                 ("schema", .object([("$ref", .string("#/components/schemas/Error"))])),
             ]))])),
         ])
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var result = Substring(self)
-        while result.first == " " || result.first == "/" { result = result.dropFirst() }
-        while result.last == " " { result = result.dropLast() }
-        return String(result)
     }
 }

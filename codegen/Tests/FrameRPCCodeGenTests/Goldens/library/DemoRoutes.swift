@@ -220,6 +220,7 @@ public enum DemoRoutes {
               "Library"
             ],
             "summary": "Lists books, filtered by query parameters.",
+            "description": "Public: no token needed.",
             "parameters": [
               {
                 "name": "skip",
@@ -289,7 +290,21 @@ public enum DemoRoutes {
                       "items": {
                         "$ref": "#/components/schemas/demo.library.v1.Book"
                       }
-                    }
+                    },
+                    "example": [
+                      {
+                        "title": "Middlemarch",
+                        "genre": "fiction",
+                        "price": 12.50,
+                        "tags": [
+                          "classic",
+                          "novel"
+                        ],
+                        "author": {
+                          "name": "George Eliot"
+                        }
+                      }
+                    ]
                   }
                 }
               },
@@ -319,12 +334,25 @@ public enum DemoRoutes {
               "Library"
             ],
             "summary": "Adds a book to the catalog.",
+            "description": "Needs an admin's bearer token.",
             "requestBody": {
               "required": true,
               "content": {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/demo.library.v1.Book"
+                  },
+                  "example": {
+                    "title": "Middlemarch",
+                    "genre": "fiction",
+                    "price": 12.50,
+                    "tags": [
+                      "classic",
+                      "novel"
+                    ],
+                    "author": {
+                      "name": "George Eliot"
+                    }
                   }
                 }
               }
@@ -336,6 +364,18 @@ public enum DemoRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/demo.library.v1.Book"
+                    },
+                    "example": {
+                      "title": "Middlemarch",
+                      "genre": "fiction",
+                      "price": 12.50,
+                      "tags": [
+                        "classic",
+                        "novel"
+                      ],
+                      "author": {
+                        "name": "George Eliot"
+                      }
                     }
                   }
                 }
@@ -385,6 +425,7 @@ public enum DemoRoutes {
               "Library"
             ],
             "summary": "Reads one book.",
+            "description": "Public: no token needed.",
             "parameters": [
               {
                 "name": "id",
@@ -402,6 +443,18 @@ public enum DemoRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/demo.library.v1.Book"
+                    },
+                    "example": {
+                      "title": "Middlemarch",
+                      "genre": "fiction",
+                      "price": 12.50,
+                      "tags": [
+                        "classic",
+                        "novel"
+                      ],
+                      "author": {
+                        "name": "George Eliot"
+                      }
                     }
                   }
                 }
@@ -435,6 +488,7 @@ public enum DemoRoutes {
               "Library"
             ],
             "summary": "Renames a book; only its owner or an admin may.",
+            "description": "The new title replaces the old one at once, e.g. in listings.\n\nRenaming to the same title changes nothing.\n\nNeeds a bearer token: the owner's, or an admin's.",
             "parameters": [
               {
                 "name": "id",
@@ -451,6 +505,10 @@ public enum DemoRoutes {
                 "application/json": {
                   "schema": {
                     "$ref": "#/components/schemas/demo.library.v1.RenameBookRequest"
+                  },
+                  "example": {
+                    "title": "The Mill on the Floss",
+                    "owner_id": "u-1"
                   }
                 }
               }
@@ -462,6 +520,18 @@ public enum DemoRoutes {
                   "application/json": {
                     "schema": {
                       "$ref": "#/components/schemas/demo.library.v1.Book"
+                    },
+                    "example": {
+                      "title": "Middlemarch",
+                      "genre": "fiction",
+                      "price": 12.50,
+                      "tags": [
+                        "classic",
+                        "novel"
+                      ],
+                      "author": {
+                        "name": "George Eliot"
+                      }
                     }
                   }
                 }
@@ -511,6 +581,7 @@ public enum DemoRoutes {
             "tags": [
               "Library"
             ],
+            "description": "Needs an admin's bearer token.",
             "parameters": [
               {
                 "name": "id",
@@ -570,6 +641,7 @@ public enum DemoRoutes {
               "Library"
             ],
             "summary": "Streams the book, then one update per change.",
+            "description": "Needs a bearer token (any signed-in user).",
             "parameters": [
               {
                 "name": "id",
@@ -663,7 +735,8 @@ public enum DemoRoutes {
             "type": "object",
             "properties": {
               "name": {
-                "type": "string"
+                "type": "string",
+                "example": "George Eliot"
               },
               "country": {
                 "type": "string"
@@ -672,29 +745,38 @@ public enum DemoRoutes {
           },
           "demo.library.v1.Book": {
             "type": "object",
+            "description": "A book of the catalog.",
             "properties": {
               "id": {
                 "type": "string"
               },
               "title": {
-                "type": "string"
+                "type": "string",
+                "description": "The title as printed, e.g. on the cover.",
+                "example": "Middlemarch"
               },
               "genre": {
                 "type": "string",
                 "enum": [
                   "fiction",
                   "history"
-                ]
+                ],
+                "example": "fiction"
               },
               "price": {
                 "type": "number",
-                "multipleOf": 0.01
+                "multipleOf": 0.01,
+                "example": 12.50
               },
               "tags": {
                 "type": "array",
                 "items": {
                   "type": "string"
-                }
+                },
+                "example": [
+                  "classic",
+                  "novel"
+                ]
               },
               "author": {
                 "$ref": "#/components/schemas/demo.library.v1.Author"

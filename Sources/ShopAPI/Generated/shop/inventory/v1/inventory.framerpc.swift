@@ -24,11 +24,14 @@ public struct InventoryServiceClient: Sendable {
         self.rpc = rpc
     }
 
-    /// NOT_FOUND for a product that has no stock record.
+    /// The stock of one product. Public; NOT_FOUND (404) for a product that
+    /// has no stock record.
     public func getStock(_ request: Shop_Inventory_V1_GetStockRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Stock {
         try await rpc.unary(method: InventoryServiceMethod.getStock, request: request, response: Shop_Inventory_V1_Stock.self, options: options)
     }
 
+    /// Sets the units available to sell. Admins only; reserved units are not
+    /// touched.
     public func setStock(_ request: Shop_Inventory_V1_SetStockRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Stock {
         try await rpc.unary(method: InventoryServiceMethod.setStock, request: request, response: Shop_Inventory_V1_Stock.self, options: options)
     }
@@ -53,9 +56,12 @@ public struct InventoryServiceClient: Sendable {
 /// What a server of `shop.inventory.v1.InventoryService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
 public protocol InventoryServiceHandler: RPCService {
-    /// NOT_FOUND for a product that has no stock record.
+    /// The stock of one product. Public; NOT_FOUND (404) for a product that
+    /// has no stock record.
     func getStock(_ request: Shop_Inventory_V1_GetStockRequest, context: ServerContext) async throws -> Shop_Inventory_V1_Stock
 
+    /// Sets the units available to sell. Admins only; reserved units are not
+    /// touched.
     func setStock(_ request: Shop_Inventory_V1_SetStockRequest, context: ServerContext) async throws -> Shop_Inventory_V1_Stock
 
     /// All items or none: FAILED_PRECONDITION when any item lacks stock.

@@ -68,6 +68,7 @@ public nonisolated enum Shop_Inventory_V1_ReservationState: SwiftProtobuf.Enum, 
 
 }
 
+/// The stock of one product.
 public nonisolated struct Shop_Inventory_V1_Stock: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -75,8 +76,10 @@ public nonisolated struct Shop_Inventory_V1_Stock: Sendable {
 
   public var productID: String = String()
 
+  /// Units free to sell.
   public var available: Int32 = 0
 
+  /// Units held for orders not yet committed.
   public var reserved: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -89,6 +92,7 @@ public nonisolated struct Shop_Inventory_V1_GetStockRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The product whose stock to read.
   public var productID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -101,6 +105,7 @@ public nonisolated struct Shop_Inventory_V1_SetStockRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The product whose stock to set.
   public var productID: String = String()
 
   /// Units on hand and free to sell; at least 0.

@@ -21,10 +21,14 @@ public struct NotificationServiceClient: Sendable {
         self.rpc = rpc
     }
 
+    /// Records and sends the notification of one event. The order service's
+    /// outbox relay calls it, at least once per event.
     public func notify(_ request: Shop_Notification_V1_NotifyRequest, options: CallOptions = .defaults) async throws -> Shop_Notification_V1_Notification {
         try await rpc.unary(method: NotificationServiceMethod.notify, request: request, response: Shop_Notification_V1_Notification.self, options: options)
     }
 
+    /// The caller's notifications, newest first. Admins may name another
+    /// user with `user_id`.
     public func listNotifications(_ request: Shop_Notification_V1_ListNotificationsRequest, options: CallOptions = .defaults) async throws -> Shop_Notification_V1_ListNotificationsResponse {
         try await rpc.unary(method: NotificationServiceMethod.listNotifications, request: request, response: Shop_Notification_V1_ListNotificationsResponse.self, options: options)
     }
@@ -33,8 +37,12 @@ public struct NotificationServiceClient: Sendable {
 /// What a server of `shop.notification.v1.NotificationService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
 public protocol NotificationServiceHandler: RPCService {
+    /// Records and sends the notification of one event. The order service's
+    /// outbox relay calls it, at least once per event.
     func notify(_ request: Shop_Notification_V1_NotifyRequest, context: ServerContext) async throws -> Shop_Notification_V1_Notification
 
+    /// The caller's notifications, newest first. Admins may name another
+    /// user with `user_id`.
     func listNotifications(_ request: Shop_Notification_V1_ListNotificationsRequest, context: ServerContext) async throws -> Shop_Notification_V1_ListNotificationsResponse
 }
 

@@ -22,6 +22,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// A message sent to a user about one event.
 public nonisolated struct Shop_Notification_V1_Notification: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -29,8 +30,10 @@ public nonisolated struct Shop_Notification_V1_Notification: Sendable {
 
   public var id: String = String()
 
+  /// Whom it was sent to.
   public var userID: String = String()
 
+  /// The event it tells of; one notification per event.
   public var eventID: String = String()
 
   /// What happened, e.g. "order_confirmed".
@@ -84,8 +87,10 @@ public nonisolated struct Shop_Notification_V1_ListNotificationsRequest: Sendabl
   /// Admins only: whose notifications; others see their own.
   public var userID: String = String()
 
+  /// How many to pass over, newest first; 0 by default.
   public var skip: Int32 = 0
 
+  /// How many to return: 100 by default, at most 1000.
   public var limit: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -98,6 +103,7 @@ public nonisolated struct Shop_Notification_V1_ListNotificationsResponse: Sendab
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Newest first.
   public var notifications: [Shop_Notification_V1_Notification] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -25,32 +25,41 @@ public struct OrderServiceClient: Sendable {
         self.rpc = rpc
     }
 
-    /// Prices come from the catalog, stock is reserved all or nothing, and the
-    /// order is confirmed in one local transaction with its outbox event.
+    /// Places an order for the caller. Prices come from the catalog, stock is
+    /// reserved all or nothing, and the order is confirmed in one local
+    /// transaction with its outbox event; an `Idempotency-Key` header makes a
+    /// retry return the first order.
     public func createOrder(_ request: Shop_Order_V1_CreateOrderRequest, options: CallOptions = .defaults) async throws -> Shop_Order_V1_Order {
         try await rpc.unary(method: OrderServiceMethod.createOrder, request: request, response: Shop_Order_V1_Order.self, options: options.defaultingTimeout(to: .milliseconds(10000)))
     }
 
+    /// One order by id, with its user embedded. Users may read only their
+    /// own orders; admins any.
     public func getOrder(_ request: Shop_Order_V1_GetOrderRequest, options: CallOptions = .defaults) async throws -> Shop_Order_V1_Order {
         try await rpc.unary(method: OrderServiceMethod.getOrder, request: request, response: Shop_Order_V1_Order.self, options: options)
     }
 
+    /// Orders, newest first. Users see their own; admins everyone's or one
+    /// user's by `user_id`.
     public func listOrders(_ request: Shop_Order_V1_ListOrdersRequest, options: CallOptions = .defaults) async throws -> Shop_Order_V1_ListOrdersResponse {
         try await rpc.unary(method: OrderServiceMethod.listOrders, request: request, response: Shop_Order_V1_ListOrdersResponse.self, options: options)
     }
 
-    /// Cancels a pending or confirmed order; its stock goes back.
+    /// Cancels a pending or confirmed order. Its stock goes back to the
+    /// inventory, and the user is notified.
     public func cancelOrder(_ request: Shop_Order_V1_CancelOrderRequest, options: CallOptions = .defaults) async throws -> Shop_Order_V1_Order {
         try await rpc.unary(method: OrderServiceMethod.cancelOrder, request: request, response: Shop_Order_V1_Order.self, options: options)
     }
 
-    /// Moves an order along: confirmed -> shipped -> delivered.
+    /// Moves an order along: confirmed, then shipped, then delivered. Admins
+    /// only; any other step is a conflict (409).
     public func updateOrderStatus(_ request: Shop_Order_V1_UpdateOrderStatusRequest, options: CallOptions = .defaults) async throws -> Shop_Order_V1_Order {
         try await rpc.unary(method: OrderServiceMethod.updateOrderStatus, request: request, response: Shop_Order_V1_Order.self, options: options)
     }
 
-    /// The current order, then the order again at each status change; ends at
-    /// delivered or cancelled.
+    /// Streams an order's changes as Server-Sent Events. The current order
+    /// comes first, then the order again at each status change; the stream
+    /// ends at delivered or cancelled.
     public func watchOrder<Result: Sendable>(_ request: Shop_Order_V1_WatchOrderRequest, options: CallOptions = .defaults, body: (RPCResponseStream<Shop_Order_V1_Order>) async throws -> Result) async throws -> Result {
         try await rpc.serverStreaming(method: OrderServiceMethod.watchOrder, request: request, response: Shop_Order_V1_Order.self, options: options.defaultingTimeout(to: .milliseconds(3600000)), body: body)
     }
@@ -59,22 +68,31 @@ public struct OrderServiceClient: Sendable {
 /// What a server of `shop.order.v1.OrderService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
 public protocol OrderServiceHandler: RPCService {
-    /// Prices come from the catalog, stock is reserved all or nothing, and the
-    /// order is confirmed in one local transaction with its outbox event.
+    /// Places an order for the caller. Prices come from the catalog, stock is
+    /// reserved all or nothing, and the order is confirmed in one local
+    /// transaction with its outbox event; an `Idempotency-Key` header makes a
+    /// retry return the first order.
     func createOrder(_ request: Shop_Order_V1_CreateOrderRequest, context: ServerContext) async throws -> Shop_Order_V1_Order
 
+    /// One order by id, with its user embedded. Users may read only their
+    /// own orders; admins any.
     func getOrder(_ request: Shop_Order_V1_GetOrderRequest, context: ServerContext) async throws -> Shop_Order_V1_Order
 
+    /// Orders, newest first. Users see their own; admins everyone's or one
+    /// user's by `user_id`.
     func listOrders(_ request: Shop_Order_V1_ListOrdersRequest, context: ServerContext) async throws -> Shop_Order_V1_ListOrdersResponse
 
-    /// Cancels a pending or confirmed order; its stock goes back.
+    /// Cancels a pending or confirmed order. Its stock goes back to the
+    /// inventory, and the user is notified.
     func cancelOrder(_ request: Shop_Order_V1_CancelOrderRequest, context: ServerContext) async throws -> Shop_Order_V1_Order
 
-    /// Moves an order along: confirmed -> shipped -> delivered.
+    /// Moves an order along: confirmed, then shipped, then delivered. Admins
+    /// only; any other step is a conflict (409).
     func updateOrderStatus(_ request: Shop_Order_V1_UpdateOrderStatusRequest, context: ServerContext) async throws -> Shop_Order_V1_Order
 
-    /// The current order, then the order again at each status change; ends at
-    /// delivered or cancelled.
+    /// Streams an order's changes as Server-Sent Events. The current order
+    /// comes first, then the order again at each status change; the stream
+    /// ends at delivered or cancelled.
     func watchOrder(_ request: Shop_Order_V1_WatchOrderRequest, writer: RPCWriter<Shop_Order_V1_Order>, context: ServerContext) async throws
 }
 

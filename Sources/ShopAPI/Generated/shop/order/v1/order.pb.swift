@@ -27,6 +27,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Where an order is: confirmed when placed, then shipped and delivered, or
+/// cancelled.
 public nonisolated enum Shop_Order_V1_OrderStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -77,6 +79,7 @@ public nonisolated enum Shop_Order_V1_OrderStatus: SwiftProtobuf.Enum, Swift.Cas
 
 }
 
+/// One line of an order, at the price it was placed at.
 public nonisolated struct Shop_Order_V1_OrderItem: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -86,6 +89,7 @@ public nonisolated struct Shop_Order_V1_OrderItem: Sendable {
 
   public var quantity: Int32 = 0
 
+  /// The catalog price when the order was placed.
   public var unitPrice: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -93,19 +97,23 @@ public nonisolated struct Shop_Order_V1_OrderItem: Sendable {
   public init() {}
 }
 
+/// An order and its items.
 public nonisolated struct Shop_Order_V1_Order: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The order's id (a UUID).
   public var id: String = String()
 
+  /// Whose order it is.
   public var userID: String = String()
 
   public var status: Shop_Order_V1_OrderStatus = .unspecified
 
   public var items: [Shop_Order_V1_OrderItem] = []
 
+  /// The sum of quantity times unit price.
   public var totalAmount: Int64 = 0
 
   public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
@@ -150,8 +158,10 @@ public nonisolated struct Shop_Order_V1_OrderItemRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The product to order.
   public var productID: String = String()
 
+  /// How many units; at least 1.
   public var quantity: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -164,6 +174,7 @@ public nonisolated struct Shop_Order_V1_CreateOrderRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// At least one item.
   public var items: [Shop_Order_V1_OrderItemRequest] = []
 
   /// For admins placing an order for someone else; others leave it empty.
@@ -183,6 +194,7 @@ public nonisolated struct Shop_Order_V1_GetOrderRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The order's id.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -198,8 +210,10 @@ public nonisolated struct Shop_Order_V1_ListOrdersRequest: Sendable {
   /// Admins only: whose orders; empty lists all.
   public var userID: String = String()
 
+  /// How many to pass over, newest first; 0 by default.
   public var skip: Int32 = 0
 
+  /// How many to return: 100 by default, at most 1000.
   public var limit: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -212,6 +226,7 @@ public nonisolated struct Shop_Order_V1_ListOrdersResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Newest first.
   public var orders: [Shop_Order_V1_Order] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -224,6 +239,7 @@ public nonisolated struct Shop_Order_V1_CancelOrderRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The order to cancel.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -236,8 +252,10 @@ public nonisolated struct Shop_Order_V1_UpdateOrderStatusRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The order to move.
   public var id: String = String()
 
+  /// The next status: shipped after confirmed, delivered after shipped.
   public var status: Shop_Order_V1_OrderStatus = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -250,6 +268,7 @@ public nonisolated struct Shop_Order_V1_WatchOrderRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The order to watch.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

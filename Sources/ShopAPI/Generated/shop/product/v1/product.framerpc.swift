@@ -25,27 +25,37 @@ public struct ProductServiceClient: Sendable {
         self.rpc = rpc
     }
 
+    /// Adds a product to the catalog. Admins only; stock is set separately,
+    /// through the inventory.
     public func createProduct(_ request: Shop_Product_V1_CreateProductRequest, options: CallOptions = .defaults) async throws -> Shop_Product_V1_Product {
         try await rpc.unary(method: ProductServiceMethod.createProduct, request: request, response: Shop_Product_V1_Product.self, options: options)
     }
 
+    /// One product by id. Public: no token needed.
     public func getProduct(_ request: Shop_Product_V1_GetProductRequest, options: CallOptions = .defaults) async throws -> Shop_Product_V1_Product {
         try await rpc.unary(method: ProductServiceMethod.getProduct, request: request, response: Shop_Product_V1_Product.self, options: options)
     }
 
-    /// Prices for an order in one call.
+    /// Several products in one call. The order service reads prices with it;
+    /// unknown ids are left out.
     public func batchGetProducts(_ request: Shop_Product_V1_BatchGetProductsRequest, options: CallOptions = .defaults) async throws -> Shop_Product_V1_BatchGetProductsResponse {
         try await rpc.unary(method: ProductServiceMethod.batchGetProducts, request: request, response: Shop_Product_V1_BatchGetProductsResponse.self, options: options)
     }
 
+    /// The catalog, oldest first. Public; filtered by `category` and paged by
+    /// `skip` and `limit`.
     public func listProducts(_ request: Shop_Product_V1_ListProductsRequest, options: CallOptions = .defaults) async throws -> Shop_Product_V1_ListProductsResponse {
         try await rpc.unary(method: ProductServiceMethod.listProducts, request: request, response: Shop_Product_V1_ListProductsResponse.self, options: options)
     }
 
+    /// Changes a product: only the fields present change. Admins only; orders
+    /// already placed keep the price they were placed at.
     public func updateProduct(_ request: Shop_Product_V1_UpdateProductRequest, options: CallOptions = .defaults) async throws -> Shop_Product_V1_Product {
         try await rpc.unary(method: ProductServiceMethod.updateProduct, request: request, response: Shop_Product_V1_Product.self, options: options)
     }
 
+    /// Removes a product from the catalog. Admins only; deleting it again
+    /// answers 404.
     public func deleteProduct(_ request: Shop_Product_V1_DeleteProductRequest, options: CallOptions = .defaults) async throws -> Shop_Product_V1_DeleteProductResponse {
         try await rpc.unary(method: ProductServiceMethod.deleteProduct, request: request, response: Shop_Product_V1_DeleteProductResponse.self, options: options)
     }
@@ -54,17 +64,27 @@ public struct ProductServiceClient: Sendable {
 /// What a server of `shop.product.v1.ProductService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
 public protocol ProductServiceHandler: RPCService {
+    /// Adds a product to the catalog. Admins only; stock is set separately,
+    /// through the inventory.
     func createProduct(_ request: Shop_Product_V1_CreateProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product
 
+    /// One product by id. Public: no token needed.
     func getProduct(_ request: Shop_Product_V1_GetProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product
 
-    /// Prices for an order in one call.
+    /// Several products in one call. The order service reads prices with it;
+    /// unknown ids are left out.
     func batchGetProducts(_ request: Shop_Product_V1_BatchGetProductsRequest, context: ServerContext) async throws -> Shop_Product_V1_BatchGetProductsResponse
 
+    /// The catalog, oldest first. Public; filtered by `category` and paged by
+    /// `skip` and `limit`.
     func listProducts(_ request: Shop_Product_V1_ListProductsRequest, context: ServerContext) async throws -> Shop_Product_V1_ListProductsResponse
 
+    /// Changes a product: only the fields present change. Admins only; orders
+    /// already placed keep the price they were placed at.
     func updateProduct(_ request: Shop_Product_V1_UpdateProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product
 
+    /// Removes a product from the catalog. Admins only; deleting it again
+    /// answers 404.
     func deleteProduct(_ request: Shop_Product_V1_DeleteProductRequest, context: ServerContext) async throws -> Shop_Product_V1_DeleteProductResponse
 }
 

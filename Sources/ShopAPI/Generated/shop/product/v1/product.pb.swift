@@ -23,19 +23,23 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// One product of the catalog.
 public nonisolated struct Shop_Product_V1_Product: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The product's id (a UUID).
   public var id: String = String()
 
   public var name: String = String()
 
   public var description_p: String = String()
 
+  /// The unit price, a decimal with two places.
   public var price: Int64 = 0
 
+  /// A free-form label that listings can filter by.
   public var category: String = String()
 
   public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
@@ -73,6 +77,7 @@ public nonisolated struct Shop_Product_V1_CreateProductRequest: Sendable {
 
   public var description_p: String = String()
 
+  /// The unit price, a decimal with at most two places.
   public var price: Int64 = 0
 
   public var category: String = String()
@@ -87,6 +92,7 @@ public nonisolated struct Shop_Product_V1_GetProductRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The product's id.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -124,10 +130,13 @@ public nonisolated struct Shop_Product_V1_ListProductsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// How many products to pass over, oldest first; 0 by default.
   public var skip: Int32 = 0
 
+  /// How many to return: 100 by default, at most 1000.
   public var limit: Int32 = 0
 
+  /// Only products of this category; all when empty.
   public var category: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -140,6 +149,7 @@ public nonisolated struct Shop_Product_V1_ListProductsResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Oldest first.
   public var products: [Shop_Product_V1_Product] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -153,6 +163,7 @@ public nonisolated struct Shop_Product_V1_UpdateProductRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The product to change.
   public var id: String = String()
 
   public var name: String {
@@ -206,6 +217,7 @@ public nonisolated struct Shop_Product_V1_DeleteProductRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The product to delete.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

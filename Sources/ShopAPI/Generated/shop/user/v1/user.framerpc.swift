@@ -31,24 +31,31 @@ public struct UserServiceClient: Sendable {
         try await rpc.unary(method: UserServiceMethod.createUser, request: request, response: Shop_User_V1_User.self, options: options.defaultingTimeout(to: .milliseconds(5000)))
     }
 
-    /// The caller's own account.
+    /// The caller's own account. Any valid token may read the account it
+    /// was issued for.
     public func getCurrentUser(_ request: Shop_User_V1_GetCurrentUserRequest, options: CallOptions = .defaults) async throws -> Shop_User_V1_User {
         try await rpc.unary(method: UserServiceMethod.getCurrentUser, request: request, response: Shop_User_V1_User.self, options: options)
     }
 
+    /// One account by id. Users may read only their own; admins any.
     public func getUser(_ request: Shop_User_V1_GetUserRequest, options: CallOptions = .defaults) async throws -> Shop_User_V1_User {
         try await rpc.unary(method: UserServiceMethod.getUser, request: request, response: Shop_User_V1_User.self, options: options)
     }
 
+    /// Every account, oldest first. Admins only; paged by `skip` and `limit`.
     public func listUsers(_ request: Shop_User_V1_ListUsersRequest, options: CallOptions = .defaults) async throws -> Shop_User_V1_ListUsersResponse {
         try await rpc.unary(method: UserServiceMethod.listUsers, request: request, response: Shop_User_V1_ListUsersResponse.self, options: options)
     }
 
+    /// Changes an account: only the fields present change. Users may change
+    /// their own email, name and password; `is_active` and `role` are for
+    /// admins.
     public func updateUser(_ request: Shop_User_V1_UpdateUserRequest, options: CallOptions = .defaults) async throws -> Shop_User_V1_User {
         try await rpc.unary(method: UserServiceMethod.updateUser, request: request, response: Shop_User_V1_User.self, options: options)
     }
 
-    /// Deactivates the account; it can no longer log in.
+    /// Deactivates an account. It can no longer log in; its data is kept.
+    /// Admins only.
     public func deactivateUser(_ request: Shop_User_V1_DeactivateUserRequest, options: CallOptions = .defaults) async throws -> Shop_User_V1_DeactivateUserResponse {
         try await rpc.unary(method: UserServiceMethod.deactivateUser, request: request, response: Shop_User_V1_DeactivateUserResponse.self, options: options)
     }
@@ -66,16 +73,23 @@ public protocol UserServiceHandler: RPCService {
     /// Registers a user. Emails are unique, compared case-insensitively.
     func createUser(_ request: Shop_User_V1_CreateUserRequest, context: ServerContext) async throws -> Shop_User_V1_User
 
-    /// The caller's own account.
+    /// The caller's own account. Any valid token may read the account it
+    /// was issued for.
     func getCurrentUser(_ request: Shop_User_V1_GetCurrentUserRequest, context: ServerContext) async throws -> Shop_User_V1_User
 
+    /// One account by id. Users may read only their own; admins any.
     func getUser(_ request: Shop_User_V1_GetUserRequest, context: ServerContext) async throws -> Shop_User_V1_User
 
+    /// Every account, oldest first. Admins only; paged by `skip` and `limit`.
     func listUsers(_ request: Shop_User_V1_ListUsersRequest, context: ServerContext) async throws -> Shop_User_V1_ListUsersResponse
 
+    /// Changes an account: only the fields present change. Users may change
+    /// their own email, name and password; `is_active` and `role` are for
+    /// admins.
     func updateUser(_ request: Shop_User_V1_UpdateUserRequest, context: ServerContext) async throws -> Shop_User_V1_User
 
-    /// Deactivates the account; it can no longer log in.
+    /// Deactivates an account. It can no longer log in; its data is kept.
+    /// Admins only.
     func deactivateUser(_ request: Shop_User_V1_DeactivateUserRequest, context: ServerContext) async throws -> Shop_User_V1_DeactivateUserResponse
 
     /// Email and password for a signed access token. Unknown email and wrong

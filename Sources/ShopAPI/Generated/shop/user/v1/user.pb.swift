@@ -25,6 +25,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// What an account may do.
 public nonisolated enum Shop_User_V1_Role: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -63,21 +64,26 @@ public nonisolated enum Shop_User_V1_Role: SwiftProtobuf.Enum, Swift.CaseIterabl
 
 }
 
+/// An account. The password hash never leaves the user service.
 public nonisolated struct Shop_User_V1_User: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The account's id (a UUID).
   public var id: String = String()
 
+  /// Unique, compared case-insensitively.
   public var email: String = String()
 
   public var fullName: String = String()
 
+  /// A deactivated account can no longer log in.
   public var isActive: Bool = false
 
   public var role: Shop_User_V1_Role = .unspecified
 
+  /// When the account was registered.
   public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_createdAt = newValue}
@@ -99,6 +105,7 @@ public nonisolated struct Shop_User_V1_CreateUserRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Unique, compared case-insensitively.
   public var email: String = String()
 
   public var fullName: String = String()
@@ -128,6 +135,7 @@ public nonisolated struct Shop_User_V1_GetUserRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The account's id.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -150,9 +158,10 @@ public nonisolated struct Shop_User_V1_ListUsersRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Defaults: skip 0, limit 100 (at most 1000).
+  /// How many users to pass over, oldest first; 0 by default.
   public var skip: Int32 = 0
 
+  /// How many to return: 100 by default, at most 1000.
   public var limit: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -165,6 +174,7 @@ public nonisolated struct Shop_User_V1_ListUsersResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Oldest first.
   public var users: [Shop_User_V1_User] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -179,6 +189,7 @@ public nonisolated struct Shop_User_V1_UpdateUserRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The account to change.
   public var id: String = String()
 
   public var email: String {
@@ -199,6 +210,7 @@ public nonisolated struct Shop_User_V1_UpdateUserRequest: Sendable {
   /// Clears the value of `fullName`. Subsequent reads from it will return its default value.
   public mutating func clearFullName() {self._fullName = nil}
 
+  /// At least 8 characters.
   public var password: String {
     get {_password ?? String()}
     set {_password = newValue}
@@ -208,6 +220,7 @@ public nonisolated struct Shop_User_V1_UpdateUserRequest: Sendable {
   /// Clears the value of `password`. Subsequent reads from it will return its default value.
   public mutating func clearPassword() {self._password = nil}
 
+  /// Admins only.
   public var isActive: Bool {
     get {_isActive ?? false}
     set {_isActive = newValue}
@@ -217,6 +230,7 @@ public nonisolated struct Shop_User_V1_UpdateUserRequest: Sendable {
   /// Clears the value of `isActive`. Subsequent reads from it will return its default value.
   public mutating func clearIsActive() {self._isActive = nil}
 
+  /// Admins only.
   public var role: Shop_User_V1_Role {
     get {_role ?? .unspecified}
     set {_role = newValue}
@@ -242,6 +256,7 @@ public nonisolated struct Shop_User_V1_DeactivateUserRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The account to deactivate.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -278,6 +293,7 @@ public nonisolated struct Shop_User_V1_LoginResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// A signed JWT: send it as `Authorization: Bearer <token>`.
   public var accessToken: String = String()
 
   /// Always "bearer".

@@ -41,7 +41,10 @@ public struct LibraryClient: Sendable {
         try await rpc.unary(method: LibraryMethod.listBooks, request: request, response: Demo_Library_V1_ListBooksResponse.self, options: options)
     }
 
-    /// Renames a book; only its owner or an admin may.
+    /// Renames a book; only its owner or an admin may. The new title replaces
+    /// the old one at once, e.g. in listings.
+    ///
+    /// Renaming to the same title changes nothing.
     public func renameBook(_ request: Demo_Library_V1_RenameBookRequest, options: CallOptions = .defaults) async throws -> Demo_Library_V1_Book {
         try await rpc.unary(method: LibraryMethod.renameBook, request: request, response: Demo_Library_V1_Book.self, options: options)
     }
@@ -73,7 +76,10 @@ public protocol LibraryHandler: RPCService {
     /// Lists books, filtered by query parameters.
     func listBooks(_ request: Demo_Library_V1_ListBooksRequest, context: ServerContext) async throws -> Demo_Library_V1_ListBooksResponse
 
-    /// Renames a book; only its owner or an admin may.
+    /// Renames a book; only its owner or an admin may. The new title replaces
+    /// the old one at once, e.g. in listings.
+    ///
+    /// Renaming to the same title changes nothing.
     func renameBook(_ request: Demo_Library_V1_RenameBookRequest, context: ServerContext) async throws -> Demo_Library_V1_Book
 
     func deleteBook(_ request: Demo_Library_V1_DeleteBookRequest, context: ServerContext) async throws -> Demo_Library_V1_DeleteBookResponse

@@ -62,6 +62,7 @@ public nonisolated enum Demo_Library_V1_Genre: SwiftProtobuf.Enum, Swift.CaseIte
 
 }
 
+/// A book of the catalog.
 public nonisolated struct Demo_Library_V1_Book: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -69,6 +70,7 @@ public nonisolated struct Demo_Library_V1_Book: Sendable {
 
   public var id: String = String()
 
+  /// The title as printed, e.g. on the cover.
   public var title: String = String()
 
   public var genre: Demo_Library_V1_Genre = .unspecified

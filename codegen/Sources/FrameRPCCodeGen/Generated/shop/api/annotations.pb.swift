@@ -167,6 +167,46 @@ public nonisolated struct Shop_Api_HttpRule: Sendable {
   public init() {}
 }
 
+/// Examples of one method's REST JSON. Each is JSON text in the REST form
+/// (snake_case, money as decimals, enums by short name). When a method
+/// gives none, the generator derives them from its messages' field examples.
+public nonisolated struct Shop_Api_MethodDoc: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requestExample: String = String()
+
+  public var responseExample: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The OpenAPI document's `info`, declared once for the whole API.
+public nonisolated struct Shop_Api_ApiInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var title: String = String()
+
+  public var version: String = String()
+
+  public var description_p: String = String()
+
+  public var contactName: String = String()
+
+  public var contactURL: String = String()
+
+  public var contactEmail: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Extension support defined in annotations.proto.
 
 // MARK: - Extension Properties
@@ -192,6 +232,42 @@ nonisolated extension SwiftProtobuf.Google_Protobuf_FieldOptions {
   /// Subsequent reads from it will return its default value.
   public mutating func clearShop_Api_money() {
     clearExtensionValue(ext: Shop_Api_Extensions_money)
+  }
+
+  /// The field's example value as a JSON literal in the REST form:
+  /// "\"ada@example.com\"", "19.99", "[\"a\", \"b\"]".
+  public var Shop_Api_example: String {
+    get {return getExtensionValue(ext: Shop_Api_Extensions_example) ?? String()}
+    set {setExtensionValue(ext: Shop_Api_Extensions_example, value: newValue)}
+  }
+  /// Returns true if extension `Shop_Api_Extensions_example`
+  /// has been explicitly set.
+  public var hasShop_Api_example: Bool {
+    return hasExtensionValue(ext: Shop_Api_Extensions_example)
+  }
+  /// Clears the value of extension `Shop_Api_Extensions_example`.
+  /// Subsequent reads from it will return its default value.
+  public mutating func clearShop_Api_example() {
+    clearExtensionValue(ext: Shop_Api_Extensions_example)
+  }
+}
+
+nonisolated extension SwiftProtobuf.Google_Protobuf_FileOptions {
+
+  /// On one file of the API only (the generator refuses two).
+  public var Shop_Api_apiInfo: Shop_Api_ApiInfo {
+    get {return getExtensionValue(ext: Shop_Api_Extensions_api_info) ?? Shop_Api_ApiInfo()}
+    set {setExtensionValue(ext: Shop_Api_Extensions_api_info, value: newValue)}
+  }
+  /// Returns true if extension `Shop_Api_Extensions_api_info`
+  /// has been explicitly set.
+  public var hasShop_Api_apiInfo: Bool {
+    return hasExtensionValue(ext: Shop_Api_Extensions_api_info)
+  }
+  /// Clears the value of extension `Shop_Api_Extensions_api_info`.
+  /// Subsequent reads from it will return its default value.
+  public mutating func clearShop_Api_apiInfo() {
+    clearExtensionValue(ext: Shop_Api_Extensions_api_info)
   }
 }
 
@@ -244,6 +320,21 @@ nonisolated extension SwiftProtobuf.Google_Protobuf_MethodOptions {
     clearExtensionValue(ext: Shop_Api_Extensions_default_deadline_ms)
   }
 
+  public var Shop_Api_doc: Shop_Api_MethodDoc {
+    get {return getExtensionValue(ext: Shop_Api_Extensions_doc) ?? Shop_Api_MethodDoc()}
+    set {setExtensionValue(ext: Shop_Api_Extensions_doc, value: newValue)}
+  }
+  /// Returns true if extension `Shop_Api_Extensions_doc`
+  /// has been explicitly set.
+  public var hasShop_Api_doc: Bool {
+    return hasExtensionValue(ext: Shop_Api_Extensions_doc)
+  }
+  /// Clears the value of extension `Shop_Api_Extensions_doc`.
+  /// Subsequent reads from it will return its default value.
+  public mutating func clearShop_Api_doc() {
+    clearExtensionValue(ext: Shop_Api_Extensions_doc)
+  }
+
 }
 
 // MARK: - File's ExtensionMap: Shop_Api_Annotations_Extensions
@@ -256,7 +347,10 @@ public nonisolated let Shop_Api_Annotations_Extensions: SwiftProtobuf.SimpleExte
   Shop_Api_Extensions_http,
   Shop_Api_Extensions_idempotent,
   Shop_Api_Extensions_default_deadline_ms,
-  Shop_Api_Extensions_money
+  Shop_Api_Extensions_money,
+  Shop_Api_Extensions_doc,
+  Shop_Api_Extensions_example,
+  Shop_Api_Extensions_api_info
 ]
 
 // Extension Objects - The only reason these might be needed is when manually
@@ -284,6 +378,24 @@ public nonisolated let Shop_Api_Extensions_default_deadline_ms = SwiftProtobuf.M
 public nonisolated let Shop_Api_Extensions_money = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalExtensionField<SwiftProtobuf.ProtobufBool>, SwiftProtobuf.Google_Protobuf_FieldOptions>(
   _protobuf_fieldNumber: 72010,
   fieldName: "shop.api.money"
+)
+
+public nonisolated let Shop_Api_Extensions_doc = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalMessageExtensionField<Shop_Api_MethodDoc>, SwiftProtobuf.Google_Protobuf_MethodOptions>(
+  _protobuf_fieldNumber: 72005,
+  fieldName: "shop.api.doc"
+)
+
+/// The field's example value as a JSON literal in the REST form:
+/// "\"ada@example.com\"", "19.99", "[\"a\", \"b\"]".
+public nonisolated let Shop_Api_Extensions_example = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalExtensionField<SwiftProtobuf.ProtobufString>, SwiftProtobuf.Google_Protobuf_FieldOptions>(
+  _protobuf_fieldNumber: 72012,
+  fieldName: "shop.api.example"
+)
+
+/// On one file of the API only (the generator refuses two).
+public nonisolated let Shop_Api_Extensions_api_info = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalMessageExtensionField<Shop_Api_ApiInfo>, SwiftProtobuf.Google_Protobuf_FileOptions>(
+  _protobuf_fieldNumber: 72020,
+  fieldName: "shop.api.api_info"
 )
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -407,6 +519,96 @@ nonisolated extension Shop_Api_HttpRule: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.auth != rhs.auth {return false}
     if lhs.ownerField != rhs.ownerField {return false}
     if lhs.responseBody != rhs.responseBody {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_Api_MethodDoc: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MethodDoc"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_example\0\u{3}response_example\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestExample) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.responseExample) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.requestExample.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestExample, fieldNumber: 1)
+    }
+    if !self.responseExample.isEmpty {
+      try visitor.visitSingularStringField(value: self.responseExample, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_Api_MethodDoc, rhs: Shop_Api_MethodDoc) -> Bool {
+    if lhs.requestExample != rhs.requestExample {return false}
+    if lhs.responseExample != rhs.responseExample {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_Api_ApiInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ApiInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}title\0\u{1}version\0\u{1}description\0\u{3}contact_name\0\u{3}contact_url\0\u{3}contact_email\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.title) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.contactName) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.contactURL) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.contactEmail) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.title.isEmpty {
+      try visitor.visitSingularStringField(value: self.title, fieldNumber: 1)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 3)
+    }
+    if !self.contactName.isEmpty {
+      try visitor.visitSingularStringField(value: self.contactName, fieldNumber: 4)
+    }
+    if !self.contactURL.isEmpty {
+      try visitor.visitSingularStringField(value: self.contactURL, fieldNumber: 5)
+    }
+    if !self.contactEmail.isEmpty {
+      try visitor.visitSingularStringField(value: self.contactEmail, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_Api_ApiInfo, rhs: Shop_Api_ApiInfo) -> Bool {
+    if lhs.title != rhs.title {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.description_p != rhs.description_p {return false}
+    if lhs.contactName != rhs.contactName {return false}
+    if lhs.contactURL != rhs.contactURL {return false}
+    if lhs.contactEmail != rhs.contactEmail {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -104,7 +104,7 @@ enum DocsPages {
         """
     }
 
-    private static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    private static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
 
     private static func response(_ text: String, type: String, policy: String) -> Response {
         var headers: HTTPFields = [.contentType: type]

@@ -587,6 +587,8 @@ public enum ShopRoutes {
             FieldShape("created_at", .timestamp),
             FieldShape("updated_at", .timestamp),
             FieldShape("user", .message("shop.user.v1.User")),
+            FieldShape("cancellation_reason", .enumeration(prefix: "CANCELLATION_REASON_", values: ["unspecified", "requested", "stock_unavailable"])),
+            FieldShape("status_detail", .string),
         ]),
         "shop.order.v1.GetOrderRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -2221,6 +2223,16 @@ public enum ShopRoutes {
               },
               "user": {
                 "$ref": "#/components/schemas/shop.user.v1.User"
+              },
+              "cancellation_reason": {
+                "type": "string",
+                "enum": [
+                  "requested",
+                  "stock_unavailable"
+                ]
+              },
+              "status_detail": {
+                "type": "string"
               }
             }
           },

@@ -115,8 +115,8 @@ final class OutboxRelay: Service, Sendable {
             logger.error("outbox read failed", metadata: ["destination": "\(destination.rawValue)", "error": "\(error)"])
             return .storeFailed
         }
+        await recordBacklog()
         if batch.isEmpty {
-            await recordBacklog()
             return .waiting(nextRetry: try? await store.nextRetry(for: destination, after: now))
         }
         let settledCount = await withTaskGroup(of: Bool.self) { group in

@@ -6,11 +6,12 @@ import Testing
 /// Issue 11, item 1: JSON bodies built to cost the parser quadratic time.
 @Suite("Hostile JSON bodies over HTTP")
 struct JSONBodyAbuseTests {
-    /// `{"k0":0,"k1":0,...}` with `count` distinct keys, plus the login's fields.
+    /// `{"0":0,"1":0,...}` with `count` distinct keys, plus the login's
+    /// fields: 100,000 keys are about 990 KB, inside the body limit.
     static func manyKeys(_ count: Int) -> String {
         var text = #"{"email":"someone@example.com","password":"whatever-it-is""#
         text.reserveCapacity(count * 10)
-        for index in 0..<count { text += #","k\#(index)":0"# }
+        for index in 0..<count { text += #","\#(index)":0"# }
         return text + "}"
     }
 
@@ -18,7 +19,7 @@ struct JSONBodyAbuseTests {
     func hundredThousandKeys() async throws {
         try await withShop { http throws in
             let body = Self.manyKeys(100_000)
-            #expect(body.utf8.count > 900_000)
+            #expect(body.utf8.count > 900_000 && body.utf8.count < 1_048_576)
             let attack = Task {
                 try await rawRequest(port: http.port, RawHTTPConnection.request("POST", "/api/auth/login", body: body))
             }
@@ -30,7 +31,7 @@ struct JSONBodyAbuseTests {
             #expect(reply.status == 413)
             let json = try JSONParser.parse(Array(reply.body.utf8))
             #expect(json["code"] == .string("INVALID_ARGUMENT"))
-            #expect(json["detail"]?.stringValue?.contains("more than 1000 members in one object") == true)
+            #expect(json["detail"]?.stringValue?.contains("more than 1000 members in one object") == true, "\(reply.body)")
             // And the gateway still serves the attacker's address too.
             #expect(try await http.get("/api/products/").status == 200)
         }

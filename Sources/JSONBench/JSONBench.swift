@@ -6,8 +6,9 @@ import ShopAPI
 ///
 /// For each worst-case shape (one object of 100,000 keys, one key repeated,
 /// a flat array of numbers, empty objects, deep nesting, escapes, one long
-/// string, whitespace) it builds a 1 MiB document and prints the median time
-/// per MiB, in this one run, of:
+/// string, whitespace) it builds a 1 MiB document and prints the median CPU
+/// time (of the thread, so other load does not count) per MiB, in this one
+/// run, of:
 /// - `gateway`: the whole request path of `POST /api/auth/login`
 ///   (``RESTTranscoder/request(for:pathValues:query:body:)``, with the
 ///   parser's standard limits: over-limit documents are refused early);
@@ -34,7 +35,7 @@ struct JSONBench {
         }
         let transcoder = RESTTranscoder(shapes: ShopRoutes.shapes)
 
-        print("JSON cost per MiB, median of \(iterations) runs (ms); gateway = POST /api/auth/login transcoding with limits")
+        print("JSON CPU time per MiB, median of \(iterations) runs (ms); gateway = POST /api/auth/login transcoding with limits")
         print(pad("shape", 26) + pad("gateway", 20) + pad("parser, no limits", 20) + pad("JSONSerialization", 20))
         for (name, document) in shapes() {
             let scale = Double(mebibyte) / Double(document.count)
@@ -90,20 +91,25 @@ struct JSONBench {
         ]
     }
 
-    /// The median wall time of `runs` runs of `work` (on this otherwise idle
-    /// thread), and what the last run said.
+    /// The median CPU time of this thread over `runs` runs of `work`, and
+    /// what the last run said. CPU time, not wall time, so that other load
+    /// on the machine does not count.
     static func median(_ runs: Int, _ work: () -> String) -> (seconds: Double, outcome: String) {
         var times: [Double] = []
         var outcome = ""
-        let clock = ContinuousClock()
         for _ in 0..<runs {
-            let start = clock.now
+            let start = threadCPUSeconds()
             outcome = work()
-            let elapsed = clock.now - start
-            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            times.append(threadCPUSeconds() - start)
         }
         times.sort()
         return (times[times.count / 2], outcome)
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     static func format(_ seconds: Double) -> String {

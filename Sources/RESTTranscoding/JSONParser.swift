@@ -35,7 +35,9 @@ public struct JSONParser {
 
         /// For what callers send: far above any request of the API (an
         /// order's items, a product), far below what would cost anything.
-        public static let standard = Limits(maximumDepth: 64, maximumMembers: 1_000, maximumValues: 100_000)
+        /// Each value is an allocation, so values bound a document's cost
+        /// whatever its bytes are.
+        public static let standard = Limits(maximumDepth: 64, maximumMembers: 1_000, maximumValues: 10_000)
         /// For documents our own services produced (responses of up to a
         /// thousand records): only the depth is bounded.
         public static let trusted = Limits(maximumDepth: 64, maximumMembers: .max, maximumValues: .max)

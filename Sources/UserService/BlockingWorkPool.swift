@@ -33,10 +33,10 @@ final class BlockingWorkPool: Sendable {
     private let shared: Shared
     let threadCount: Int
 
-    /// Jobs that may wait by default: at 600,000 rounds (about 75 ms a
-    /// job on one thread) a full queue is about five seconds of work, the
-    /// default deadline.
-    static let defaultMaximumPending = 64
+    /// Jobs that may wait by default: a bound on memory. What bounds the
+    /// wait is the deadline check (at 600,000 rounds, about 75 ms a job on
+    /// one thread, a 5 s deadline admits some 50 jobs ahead).
+    static let defaultMaximumPending = 256
 
     init(name: String, threadCount: Int = BlockingWorkPool.defaultThreadCount, maximumPending: Int = BlockingWorkPool.defaultMaximumPending) {
         precondition(threadCount > 0 && maximumPending > 0)
@@ -131,11 +131,11 @@ final class BlockingWorkPool: Sendable {
         var averageJob: Duration = .zero
 
         /// When a job queued now would be done: the jobs ahead of it spread
-        /// over the threads, then its own, with a quarter more for the
-        /// variance of a busy machine.
+        /// over the threads, then its own, with half as much again for the
+        /// variance of a busy machine (a job accepted is one that finishes).
         func estimatedCompletion(now: ContinuousClock.Instant, threads: Int) -> ContinuousClock.Instant {
             let ahead = jobs.count + running
-            return now + averageJob * (ahead / threads + 1) * 1.25
+            return now + averageJob * (ahead / threads + 1) * 1.5
         }
 
         mutating func recordJob(_ duration: Duration) {

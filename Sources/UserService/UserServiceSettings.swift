@@ -10,7 +10,7 @@ import ShopAuth
 /// | `SHOP_TOKEN_TTL_SECONDS` | access token lifetime; default 3600 |
 /// | `SHOP_ADMIN_EMAIL`, `SHOP_ADMIN_PASSWORD` | both or neither: the first admin, created at start when no user has that email |
 /// | `SHOP_PASSWORD_ROUNDS` | PBKDF2 rounds for new hashes; default and minimum 600,000 |
-/// | `SHOP_PASSWORD_QUEUE` | password hashes that may wait for a hashing thread; beyond that, or when a call's deadline would pass first, RESOURCE_EXHAUSTED at once; default 64 |
+/// | `SHOP_PASSWORD_QUEUE` | password hashes that may wait for a hashing thread; beyond that, or when a call's deadline would pass first, RESOURCE_EXHAUSTED at once; default 256 |
 /// | `SHOP_TEST_ONLY_ALLOW_WEAK_PASSWORD_ROUNDS` | `true` lets `SHOP_PASSWORD_ROUNDS` go below 600,000 (down to 1): for test suites only, which would otherwise spend most of their time hashing |
 ///
 /// Secrets are never part of an error message.

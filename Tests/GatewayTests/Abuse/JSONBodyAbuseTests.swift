@@ -40,10 +40,10 @@ struct JSONBodyAbuseTests {
     @Test("a body of more values than a document may hold is refused with 413")
     func tooManyValues() async throws {
         try await withShop { http throws in
-            let items = Array(repeating: "0", count: 200_000).joined(separator: ",")
+            let items = Array(repeating: "0", count: 20_000).joined(separator: ",")
             let reply = try await http.post("/api/auth/login", json: #"{"email":"a@example.com","password":"x","pad":[\#(items)]}"#)
             #expect(reply.status == 413)
-            #expect(reply.string("detail")?.contains("more than 100000 values") == true)
+            #expect(reply.string("detail")?.contains("more than 10000 values") == true)
         }
     }
 }

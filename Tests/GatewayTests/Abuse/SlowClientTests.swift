@@ -57,18 +57,24 @@ struct SlowClientTests {
             let port = http.port
             // The test client may hold one connection from 127.0.0.1 too.
             #expect(try await http.get("/").status == 200)
-            // Four connections from 127.0.0.1, each kept open after its answer.
-            let held = try await onOwnThread { try (0..<4).map { _ in try RawHTTPConnection(port: port) } }
+            // Four connections from 127.0.0.1, one after another, each kept
+            // open after its answer.
+            var held: [RawHTTPConnection] = []
             defer { for connection in held { connection.hangUp() } }
             var statuses: [Int?] = []
-            for connection in held {
+            for _ in 0..<4 {
+                let connection = try await onOwnThread { try RawHTTPConnection(port: port) }
+                held.append(connection)
                 statuses.append(try await onOwnThread { () throws -> Int? in
                     guard connection.send(RawHTTPConnection.request("GET", "/")) else { return nil }
                     return try connection.readResponse()?.status
                 })
             }
-            #expect(statuses.prefix(2) == [200, 200])
-            #expect(statuses.last == .some(nil))
+            // Two or three served (three less the test client's), the rest closed.
+            let served = statuses.prefix { $0 == 200 }.count
+            #expect(served == 2 || served == 3)
+            let restClosed = statuses.dropFirst(served).allSatisfy { $0 == nil }
+            #expect(restClosed)
 
             let elsewhere = try await rawRequest(port: port, from: "127.0.0.2", RawHTTPConnection.request("GET", "/"))
             #expect(elsewhere?.status == 200)

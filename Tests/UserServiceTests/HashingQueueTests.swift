@@ -9,7 +9,7 @@ import Testing
 /// refuses at once instead of letting callers wait past their deadline.
 @Suite("The hashing queue under a login flood")
 struct HashingQueueTests {
-    @Test("a hundred concurrent logins (600,000 rounds, 2 s deadlines) end in answers or fast RESOURCE_EXHAUSTED, never timeouts; reads stay served")
+    @Test("a hundred concurrent logins (600,000 rounds, 2 s deadlines) end in answers or fast RESOURCE_EXHAUSTED rather than timeouts; reads stay served")
     func floodIsRefusedFast() async throws {
         try await withUserService(settings: Fixture.productionSettings) { client throws in
             let reader = try await client.register()

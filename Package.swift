@@ -31,9 +31,12 @@ let package = Package(
         .executable(name: "shop", targets: ["shop"]),
         .executable(name: "framerpc-bench", targets: ["FrameRPCBench"]),
         .executable(name: "gateway-bench-floor", targets: ["GatewayBenchFloor"]),
+        .executable(name: "json-bench", targets: ["JSONBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // HTTPRequestPart/HTTPResponsePart for the gateway's connection guard.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -177,6 +180,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -272,6 +276,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Release-mode benchmark: what worst-case 1 MiB JSON bodies cost the
+        // gateway's parser and transcoder, beside Foundation's JSONSerialization.
+        .executableTarget(
+            name: "JSONBench",
+            dependencies: ["RESTTranscoding", "ShopAPI"],
             swiftSettings: swiftSettings
         ),
         // Release-mode benchmark: FrameRPC against a raw NIO echo floor.

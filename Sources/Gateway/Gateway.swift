@@ -17,7 +17,9 @@ import ShopAuth
 /// template), CORS (when origins are configured),
 /// ``RequestEnvelopeMiddleware`` (request id and trace context, JSON
 /// errors, `X-Process-Time`, access log) and ``InFlightLimitMiddleware``
-/// (429 past the limit). The gateway's own routes are `GET /`,
+/// (429 past the limit). Below HTTP, every connection passes
+/// ``ConnectionGuardHandler``: a cap of connections per client address, and
+/// a bound on the time to receive a request's body. The gateway's own routes are `GET /`,
 /// `GET /health`, `GET /metrics` (Prometheus text of
 /// ``GatewayConfiguration/metrics``), `GET /openapi.json`, and the docs
 /// pages `GET /docs` and `GET /redoc` (``DocsPages``) unless switched off.
@@ -68,8 +70,12 @@ func makeGateway(
         deadlines: DeadlinePolicy(defaultDeadline: configuration.defaultDeadline, maximum: configuration.maximumDeadline),
         bodyLimit: configuration.bodyLimit,
         heartbeatInterval: configuration.heartbeatInterval,
+        streams: StreamBudget(policy: configuration.streamPolicy),
+        passwordRoutes: PasswordRouteGuard(policy: configuration.passwordRoutePolicy),
         logger: configuration.logger
     )
+    let connections = ConnectionLimiter(maximumPerAddress: configuration.maximumConnectionsPerAddress)
+    let bodyTimeout = TimeAmount(configuration.bodyTimeout)
 
     let router = Router(context: GatewayRequestContext.self)
     // Middleware applies to the routes added after it, so it goes first.
@@ -90,7 +96,10 @@ func makeGateway(
 
     let application = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionGuardHandler(limiter: connections, bodyTimeout: bodyTimeout)],
+            idleTimeout: TimeAmount(configuration.idleTimeout)
+        )),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
         services: [upstreams],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

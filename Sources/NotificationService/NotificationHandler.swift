@@ -67,12 +67,10 @@ struct NotificationHandler: NotificationServiceHandler {
             throw Validation.invalid("data", "must have at most \(maximumDataEntries) entries")
         }
         for (key, value) in data {
-            guard !key.isEmpty, key.count <= maximumDataKeyLength else {
+            guard !key.isEmpty, key.utf8.count <= maximumDataKeyLength * Validation.bytesPerCharacter, key.count <= maximumDataKeyLength else {
                 throw Validation.invalid("data", "keys must be 1 to \(maximumDataKeyLength) characters")
             }
-            guard value.count <= maximumDataValueLength else {
-                throw Validation.invalid("data.\(key)", "must be at most \(maximumDataValueLength) characters")
-            }
+            try Validation.checkLength(value, field: "data.\(key)", maxLength: maximumDataValueLength)
         }
     }
 }

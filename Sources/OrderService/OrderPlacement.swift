@@ -275,9 +275,7 @@ struct OrderPlacement: Sendable {
         let raw = field.isEmpty ? (metadata ?? "") : field
         let key = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else { return nil }
-        guard key.count <= maximumKeyLength else {
-            throw Validation.invalid("idempotency_key", "must be at most \(maximumKeyLength) characters")
-        }
+        try Validation.checkLength(key, field: "idempotency_key", maxLength: maximumKeyLength)
         return key
     }
 

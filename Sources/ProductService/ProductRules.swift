@@ -22,9 +22,7 @@ enum ProductRules {
 
     /// Optional free text, kept as given (line breaks are content).
     static func description(_ value: String) throws -> String {
-        guard value.count <= maximumDescriptionLength else {
-            throw Validation.invalid("description", "must be at most \(maximumDescriptionLength) characters")
-        }
+        try Validation.checkLength(value, field: "description", maxLength: maximumDescriptionLength)
         return value
     }
 
@@ -37,10 +35,9 @@ enum ProductRules {
 
     /// Optional, trimmed; empty means "no category".
     static func category(_ value: String) throws -> String {
+        try Validation.checkLength(value, field: "category", maxLength: maximumCategoryLength, maxBytes: maximumCategoryLength * Validation.bytesPerCharacter + 4096)
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= maximumCategoryLength else {
-            throw Validation.invalid("category", "must be at most \(maximumCategoryLength) characters")
-        }
+        try Validation.checkLength(trimmed, field: "category", maxLength: maximumCategoryLength)
         return trimmed
     }
 }

@@ -35,9 +35,9 @@ public struct RESTTranscoder: Sendable {
         if route.body != .none, let body, !body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
             let parsed: JSONValue
             do {
-                parsed = try JSONParser.parse(body)
+                parsed = try JSONParser.parse(body, limits: .standard)
             } catch {
-                throw TranscodingError(.malformed, "\(error)")
+                throw TranscodingError(error.kind == .limitExceeded ? .tooLarge : .malformed, "\(error)")
             }
             switch route.body {
             case .all:
@@ -233,7 +233,7 @@ public struct RESTTranscoder: Sendable {
     func response(message: String, responseBody: String?, protoJSON: [UInt8]) throws(TranscodingError) -> JSONValue {
         let parsed: JSONValue
         do {
-            parsed = try JSONParser.parse(protoJSON)
+            parsed = try JSONParser.parse(protoJSON, limits: .trusted)
         } catch {
             throw TranscodingError(.internal, "service response: \(error)")
         }
@@ -301,6 +301,9 @@ public struct TranscodingError: Error, Hashable, Sendable, CustomStringConvertib
         case wrongType
         /// The right type, but not an allowed value: HTTP 422.
         case invalid
+        /// JSON with more structure than the parser's limits allow (members
+        /// per object, values per document, depth): HTTP 413.
+        case tooLarge
         /// The route table and shapes disagree: a bug, HTTP 500.
         case `internal`
     }
@@ -322,6 +325,7 @@ public struct TranscodingError: Error, Hashable, Sendable, CustomStringConvertib
         switch kind {
         case .malformed, .wrongType: 400
         case .invalid: 422
+        case .tooLarge: 413
         case .internal: 500
         }
     }

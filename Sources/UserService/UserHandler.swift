@@ -129,7 +129,8 @@ struct UserHandler: UserServiceHandler {
         guard !email.isEmpty else { throw Validation.invalid("email", "must not be empty") }
         guard !request.password.isEmpty else { throw Validation.invalid("password", "must not be empty") }
         // No stored password is this long: nothing to compare.
-        guard request.password.count <= UserRules.maximumPasswordLength else { throw Self.loginFailure }
+        guard request.password.utf8.count <= UserRules.maximumPasswordBytes,
+              request.password.count <= UserRules.maximumPasswordLength else { throw Self.loginFailure }
 
         let record = try await store.user(email: email)
         let password = request.password

@@ -10,14 +10,15 @@ enum UserRules {
     static let maximumPasswordLength = 1024
     static let maximumFullNameLength = 200
 
-    /// A password to hash: at least 8 and at most 1024 characters, taken as
-    /// it is (never trimmed).
+    /// The most UTF-8 bytes a password may have: what the hasher is given.
+    static let maximumPasswordBytes = maximumPasswordLength * Validation.bytesPerCharacter
+
+    /// A password to hash: at least 8 and at most 1024 characters (and
+    /// 4096 bytes of UTF-8), taken as it is (never trimmed).
     static func password(_ value: String, field: String = "password") throws -> String {
+        try Validation.checkLength(value, field: field, maxLength: maximumPasswordLength, maxBytes: maximumPasswordBytes)
         guard value.count >= minimumPasswordLength else {
             throw Validation.invalid(field, "must be at least \(minimumPasswordLength) characters")
-        }
-        guard value.count <= maximumPasswordLength else {
-            throw Validation.invalid(field, "must be at most \(maximumPasswordLength) characters")
         }
         return value
     }

@@ -20,7 +20,7 @@ public enum UserServiceApp {
         }
         let database = try ServiceDatabase.open(at: environment.databasePath("user"), migrations: UserStore.migrator, metrics: environment.metrics)
         let store = UserStore(database)
-        let work = BlockingWorkPool(name: "user-password-hashing")
+        let work = BlockingWorkPool(name: "user-password-hashing", maximumPending: settings.passwordQueue)
         let hasher = PasswordHasher(rounds: settings.passwordRounds)
         let decoyPassword = Validation.newID()
         let decoyHash = try await work.run { try hasher.hash(decoyPassword) }

@@ -10,6 +10,7 @@ import ShopAuth
 /// | `SHOP_TOKEN_TTL_SECONDS` | access token lifetime; default 3600 |
 /// | `SHOP_ADMIN_EMAIL`, `SHOP_ADMIN_PASSWORD` | both or neither: the first admin, created at start when no user has that email |
 /// | `SHOP_PASSWORD_ROUNDS` | PBKDF2 rounds for new hashes; default and minimum 600,000 |
+/// | `SHOP_PASSWORD_QUEUE` | password hashes that may wait for a hashing thread; beyond that, or when a call's deadline would pass first, RESOURCE_EXHAUSTED at once; default 256 |
 /// | `SHOP_TEST_ONLY_ALLOW_WEAK_PASSWORD_ROUNDS` | `true` lets `SHOP_PASSWORD_ROUNDS` go below 600,000 (down to 1): for test suites only, which would otherwise spend most of their time hashing |
 ///
 /// Secrets are never part of an error message.
@@ -20,6 +21,7 @@ struct UserServiceSettings: Sendable {
     static let adminPassword = "SHOP_ADMIN_PASSWORD"
     static let passwordRounds = "SHOP_PASSWORD_ROUNDS"
     static let allowWeakRounds = "SHOP_TEST_ONLY_ALLOW_WEAK_PASSWORD_ROUNDS"
+    static let passwordQueue = "SHOP_PASSWORD_QUEUE"
 
     static let defaultTokenLifetime = 3600
 
@@ -33,6 +35,8 @@ struct UserServiceSettings: Sendable {
     /// Seconds; fits the `expires_in` field (Int32).
     let tokenLifetime: Int
     let passwordRounds: Int
+    /// Hashing jobs that may wait (``BlockingWorkPool``).
+    let passwordQueue: Int
     let admin: Admin?
 
     init(_ environment: ServiceEnvironment) throws {
@@ -68,6 +72,15 @@ struct UserServiceSettings: Sendable {
             passwordRounds = rounds
         } else {
             passwordRounds = PasswordHasher.productionRounds
+        }
+
+        if let text = environment.setting(Self.passwordQueue) {
+            guard let queue = Int(text), (1...100_000).contains(queue) else {
+                throw ConfigurationError("\(Self.passwordQueue) must be a whole number between 1 and 100000, not '\(text.prefix(64))'")
+            }
+            passwordQueue = queue
+        } else {
+            passwordQueue = BlockingWorkPool.defaultMaximumPending
         }
 
         switch (environment.setting(Self.adminEmail), environment.setting(Self.adminPassword)) {

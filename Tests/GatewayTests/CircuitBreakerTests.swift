@@ -123,9 +123,10 @@ struct CircuitBreakerTests {
         #expect(breaker.state == .closed)
     }
 
-    @Test("only UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL and RESOURCE_EXHAUSTED are failures")
+    @Test("only UNAVAILABLE, DEADLINE_EXCEEDED and INTERNAL are failures; RESOURCE_EXHAUSTED is ignored")
     func failureCodes() {
-        let failures: [RPCError.Code] = [.unavailable, .deadlineExceeded, .internal, .resourceExhausted]
+        #expect(CircuitBreaker.outcome(for: .resourceExhausted) == .ignored)
+        let failures: [RPCError.Code] = [.unavailable, .deadlineExceeded, .internal]
         for code in failures { #expect(CircuitBreaker.outcome(for: code) == .failure) }
         let answers: [RPCError.Code] = [.invalidArgument, .notFound, .alreadyExists, .permissionDenied, .failedPrecondition, .aborted, .unauthenticated, .unimplemented]
         for code in answers { #expect(CircuitBreaker.outcome(for: code) == .success) }

@@ -28,6 +28,16 @@ extension GatewayConfiguration {
         public static let docs = "SHOP_GATEWAY_DOCS"
         public static let docsAssets = "SHOP_DOCS_ASSETS_URL"
         public static let redocAssets = "SHOP_REDOC_ASSETS_URL"
+        public static let bodyTimeout = "SHOP_GATEWAY_BODY_TIMEOUT_MS"
+        public static let maximumConnectionsPerAddress = "SHOP_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS"
+        public static let maximumStreamsPerUser = "SHOP_GATEWAY_MAX_STREAMS_PER_USER"
+        public static let maximumStreams = "SHOP_GATEWAY_MAX_STREAMS"
+        public static let loginAddressBurst = "SHOP_GATEWAY_LOGIN_ADDRESS_BURST"
+        public static let loginAddressPerMinute = "SHOP_GATEWAY_LOGIN_ADDRESS_PER_MINUTE"
+        public static let loginAccountBurst = "SHOP_GATEWAY_LOGIN_ACCOUNT_BURST"
+        public static let loginAccountPerMinute = "SHOP_GATEWAY_LOGIN_ACCOUNT_PER_MINUTE"
+        public static let rateLimitKeys = "SHOP_GATEWAY_RATE_LIMIT_KEYS"
+        public static let maximumHashingCalls = "SHOP_GATEWAY_MAX_HASHING_CALLS"
 
         /// `SHOP_USER_ADDR` for `user`: a service's `HOST:PORT`, list of
         /// them, or `dns://NAME:PORT` (``RPCTarget``).
@@ -54,6 +64,13 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
     /// | `SHOP_GATEWAY_DOCS` | serve `/docs` and `/redoc` (`true` or `false`) | `true` |
     /// | `SHOP_DOCS_ASSETS_URL`, `SHOP_REDOC_ASSETS_URL` | where Swagger UI's and ReDoc's files are | jsDelivr's `swagger-ui-dist@5`, `redoc@2/bundles` |
+    /// | `SHOP_GATEWAY_BODY_TIMEOUT_MS` | a request's body must arrive within this of its head | 15000 |
+    /// | `SHOP_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS` | open connections per client address | 64 |
+    /// | `SHOP_GATEWAY_MAX_STREAMS_PER_USER`, `SHOP_GATEWAY_MAX_STREAMS` | SSE streams per user, in all | 4, 100 |
+    /// | `SHOP_GATEWAY_LOGIN_ADDRESS_BURST`, `_PER_MINUTE` | password-route attempts per client address | 30, 30 |
+    /// | `SHOP_GATEWAY_LOGIN_ACCOUNT_BURST`, `_PER_MINUTE` | failed password-route attempts per account | 10, 5 |
+    /// | `SHOP_GATEWAY_RATE_LIMIT_KEYS` | buckets each rate limiter keeps | 100000 |
+    /// | `SHOP_GATEWAY_MAX_HASHING_CALLS` | password-route calls in flight to the user service | 16 |
     ///
     /// - Throws: ``ConfigurationError`` naming the variable that is missing
     ///   or malformed (never showing the signing key).
@@ -112,6 +129,17 @@ extension GatewayConfiguration {
         configuration.healthCheckTimeout = try milliseconds(EnvironmentKey.healthTimeout) ?? configuration.healthCheckTimeout
         configuration.heartbeatInterval = try milliseconds(EnvironmentKey.heartbeat) ?? configuration.heartbeatInterval
         configuration.idleTimeout = try milliseconds(EnvironmentKey.idleTimeout) ?? configuration.idleTimeout
+
+        configuration.bodyTimeout = try milliseconds(EnvironmentKey.bodyTimeout) ?? configuration.bodyTimeout
+        configuration.maximumConnectionsPerAddress = try integer(EnvironmentKey.maximumConnectionsPerAddress, in: 1...1_000_000) ?? configuration.maximumConnectionsPerAddress
+        configuration.maximumStreamsPerUser = try integer(EnvironmentKey.maximumStreamsPerUser, in: 1...100_000) ?? configuration.maximumStreamsPerUser
+        configuration.maximumStreams = try integer(EnvironmentKey.maximumStreams, in: 1...100_000) ?? configuration.maximumStreams
+        configuration.loginAddressBurst = try integer(EnvironmentKey.loginAddressBurst, in: 1...1_000_000) ?? configuration.loginAddressBurst
+        configuration.loginAddressPerMinute = try integer(EnvironmentKey.loginAddressPerMinute, in: 1...1_000_000) ?? configuration.loginAddressPerMinute
+        configuration.loginAccountBurst = try integer(EnvironmentKey.loginAccountBurst, in: 1...1_000_000) ?? configuration.loginAccountBurst
+        configuration.loginAccountPerMinute = try integer(EnvironmentKey.loginAccountPerMinute, in: 1...1_000_000) ?? configuration.loginAccountPerMinute
+        configuration.rateLimitKeys = try integer(EnvironmentKey.rateLimitKeys, in: 1...10_000_000) ?? configuration.rateLimitKeys
+        configuration.maximumHashingCalls = try integer(EnvironmentKey.maximumHashingCalls, in: 1...100_000) ?? configuration.maximumHashingCalls
 
         var breaker = configuration.circuitBreaker
         breaker.windowSize = try integer(EnvironmentKey.breakerWindow, in: 1...10_000) ?? breaker.windowSize

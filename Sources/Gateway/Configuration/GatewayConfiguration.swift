@@ -57,6 +57,29 @@ public struct GatewayConfiguration: Sendable {
     /// cannot hold a connection (and its memory) forever. Responses being
     /// written, Server-Sent Events included, are not cut.
     public var idleTimeout: Duration
+    /// A request whose body has not wholly arrived this long after its head
+    /// is cut off (408, connection closed), however steadily it trickles in.
+    public var bodyTimeout: Duration
+    /// Open connections from one client address; beyond it a connection is
+    /// closed as soon as it is accepted.
+    public var maximumConnectionsPerAddress: Int
+    /// Server-Sent Events streams open at once per user, and in all (429
+    /// beyond either): kept well below an upstream connection's call limit
+    /// (FrameRPC's 256), so streams never take the slots of unary calls or
+    /// health checks.
+    public var maximumStreamsPerUser: Int
+    public var maximumStreams: Int
+    /// Password routes (login, registration): token buckets per client
+    /// address and per account (burst, then so many per minute; a
+    /// successful attempt does not count against its account), the buckets
+    /// each limiter keeps, and the hashing calls in flight to the user
+    /// service. 429 with `Retry-After` beyond any of them.
+    public var loginAddressBurst: Int
+    public var loginAddressPerMinute: Int
+    public var loginAccountBurst: Int
+    public var loginAccountPerMinute: Int
+    public var rateLimitKeys: Int
+    public var maximumHashingCalls: Int
     /// When an upstream's circuit opens and closes again.
     public var circuitBreaker: CircuitBreaker.Policy
     /// When and how often a failed call is tried again.
@@ -83,6 +106,16 @@ public struct GatewayConfiguration: Sendable {
         healthCheckTimeout: Duration = .seconds(1),
         heartbeatInterval: Duration = .seconds(15),
         idleTimeout: Duration = .seconds(30),
+        bodyTimeout: Duration = .seconds(15),
+        maximumConnectionsPerAddress: Int = 64,
+        maximumStreamsPerUser: Int = 4,
+        maximumStreams: Int = 100,
+        loginAddressBurst: Int = 30,
+        loginAddressPerMinute: Int = 30,
+        loginAccountBurst: Int = 10,
+        loginAccountPerMinute: Int = 5,
+        rateLimitKeys: Int = 100_000,
+        maximumHashingCalls: Int = 16,
         circuitBreaker: CircuitBreaker.Policy = CircuitBreaker.Policy(),
         retry: RetryPolicy = RetryPolicy(),
         logger: Logger = Logger(label: "shop.gateway"),
@@ -102,6 +135,16 @@ public struct GatewayConfiguration: Sendable {
         self.healthCheckTimeout = healthCheckTimeout
         self.heartbeatInterval = heartbeatInterval
         self.idleTimeout = idleTimeout
+        self.bodyTimeout = bodyTimeout
+        self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
+        self.maximumStreamsPerUser = maximumStreamsPerUser
+        self.maximumStreams = maximumStreams
+        self.loginAddressBurst = loginAddressBurst
+        self.loginAddressPerMinute = loginAddressPerMinute
+        self.loginAccountBurst = loginAccountBurst
+        self.loginAccountPerMinute = loginAccountPerMinute
+        self.rateLimitKeys = rateLimitKeys
+        self.maximumHashingCalls = maximumHashingCalls
         self.circuitBreaker = circuitBreaker
         self.retry = retry
         self.logger = logger
@@ -149,7 +192,25 @@ public struct GatewayConfiguration: Sendable {
         if healthCheckTimeout <= .zero { problems.append("the health check timeout must be positive") }
         if heartbeatInterval <= .zero { problems.append("the heartbeat interval must be positive") }
         if idleTimeout <= .zero { problems.append("the idle timeout must be positive") }
+        if bodyTimeout <= .zero { problems.append("the body timeout must be positive") }
+        if maximumConnectionsPerAddress < 1 { problems.append("the connections per address must be at least 1") }
+        problems += streamPolicy.problems + passwordRoutePolicy.problems
         problems += circuitBreaker.problems + retry.problems
         return problems
+    }
+}
+
+extension GatewayConfiguration {
+    var streamPolicy: StreamBudget.Policy {
+        StreamBudget.Policy(perUser: maximumStreamsPerUser, total: maximumStreams)
+    }
+
+    var passwordRoutePolicy: PasswordRouteGuard.Policy {
+        PasswordRouteGuard.Policy(
+            perAddress: TokenBucket.Policy(capacity: loginAddressBurst, refillPerMinute: loginAddressPerMinute),
+            perAccount: TokenBucket.Policy(capacity: loginAccountBurst, refillPerMinute: loginAccountPerMinute),
+            maximumKeys: rateLimitKeys,
+            maximumHashingCalls: maximumHashingCalls
+        )
     }
 }

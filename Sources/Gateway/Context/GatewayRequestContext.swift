@@ -13,11 +13,15 @@ public struct GatewayRequestContext: RequestContext {
     public var requestID: String
     /// What the route learned that the access log reports.
     public let record: RequestRecord
+    /// The client's IP address as the socket says (never a header a client
+    /// could forge): what per-address limits count by.
+    public let clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         arrival = .now
         requestID = ""
         record = RequestRecord()
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }

@@ -102,13 +102,16 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     }
 
     /// A request that could not become a request message: 400 for malformed
-    /// JSON and wrong types, 422 for values outside their domain.
+    /// JSON and wrong types, 413 for JSON over the parser's limits, 422 for
+    /// values outside their domain.
     public init(transcoding error: TranscodingError) {
         switch error.kind {
         case .malformed, .wrongType:
             self = .badRequest(error.message)
         case .invalid:
             self = GatewayError(status: .unprocessableContent, code: "INVALID_ARGUMENT", detail: error.message)
+        case .tooLarge:
+            self = GatewayError(status: .contentTooLarge, code: "INVALID_ARGUMENT", detail: error.message)
         case .internal:
             self = .internal
         }

@@ -17,9 +17,10 @@ import FrameRPC
 ///   successful ones close it with an empty window.
 ///
 /// Only outcomes that say the upstream is in trouble are failures
-/// (``outcome(for:)``): UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL and
-/// RESOURCE_EXHAUSTED. A NOT_FOUND or INVALID_ARGUMENT is an upstream
-/// answering well, so it counts as a success.
+/// (``outcome(for:)``): UNAVAILABLE, DEADLINE_EXCEEDED and INTERNAL. A
+/// NOT_FOUND or INVALID_ARGUMENT is an upstream answering well, so it
+/// counts as a success; RESOURCE_EXHAUSTED (a fast refusal under load) and
+/// CANCELLED count as neither.
 ///
 /// Every permitted call gets a ``Ticket``; its outcome is recorded with that
 /// ticket, and outcomes of calls started before the last transition are
@@ -194,8 +195,11 @@ public struct CircuitBreaker: Sendable {
     public static func outcome(for code: RPCError.Code?) -> Outcome {
         guard let code else { return .success }
         switch code {
-        case .unavailable, .deadlineExceeded, .internal, .resourceExhausted: return .failure
-        case .cancelled: return .ignored
+        case .unavailable, .deadlineExceeded, .internal: return .failure
+        // RESOURCE_EXHAUSTED is a healthy upstream shedding load at once (a
+        // full hashing queue, its call limit): counting it would turn one
+        // route's refusals into an outage of every route of that service.
+        case .cancelled, .resourceExhausted: return .ignored
         default: return .success
         }
     }

@@ -25,6 +25,10 @@ import Synchronization
 /// the connection), and an `error` event if the call fails midway; the
 /// response ends with the call. When the client
 /// goes away, the call is cancelled (the upstream gets `Cancel`).
+///
+/// Every stream holds a place in ``StreamBudget`` (per user and in all)
+/// from before its call starts until the call ends, so streams can never
+/// take the upstream connection's call slots from other routes.
 enum EventStream {
     enum Item: Sendable {
         case message(Data)
@@ -33,8 +37,12 @@ enum EventStream {
 
     /// Starts the call and answers once its first message (or its failure)
     /// is in.
+    /// - Parameter streamOwner: whose stream it is in ``StreamBudget``
+    ///   (the user id): 429 when the owner or the gateway has all the
+    ///   streams it may.
     static func open(
         route: RESTRoute,
+        streamOwner: String,
         call: @escaping @Sendable (RPCClient, Data, CallOptions, _ send: @Sendable (Data) async throws -> Void) async throws -> Void,
         request: Request,
         requestJSON: Data,
@@ -44,7 +52,16 @@ enum EventStream {
         core: GatewayCore,
         context: GatewayRequestContext
     ) async throws -> Response {
-        let admission = try await upstream.admit()
+        // Held for as long as the upstream call runs, which the stream's
+        // task below owns; released at once if the call never starts.
+        let lease = try core.streams.acquire(user: streamOwner)
+        let admission: Upstream.Admission
+        do {
+            admission = try await upstream.admit()
+        } catch {
+            lease.release()
+            throw error
+        }
         context.record.update {
             $0.attempts = 1
             $0.endpoint = admission.endpoint.address.description
@@ -53,6 +70,7 @@ enum EventStream {
         let (started, startSink) = AsyncThrowingStream.makeStream(of: Void.self)
         let client = admission.endpoint.client
         let task = Task {
+            defer { lease.release() }
             do {
                 try await upstream.countingStream {
                     try await call(client, requestJSON, options) { message in

@@ -9,5 +9,9 @@ struct GatewayCore: Sendable {
     let deadlines: DeadlinePolicy
     let bodyLimit: Int
     let heartbeatInterval: Duration
+    /// Server-Sent Events streams per user and in all.
+    let streams: StreamBudget
+    /// Rate limits and the hashing cap of the password routes.
+    let passwordRoutes: PasswordRouteGuard
     let logger: Logger
 }

@@ -8,7 +8,9 @@ import RESTTranscoding
 ///
 /// 1. The deadline is fixed from the arrival time (``DeadlinePolicy``).
 /// 2. Auth per the route (``Authenticator``): 401/403 before the body is
-///    even read, and before any RPC.
+///    even read, and before any RPC. A password route (login,
+///    registration) takes its client address's token here too, and its
+///    account's once the body is read (``PasswordRouteGuard``).
 /// 3. The body is read up to the limit (413), and path, query and body
 ///    become the request message's JSON (``RESTTranscoder``; 400/422).
 /// 4. `Idempotency-Key` fills the message's `idempotency_key` field when it
@@ -57,6 +59,8 @@ struct RESTEndpoint: HTTPResponder {
         if let identity { context.record.update { $0.userID = identity.userID } }
 
         let idempotencyKey = try Self.idempotencyKey(request.headers[Self.idempotencyHeaderName])
+        let hashesPassword = PasswordRouteGuard.guards(route, shapes: core.transcoder.shapes)
+        if hashesPassword { try core.passwordRoutes.admit(address: context.clientAddress) }
         let body = route.body == .none ? nil : try await RequestInput.body(of: request, limit: core.bodyLimit)
         var json = try core.transcoder.request(
             for: route,
@@ -66,6 +70,10 @@ struct RESTEndpoint: HTTPResponder {
         )
         if let idempotencyKey, core.transcoder.shapes[route.request]?.fieldsByName[Self.idempotencyField]?.kind == .string {
             json = Self.setting(Self.idempotencyField, to: idempotencyKey, in: json)
+        }
+        var account: String?
+        if hashesPassword, let email = Self.string(atPath: PasswordRouteGuard.accountField, in: json) {
+            account = try core.passwordRoutes.admit(email: email)
         }
         if ownerValue == nil, let identity, case .owner(field: .some(let field)) = route.auth {
             try Authenticator.checkOwner(field, identity: identity, value: Self.string(atPath: field, in: json))
@@ -85,13 +93,18 @@ struct RESTEndpoint: HTTPResponder {
         switch route.call {
         case .unary(let call):
             let requestData = Data(json)
-            let response = try await upstream.unary(policy: policy, deadline: deadline, record: context.record) { client in
-                try await call(client, requestData, options)
+            let unary = {
+                try await upstream.unary(policy: policy, deadline: deadline, record: context.record) { client in
+                    try await call(client, requestData, options)
+                }
             }
+            let response = hashesPassword ? try await core.passwordRoutes.withHashingSlot(unary) : try await unary()
+            if let account { core.passwordRoutes.succeeded(account: account) }
             return try success(Array(response))
         case .serverStreaming(let call):
             return try await EventStream.open(
                 route: route,
+                streamOwner: identity?.userID ?? "address \(context.clientAddress)",
                 call: call,
                 request: request,
                 requestJSON: Data(json),
@@ -128,12 +141,13 @@ struct RESTEndpoint: HTTPResponder {
         return values
     }
 
-    /// The `Idempotency-Key` header checked: at most 255 visible characters.
+    /// The `Idempotency-Key` header checked: at most 255 visible characters
+    /// and 255 bytes (a character can be any number of bytes).
     static func idempotencyKey(_ header: String?) throws(GatewayError) -> String? {
         guard let header else { return nil }
         let key = header.trimmingSpaces
         guard !key.isEmpty else { return nil }
-        guard key.count <= maximumIdempotencyKeyLength, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value != 0x7F }) else {
+        guard key.utf8.count <= maximumIdempotencyKeyLength, key.count <= maximumIdempotencyKeyLength, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value != 0x7F }) else {
             throw .badRequest("\(idempotencyHeader) must be at most \(maximumIdempotencyKeyLength) visible characters")
         }
         return String(key)

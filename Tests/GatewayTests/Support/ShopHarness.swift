@@ -43,9 +43,11 @@ enum Shop {
 /// - Parameters:
 ///   - logger: each service's logger, by short name (quiet by default).
 ///   - metrics: each service's metrics registry, by short name.
+///   - userSettings: the user service's settings (``Shop/userSettings``).
 func withShopServices<Result: Sendable>(
     logger: @escaping (String) -> Logger = { _ in testLogger("gateway-tests.shop") },
     metrics: @escaping (String) -> MetricsRegistry = { _ in .shared },
+    userSettings: [String: String] = Shop.userSettings,
     _ body: ([String: ServiceEndpoint]) async throws -> Result
 ) async throws -> Result {
     let folder = try TemporaryDirectory()
@@ -55,7 +57,7 @@ func withShopServices<Result: Sendable>(
     }
     func local(_ port: Int) -> ServiceEndpoint { ServiceEndpoint(host: "127.0.0.1", port: port) }
 
-    return try await withRunningService(UserServiceApp.factory, environment: environment("user", settings: Shop.userSettings)) { user in
+    return try await withRunningService(UserServiceApp.factory, environment: environment("user", settings: userSettings)) { user in
         try await withRunningService(ProductServiceApp.factory, environment: environment("product")) { product in
             try await withRunningService(InventoryServiceApp.factory, environment: environment("inventory")) { inventory in
                 try await withRunningService(NotificationServiceApp.factory, environment: environment("notification")) { notification in

@@ -77,9 +77,10 @@ func makeGateway(
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
     }
     router.add(middleware: RequestEnvelopeMiddleware(logger: configuration.logger))
-    router.add(middleware: InFlightLimitMiddleware(limiter: InFlightLimiter(limit: configuration.maximumInFlightRequests)))
+    let inFlight = InFlightLimiter(limit: configuration.maximumInFlightRequests)
+    router.add(middleware: InFlightLimitMiddleware(limiter: inFlight, metrics: configuration.metrics))
 
-    SystemRoutes.register(on: router, upstreams: upstreams, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
+    SystemRoutes.register(on: router, upstreams: upstreams, authenticator: authenticator, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
     for route in routes {
         guard let upstream = upstreams.upstream(forService: route.service),
               let method = HTTPRequest.Method(route.verb.name) else { continue }
@@ -90,7 +91,7 @@ func makeGateway(
         router: router,
         server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
-        services: [upstreams],
+        services: [upstreams, MemoryReclaimer { inFlight.inFlight }],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: configuration.logger
     )

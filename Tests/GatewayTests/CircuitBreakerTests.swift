@@ -123,14 +123,23 @@ struct CircuitBreakerTests {
         #expect(breaker.state == .closed)
     }
 
-    @Test("only UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL and RESOURCE_EXHAUSTED are failures")
+    @Test("only UNAVAILABLE, DEADLINE_EXCEEDED and INTERNAL are failures")
     func failureCodes() {
-        let failures: [RPCError.Code] = [.unavailable, .deadlineExceeded, .internal, .resourceExhausted]
+        let failures: [RPCError.Code] = [.unavailable, .deadlineExceeded, .internal]
         for code in failures { #expect(CircuitBreaker.outcome(for: code) == .failure) }
         let answers: [RPCError.Code] = [.invalidArgument, .notFound, .alreadyExists, .permissionDenied, .failedPrecondition, .aborted, .unauthenticated, .unimplemented]
         for code in answers { #expect(CircuitBreaker.outcome(for: code) == .success) }
         #expect(CircuitBreaker.outcome(for: .cancelled) == .ignored)
         #expect(CircuitBreaker.outcome(for: nil) == .success)
+    }
+
+    @Test("RESOURCE_EXHAUSTED, the answer to our own excess concurrency, is ignored and never opens it")
+    func resourceExhaustedIsIgnored() {
+        #expect(CircuitBreaker.outcome(for: .resourceExhausted) == .ignored)
+        var breaker = CircuitBreaker(policy: policy)
+        for _ in 0..<40 { #expect(call(&breaker, CircuitBreaker.outcome(for: .resourceExhausted), at: start)) }
+        #expect(breaker.state == .closed)
+        #expect(breaker.failureRate == 0)
     }
 
     @Test("caller errors such as NOT_FOUND never open it")

@@ -25,6 +25,9 @@ extension GatewayConfiguration {
         public static let breakerOpen = "SHOP_GATEWAY_BREAKER_OPEN_MS"
         public static let breakerProbes = "SHOP_GATEWAY_BREAKER_PROBES"
         public static let retryAttempts = "SHOP_GATEWAY_RETRY_ATTEMPTS"
+        public static let upstreamLimitInitial = "SHOP_GATEWAY_UPSTREAM_LIMIT_INITIAL"
+        public static let upstreamLimitMinimum = "SHOP_GATEWAY_UPSTREAM_LIMIT_MIN"
+        public static let upstreamLimitMaximum = "SHOP_GATEWAY_UPSTREAM_LIMIT_MAX"
 
         /// `SHOP_USER_ADDR` for `user`: a service's `HOST:PORT`, list of
         /// them, or `dns://NAME:PORT` (``RPCTarget``).
@@ -49,6 +52,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_IDLE_TIMEOUT_MS` | a connection silent this long while sending a request, or between requests, is closed | 30000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
+    /// | `SHOP_GATEWAY_UPSTREAM_LIMIT_INITIAL`, `_MIN`, `_MAX` | each upstream's adaptive concurrency limit: start, floor, ceiling | 64, 8, 512 |
     ///
     /// - Throws: ``ConfigurationError`` naming the variable that is missing
     ///   or malformed (never showing the signing key).
@@ -121,6 +125,15 @@ extension GatewayConfiguration {
         breaker.halfOpenProbes = try integer(EnvironmentKey.breakerProbes, in: 1...1_000) ?? breaker.halfOpenProbes
         configuration.circuitBreaker = breaker
         configuration.retry.maximumAttempts = try integer(EnvironmentKey.retryAttempts, in: 1...10) ?? configuration.retry.maximumAttempts
+        var concurrency = configuration.upstreamConcurrency
+        concurrency.initialLimit = try integer(EnvironmentKey.upstreamLimitInitial, in: 1...100_000) ?? concurrency.initialLimit
+        concurrency.minimumLimit = try integer(EnvironmentKey.upstreamLimitMinimum, in: 1...100_000) ?? concurrency.minimumLimit
+        concurrency.maximumLimit = try integer(EnvironmentKey.upstreamLimitMaximum, in: 1...100_000) ?? concurrency.maximumLimit
+        if value(EnvironmentKey.upstreamLimitInitial) == nil, concurrency.minimumLimit <= concurrency.maximumLimit {
+            // Only a floor or ceiling was set: start inside them.
+            concurrency.initialLimit = min(max(concurrency.initialLimit, concurrency.minimumLimit), concurrency.maximumLimit)
+        }
+        configuration.upstreamConcurrency = concurrency
 
         let problems = configuration.problems(services: [])
         if let first = problems.first { throw ConfigurationError(first) }

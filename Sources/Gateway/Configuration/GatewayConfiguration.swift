@@ -61,6 +61,9 @@ public struct GatewayConfiguration: Sendable {
     public var circuitBreaker: CircuitBreaker.Policy
     /// When and how often a failed call is tried again.
     public var retry: RetryPolicy
+    /// How each upstream's adaptive concurrency limit moves: calls to one
+    /// upstream beyond it are shed at once with 503 and `Retry-After`.
+    public var upstreamConcurrency = AdaptiveConcurrencyLimit.Policy()
     /// The gateway's logger; access lines go to it at `info`.
     public var logger: Logger
     /// Where the gateway records its metrics and what `GET /metrics`
@@ -147,7 +150,7 @@ public struct GatewayConfiguration: Sendable {
         if healthCheckTimeout <= .zero { problems.append("the health check timeout must be positive") }
         if heartbeatInterval <= .zero { problems.append("the heartbeat interval must be positive") }
         if idleTimeout <= .zero { problems.append("the idle timeout must be positive") }
-        problems += circuitBreaker.problems + retry.problems
+        problems += circuitBreaker.problems + retry.problems + upstreamConcurrency.problems
         return problems
     }
 }

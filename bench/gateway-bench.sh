@@ -15,7 +15,9 @@
 #           no timeouts, every shed response with Retry-After, RSS back
 #           within 20 MB)
 #
-# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--json]
+# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--bin DIR] [--json]
+# --bin DIR uses the shop and gateway-bench-floor binaries already in DIR
+# (e.g. .build/debug) instead of building release ones.
 # Needs wrk (Debian: apt-get install wrk); builds the release binaries itself.
 # Targets (issue 5): get >= 0.30 x floor requests/s, order >= 0.10 x floor,
 # no errors.
@@ -26,23 +28,27 @@ duration=10
 connections=32
 json=0
 burst=1
+bin=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --json) json=1; shift ;;
     --no-burst) burst=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --bin) bin="$2"; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "error: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
-scratch=.build-bench
-echo "building release binaries into $scratch ..." >&2
-swift build -c release --scratch-path "$scratch" --product shop >&2
-swift build -c release --scratch-path "$scratch" --product gateway-bench-floor >&2
-bin="$scratch/release"
+if [ -z "$bin" ]; then
+  scratch=.build-bench
+  echo "building release binaries into $scratch ..." >&2
+  swift build -c release --scratch-path "$scratch" --product shop >&2
+  swift build -c release --scratch-path "$scratch" --product gateway-bench-floor >&2
+  bin="$scratch/release"
+fi
 
 work=$(mktemp -d)
 gateway_port=18000

@@ -90,7 +90,9 @@ func makeGateway(
     let application = Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
-        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
+        // A burst of thousands of connections must wait in the kernel's
+        // queue, not have its SYNs dropped into client-side timeouts.
+        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), backlog: 4096),
         services: [upstreams, MemoryReclaimer { inFlight.inFlight }],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: configuration.logger

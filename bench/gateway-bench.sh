@@ -8,8 +8,16 @@
 #           product service, SQLite read, JSON transcoding)
 #   order   POST /api/orders/ through the gateway with a token (user, product,
 #           inventory calls, SQLite writes in three services, outbox)
+#   burst   GET /api/products/{id} from 1,000 and then 2,000 connections at
+#           once for 6 s (bench/burst.py): successful requests/s, the share
+#           shed (429/503), p99 of the successful responses, and the
+#           gateway's RSS before the burst and 10 s after it (issue 17:
+#           no timeouts, every shed response with Retry-After, RSS back
+#           within 20 MB)
 #
-# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--json]
+# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--bin DIR] [--json]
+# --bin DIR uses the shop and gateway-bench-floor binaries already in DIR
+# (e.g. .build/debug) instead of building release ones.
 # Needs wrk (Debian: apt-get install wrk); builds the release binaries itself.
 # Targets (issue 5): get >= 0.30 x floor requests/s, order >= 0.10 x floor,
 # no errors.
@@ -19,22 +27,28 @@ cd "$(dirname "$0")/.."
 duration=10
 connections=32
 json=0
+burst=1
+bin=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --json) json=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --no-burst) burst=0; shift ;;
+    --bin) bin="$2"; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "error: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
-scratch=.build-bench
-echo "building release binaries into $scratch ..." >&2
-swift build -c release --scratch-path "$scratch" --product shop >&2
-swift build -c release --scratch-path "$scratch" --product gateway-bench-floor >&2
-bin="$scratch/release"
+if [ -z "$bin" ]; then
+  scratch=.build-bench
+  echo "building release binaries into $scratch ..." >&2
+  swift build -c release --scratch-path "$scratch" --product shop >&2
+  swift build -c release --scratch-path "$scratch" --product gateway-bench-floor >&2
+  bin="$scratch/release"
+fi
 
 work=$(mktemp -d)
 gateway_port=18000
@@ -47,6 +61,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# The burst needs a descriptor per connection in the gateway (inherited from here).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 "$bin/shop" up --data "$work/data" --port "$gateway_port" --base-port "$base_port" >"$work/up.log" 2>&1 &
 pids+=($!)
@@ -89,6 +105,24 @@ run floor "http://127.0.0.1:$floor_port/api/products/$product"
 run get "$base/api/products/$product"
 run order -s "$work/order.lua" "$base/api/orders/"
 
+rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+if [ "$burst" = 1 ]; then
+  gateway_pid=$(grep -o 'starting gateway (pid [0-9]*' "$work/up.log" | tail -1 | grep -o '[0-9]*$')
+  for size in 1000 2000; do
+    before=$(rss_mb "$gateway_pid")
+    python3 bench/burst.py "$base/api/products/$product" --connections "$size" --duration 6 >"$work/burst-$size.json"
+    sleep 10
+    after=$(rss_mb "$gateway_pid")
+    python3 - "$work/burst-$size.json" "$before" "$after" <<'PY'
+import json, sys
+path, before, after = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+result = json.load(open(path))
+result.update({"rss_before_mb": before, "rss_after_mb": after})
+json.dump(result, open(path, "w"))
+PY
+  done
+fi
+
 python3 - "$work" "$duration" "$connections" "$json" <<'EOF'
 import json, re, sys
 work, duration, connections, as_json = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
@@ -114,13 +148,20 @@ def parse(name):
     }
 
 results = {name: parse(name) for name in ("floor", "get", "order")}
+import os
+bursts = {}
+for size in (1000, 2000):
+    path = f"{work}/burst-{size}.json"
+    if os.path.exists(path):
+        bursts[size] = json.load(open(path))
 floor = results["floor"]["requests_per_second"]
 ratios = {"get": results["get"]["requests_per_second"] / floor, "order": results["order"]["requests_per_second"] / floor}
 targets = {"get": 0.30, "order": 0.10}
 met = {name: ratios[name] >= targets[name] and results[name]["errors"] == 0 for name in targets}
 if as_json:
     print(json.dumps({"connections": int(connections), "duration_s": int(duration), "results": results,
-                      "ratio_to_floor": ratios, "targets": targets, "met": met}, indent=2))
+                      "ratio_to_floor": ratios, "targets": targets, "met": met,
+                      "bursts": {str(size): burst for size, burst in bursts.items()}}, indent=2))
 else:
     print(f"{connections} connections, {duration} s each, 127.0.0.1")
     print(f"| path | requests/s | p50 µs | p99 µs | errors | x floor |")
@@ -132,4 +173,17 @@ else:
         print(f"| {label} | {r['requests_per_second']:,.0f} | {r['p50_us']:,.0f} | {r['p99_us']:,.0f} | {r['errors']} | {ratio:.2f} |")
     for name in targets:
         print(f"target {name}: {ratios[name]:.2f} x floor (target {targets[name]:.2f}, no errors): {'met' if met[name] else 'MISSED'}")
+    if bursts:
+        print()
+        print("burst: GET /api/products/{id} via gateway, 6 s; RSS 10 s after")
+        print("| connections | successes/s | shed share | p99 of successes ms | timeouts | shed without Retry-After | other statuses | RSS before MB | RSS after MB |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for size, b in bursts.items():
+            other = {code: n for code, n in b["status"].items() if code not in ("200", "429", "503")}
+            print(f"| {size} | {b['successes_per_second']:,.0f} | {b['shed_share']:.1%} | {b['p99_success_ms']} | {b['timeouts']} | "
+                  f"{b['shed_without_retry_after']} | {other or 'none'} | {b['rss_before_mb']} | {b['rss_after_mb']} |")
+        for size, b in bursts.items():
+            grown = b["rss_after_mb"] - b["rss_before_mb"]
+            ok = b["timeouts"] == 0 and b["shed_without_retry_after"] == 0 and grown <= 20
+            print(f"target burst {size}: no timeouts, Retry-After on every shed response, RSS within 20 MB (+{grown:.1f} MB): {'met' if ok else 'MISSED'}")
 EOF

@@ -84,9 +84,10 @@ func makeGateway(
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
     }
     router.add(middleware: RequestEnvelopeMiddleware(logger: configuration.logger))
-    router.add(middleware: InFlightLimitMiddleware(limiter: InFlightLimiter(limit: configuration.maximumInFlightRequests)))
+    let inFlight = InFlightLimiter(limit: configuration.maximumInFlightRequests)
+    router.add(middleware: InFlightLimitMiddleware(limiter: inFlight, metrics: configuration.metrics))
 
-    SystemRoutes.register(on: router, upstreams: upstreams, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
+    SystemRoutes.register(on: router, upstreams: upstreams, authenticator: authenticator, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
     DocsPages.register(on: router, configuration: configuration.docs)
     for route in routes {
         guard let upstream = upstreams.upstream(forService: route.service),
@@ -100,8 +101,10 @@ func makeGateway(
             additionalChannelHandlers: [ConnectionGuardHandler(limiter: connections, bodyTimeout: bodyTimeout)],
             idleTimeout: TimeAmount(configuration.idleTimeout)
         )),
-        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
-        services: [upstreams],
+        // A burst of thousands of connections must wait in the kernel's
+        // queue, not have its SYNs dropped into client-side timeouts.
+        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), backlog: 4096),
+        services: [upstreams, MemoryReclaimer { inFlight.inFlight }],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: configuration.logger
     )

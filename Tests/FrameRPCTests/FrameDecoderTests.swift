@@ -49,6 +49,16 @@ struct FrameDecoderTests {
         }
     }
 
+    @Test("the hand-written envelope's Settings tag (field 10) encodes exactly as swift-protobuf does")
+    func settingsEnvelopeMatchesProtobuf() throws {
+        let body: [UInt8] = try Framerpc_V1_Settings.with { $0.maxConcurrentCalls = 64 }.serializedBytes()
+        var handWritten = ByteBuffer()
+        handWritten.writeFrame(callID: 0, kind: .settings, body: body)
+        var viaProtobuf = ByteBuffer()
+        viaProtobuf.writeFrame(.settings(maximumConcurrentCalls: 64))
+        #expect(handWritten == viaProtobuf)
+    }
+
     @Test("a zero length is a protocol violation")
     func zeroLength() {
         var buffer = ByteBuffer(bytes: [0, 0, 0, 0, 1])

@@ -186,7 +186,7 @@ struct GatewayBalancingTests {
                     #expect(served.count(of: Self.listProducts) == before.0 + 30)
                     #expect(refused.count(of: Self.listProducts) == before.1)
                     #expect(product.circuitState == .closed)
-                    let health = try await http.get("/health")
+                    let health = try await http.get("/health", token: try await Tokens.valid(role: .admin))
                     #expect(health.json["circuits"]?["product"] == .string("closed"))
                 }
             }
@@ -210,7 +210,7 @@ struct GatewayBalancingTests {
                 $0.healthCheckTimeout = .seconds(5)
             }
             try await withGateway(configuration) { http, _ throws in
-                let reply = try await http.get("/health")
+                let reply = try await http.get("/health", token: try await Tokens.valid(role: .admin))
                 #expect(reply.json["services"]?["product"] == .string("healthy"))
                 #expect(reply.json["services"]?["user"] == .string("unhealthy: unavailable"))
                 guard case .array(let endpoints)? = reply.json["endpoints"]?["product"] else {
@@ -241,7 +241,7 @@ struct GatewayBalancingTests {
                     let reply = try await http.get("/api/products/")
                     #expect(reply.status == 200, "\(reply)")
                 }
-                let health = try await http.get("/health")
+                let health = try await http.get("/health", token: try await Tokens.valid(role: .admin))
                 #expect(health.json["services"]?["product"] == .string("healthy"))
             }
         }

@@ -134,6 +134,15 @@ struct CircuitBreakerTests {
         #expect(CircuitBreaker.outcome(for: nil) == .success)
     }
 
+    @Test("RESOURCE_EXHAUSTED, the answer to our own excess concurrency, is ignored and never opens it")
+    func resourceExhaustedIsIgnored() {
+        #expect(CircuitBreaker.outcome(for: .resourceExhausted) == .ignored)
+        var breaker = CircuitBreaker(policy: policy)
+        for _ in 0..<40 { #expect(call(&breaker, CircuitBreaker.outcome(for: .resourceExhausted), at: start)) }
+        #expect(breaker.state == .closed)
+        #expect(breaker.failureRate == 0)
+    }
+
     @Test("caller errors such as NOT_FOUND never open it")
     func callerErrorsKeepItClosed() {
         var breaker = CircuitBreaker(policy: policy)

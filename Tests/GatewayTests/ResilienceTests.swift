@@ -24,7 +24,7 @@ struct ResilienceTests {
             #expect(reply.code == "UNAVAILABLE")
             #expect(reply.string("detail")?.contains("circuit open") == true)
             #expect(Int(reply.header("Retry-After") ?? "") ?? 0 >= 1)
-            let health = try await http.get("/health")
+            let health = try await http.get("/health", token: try await Tokens.valid(role: .admin))
             #expect(health.json["circuits"]?["product"] == .string("open"))
             // One service's circuit says nothing about another's.
             #expect(upstreams.upstream(forService: "shop.user.v1.UserService")?.circuitState == .closed)

@@ -1,3 +1,4 @@
+import FrameRPC
 @testable import Gateway
 import Hummingbird
 import RESTTranscoding
@@ -50,7 +51,7 @@ struct SystemRouteTests {
     @Test("/health is 503 degraded and names why when the services are down")
     func healthDegraded() async throws {
         try await withDeadGateway { http, _ throws in
-            let reply = try await http.get("/health")
+            let reply = try await http.get("/health", token: try await Tokens.valid(role: .admin))
             #expect(reply.status == 503)
             #expect(reply.string("status") == "degraded")
             for name in GatewayHarness.serviceNames {
@@ -63,12 +64,47 @@ struct SystemRouteTests {
     @Test("/health is 200 healthy when every service answers")
     func healthy() async throws {
         try await withShop { http throws in
-            let reply = try await http.get("/health")
+            let reply = try await http.get("/health", token: try await Tokens.valid(role: .admin))
             #expect(reply.status == 200)
             #expect(reply.string("status") == "healthy")
             for name in GatewayHarness.serviceNames {
                 #expect(reply.json["services"]?[name] == .string("healthy"))
             }
+        }
+    }
+
+    @Test("/health without an admin token is the bare status: no services, circuits or endpoint addresses")
+    func healthPublicIsBare() async throws {
+        try await withShop { http throws in
+            for token in [nil, try await Tokens.valid(role: .user), try await Tokens.wrongSignature()] {
+                let reply = try await http.get("/health", token: token)
+                #expect(reply.status == 200)
+                #expect(reply.string("status") == "healthy")
+                #expect(reply.json["services"] == nil && reply.json["endpoints"] == nil && reply.json["circuits"] == nil, "\(reply.body)")
+                #expect(!reply.body.contains("127.0.0.1"), "\(reply.body)")
+            }
+        }
+    }
+
+    @Test("/health is degraded (503) while a service's circuit is open, even when the service answers its health RPC")
+    func healthDegradedWhileCircuitOpen() async throws {
+        let breaker = CircuitBreaker.Policy(windowSize: 2, minimumCalls: 2, failureRateThreshold: 1, openDuration: .seconds(60), halfOpenProbes: 1)
+        try await withShopServices { services in
+          try await withGateway(GatewayHarness.configuration(upstreams: services) { $0.circuitBreaker = breaker }) { http, upstreams throws in
+            // Two failed calls, recorded as the route's calls record them, open the product circuit.
+            let product = try #require(upstreams.upstream(forService: "shop.product.v1.ProductService"))
+            for _ in 0..<2 {
+                let admission = try await product.admit()
+                product.finish(admission, error: RPCError(code: .unavailable, message: "sick"), policy: .init(idempotent: true, deadlinesAreUpstreamFailures: true))
+            }
+            #expect(product.circuitState.name == "open")
+            let bare = try await http.get("/health")
+            #expect(bare.status == 503)
+            #expect(bare.string("status") == "degraded")
+            let detail = try await http.get("/health", token: try await Tokens.valid(role: .admin))
+            #expect(detail.json["services"]?["product"] == .string("healthy"))
+            #expect(detail.json["circuits"]?["product"] == .string("open"))
+          }
         }
     }
 
@@ -79,7 +115,7 @@ struct SystemRouteTests {
         upstreams["product"] = .init(host: "127.0.0.1", port: blackhole.port)
         let configuration = GatewayHarness.configuration(upstreams: upstreams) { $0.healthCheckTimeout = .milliseconds(200) }
         try await withGateway(configuration) { http, _ throws in
-            let reply = try await http.get("/health")
+            let reply = try await http.get("/health", token: try await Tokens.valid(role: .admin))
             #expect(reply.status == 503)
             #expect(reply.json["services"]?["product"]?.stringValue?.hasPrefix("unhealthy: no answer within") == true)
         }

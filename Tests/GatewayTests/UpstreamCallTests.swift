@@ -1,6 +1,8 @@
 import FrameRPC
 import Foundation
 @testable import Gateway
+import Hummingbird
+import ServiceTesting
 import Synchronization
 import Testing
 
@@ -10,13 +12,18 @@ import Testing
 struct UpstreamCallTests {
     static let retry = RetryPolicy(maximumAttempts: 3, initialBackoff: .milliseconds(1), maximumBackoff: .milliseconds(2))
 
-    func upstream(retry: RetryPolicy = UpstreamCallTests.retry, breaker: CircuitBreaker.Policy = .init()) -> Upstream {
+    func upstream(
+        retry: RetryPolicy = UpstreamCallTests.retry,
+        breaker: CircuitBreaker.Policy = .init(),
+        concurrency: AdaptiveConcurrencyLimit.Policy = .init()
+    ) -> Upstream {
         Upstream(
             name: "product",
             serviceName: "shop.product.v1.ProductService",
             client: RPCClient(host: "127.0.0.1", port: 9),
             breaker: breaker,
-            retry: retry
+            retry: retry,
+            concurrency: concurrency
         )
     }
 
@@ -119,6 +126,112 @@ struct UpstreamCallTests {
         #expect(script.attempts == 0)
     }
 
+    static let quickBreaker = CircuitBreaker.Policy(windowSize: 4, minimumCalls: 4, failureRateThreshold: 0.5, openDuration: .seconds(60), halfOpenProbes: 1)
+
+    @Test("RESOURCE_EXHAUSTED from the upstream, however often, does not open the circuit")
+    func resourceExhaustedKeepsCircuitClosed() async {
+        let target = upstream(retry: RetryPolicy(maximumAttempts: 1), breaker: Self.quickBreaker)
+        for _ in 0..<20 {
+            let error = await run(target, Script([RPCError(code: .resourceExhausted, message: "too many concurrent calls")]), idempotent: true)
+            #expect((error as? RPCError)?.code == .resourceExhausted)
+        }
+        #expect(target.circuitState == .closed)
+    }
+
+    @Test("a deadline that passed while the call waited in the client for a slot does not open the circuit")
+    func queuedDeadlineKeepsCircuitClosed() async throws {
+        let target = upstream(retry: RetryPolicy(maximumAttempts: 1), breaker: Self.quickBreaker)
+        let queued = try await Self.deadlineWhileQueued()
+        #expect(queued.neverProcessed)
+        for _ in 0..<8 { _ = await run(target, Script([queued]), idempotent: true) }
+        #expect(target.circuitState == .closed)
+    }
+
+    @Test("UNAVAILABLE, INTERNAL and a deadline missed by the upstream do open it")
+    func sicknessOpensCircuit() async {
+        for code: RPCError.Code in [.unavailable, .internal, .deadlineExceeded] {
+            let target = upstream(retry: RetryPolicy(maximumAttempts: 1), breaker: Self.quickBreaker)
+            for _ in 0..<4 { _ = await run(target, Script([RPCError(code: code, message: "sick")]), idempotent: false) }
+            #expect(target.circuitState.name == "open", "\(code)")
+        }
+    }
+
+    @Test("past the concurrency limit a call is shed at once with 503 and Retry-After, not attempted, not counted by the breaker")
+    func shedsPastConcurrencyLimit() async throws {
+        let target = upstream(
+            retry: RetryPolicy(maximumAttempts: 1),
+            breaker: Self.quickBreaker,
+            concurrency: .init(initialLimit: 2, minimumLimit: 2, maximumLimit: 2)
+        )
+        let gate = AsyncGate()
+        let holders = (0..<2).map { _ in
+            Task {
+                try await target.unary(policy: .init(idempotent: true, deadlinesAreUpstreamFailures: true), deadline: .now + .seconds(30), record: RequestRecord()) {
+                    await gate.wait()
+                    return Data("{}".utf8)
+                }
+            }
+        }
+        try await waitUntil { target.concurrencyLimit.inFlight == 2 }
+        for _ in 0..<10 {
+            let script = Script([])
+            let error = await run(target, script, idempotent: true)
+            let shed = try #require(error as? GatewayError)
+            #expect(shed.status == .serviceUnavailable)
+            #expect(shed.headers[.retryAfter] != nil)
+            #expect(script.attempts == 0)
+        }
+        await gate.open()
+        for holder in holders { _ = try await holder.value }
+        #expect(target.circuitState == .closed)
+        #expect(target.concurrencyLimit.inFlight == 0)
+        #expect(await run(target, Script([]), idempotent: true) == nil)
+    }
+
+    /// A real DEADLINE_EXCEEDED of a call that waited in the client's queue:
+    /// a server that allows one call per connection, busy with a long one,
+    /// so the second waits in the client until its deadline.
+    static func deadlineWhileQueued() async throws -> RPCError {
+        let server = RPCServer(configuration: .init(maximumConcurrentCallsPerConnection: 1), services: [SleepService()])
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            let client = RPCClient(host: "127.0.0.1", port: try await server.port)
+            defer { client.shutdown() }
+            let long = Task { try? await client.sleep(milliseconds: 30_000) }
+            defer { long.cancel() }
+            #expect(await eventually(timeout: .seconds(10)) { client.endpoints.first?.callsInFlight == 1 })
+            do {
+                try await client.sleep(milliseconds: 1, options: CallOptions(timeout: .milliseconds(300)))
+            } catch let error as RPCError {
+                return error
+            }
+            throw HarnessFailure("a call beyond the server's limit of 1 did not wait")
+        }
+    }
+
+    /// Held shut until opened; for calls that must stay in flight.
+    actor AsyncGate {
+        private var isOpen = false
+        private var waiters: [CheckedContinuation<Void, Never>] = []
+
+        func wait() async {
+            if isOpen { return }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+
+        func open() {
+            isOpen = true
+            for waiter in waiters { waiter.resume() }
+            waiters.removeAll()
+        }
+    }
+
+    func waitUntil(_ condition: () -> Bool) async throws {
+        let held = await eventually(timeout: .seconds(10)) { condition() }
+        if !held { throw HarnessFailure("condition not reached in time") }
+    }
+
     @Test("the in-flight limiter admits up to its limit and frees slots on release")
     func inFlightLimiter() {
         let limiter = InFlightLimiter(limit: 2)
@@ -128,5 +241,27 @@ struct UpstreamCallTests {
         #expect(limiter.inFlight == 2)
         limiter.release()
         #expect(limiter.tryAcquire())
+    }
+}
+
+/// Sleeps for the milliseconds written in the request's `service` field: a
+/// call that stays in flight (health messages, so no other protobuf types
+/// are needed here).
+struct SleepService: RPCService {
+    static let sleep = "/test.v1.Sleep/Sleep"
+
+    func registerMethods(with router: inout RPCRouter) {
+        router.registerUnary(Self.sleep) { (request: HealthCheckRequest, _) -> HealthCheckResponse in
+            try await Task.sleep(for: .milliseconds(Int(request.service) ?? 0))
+            return HealthCheckResponse()
+        }
+    }
+}
+
+extension RPCClient {
+    func sleep(milliseconds: Int, options: CallOptions = .defaults) async throws {
+        var request = HealthCheckRequest()
+        request.service = String(milliseconds)
+        _ = try await unary(method: SleepService.sleep, request: request, response: HealthCheckResponse.self, options: options)
     }
 }

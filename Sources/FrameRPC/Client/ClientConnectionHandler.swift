@@ -8,6 +8,13 @@ import NIOCore
 /// frame, so they are strictly increasing on the wire whatever order tasks
 /// submit in. Every call in flight is failed at once with UNAVAILABLE when
 /// the connection dies.
+///
+/// The server's per-connection concurrency limit is honoured
+/// (PROTOCOL.md section 8): the first frame asks for it with the opt-in
+/// `Ping`, and ``CallAdmission`` holds calls beyond it in a bounded queue,
+/// each within its own deadline, so a burst waits instead of being refused.
+/// A server that predates the extension answers only the `Pong`; the
+/// default limit (256) holds then.
 final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Framerpc_V1_Frame
     typealias OutboundOut = ByteBuffer
@@ -17,6 +24,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private let onRetire: @Sendable () -> Void
     private let keepalive: Keepalive?
     private let logger: Logger
+    private let limitWait: Duration
 
     private var context: ChannelHandlerContext!
     private var calls: [UInt64: PendingCall] = [:]
@@ -26,15 +34,52 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var retired = false
     private var flushPending = false
     private var keepaliveState = KeepaliveState()
+    private var admission: CallAdmission<PendingCall>
+    private var limitWaitTimer: Scheduled<Void>?
 
-    init(keepalive: Keepalive?, logger: Logger, onRetire: @escaping @Sendable () -> Void) {
+    /// - Parameters:
+    ///   - maximumQueuedCalls: calls that may wait for a slot at once.
+    ///   - limitWait: how long calls wait for the server's answer to the
+    ///     opt-in `Ping` before the default limit is assumed.
+    init(
+        keepalive: Keepalive?,
+        maximumQueuedCalls: Int = 1024,
+        limitWait: Duration = .seconds(1),
+        logger: Logger,
+        onRetire: @escaping @Sendable () -> Void
+    ) {
         self.keepalive = keepalive
         self.logger = logger
         self.onRetire = onRetire
+        self.limitWait = limitWait
+        self.admission = CallAdmission(maximumQueued: maximumQueuedCalls)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if context.channel.isActive { askForLimit() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        askForLimit()
+        context.fireChannelActive()
+    }
+
+    /// Sends the opt-in `Ping` once, and starts the wait for its answer.
+    private func askForLimit() {
+        guard limitWaitTimer == nil, !admission.isSettled else { return }
+        write(.ping(ConcurrencySettings.optInOpaque))
+        limitWaitTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limitWait)) { [self] in
+            guard !admission.isSettled else { return }
+            logger.debug("no answer to the settings ping in time; assuming the default concurrency limit")
+            settle(limit: nil)
+        }
+    }
+
+    /// The server's limit is known: sends the calls it lets through.
+    private func settle(limit: Int?) {
+        limitWaitTimer?.cancel()
+        send(admission.settle(limit: limit))
     }
 
     // MARK: Calls from tasks
@@ -49,23 +94,56 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return call.fail(error)
         }
         if let deadline = call.deadline, deadline <= .now() {
-            return call.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call was sent"))
+            return call.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call was sent").markedNeverProcessed())
         }
+        call.request = body
+        if let deadline = call.deadline {
+            call.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self, call] in
+                deadlineExceeded(call)
+            }
+        }
+        switch admission.submit(call) {
+        case .send:
+            send(call)
+        case .queue:
+            call.isQueued = true
+        case .reject:
+            call.fail(RPCError(
+                code: .resourceExhausted,
+                message: "too many calls waiting on this connection (\(admission.maximumQueued) queued; the server allows \(admission.limit) at once)"
+            ))
+        }
+    }
+
+    /// Writes the `Request` of a call the admission let through.
+    private func send(_ call: PendingCall) {
+        call.isQueued = false
         let callID = nextCallID
         nextCallID += 2
         call.callID = callID
         calls[callID] = call
-        if let deadline = call.deadline {
-            call.deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-                deadlineExceeded(callID: callID)
-            }
-        }
+        let body = call.request
+        call.request = []
         var buffer = context.channel.allocator.buffer(capacity: body.count + 16)
         buffer.writeFrame(callID: callID, kind: .request, body: body)
         write(buffer)
     }
 
+    private func send(_ released: [PendingCall]) {
+        for call in released { send(call) }
+    }
+
+    /// A call that was sent has ended here: its slot goes to the next waiting one.
+    private func ended() {
+        send(admission.ended())
+    }
+
     func cancel(_ call: PendingCall) {
+        if call.isQueued {
+            _ = admission.remove { $0 === call }
+            call.isQueued = false
+            return call.fail(RPCError(code: .cancelled, message: "call cancelled"))
+        }
         guard call.callID != 0 else {
             call.cancelledBeforeStart = true
             return
@@ -73,13 +151,23 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard calls.removeValue(forKey: call.callID) != nil else { return }
         sendCancel(callID: call.callID)
         call.fail(RPCError(code: .cancelled, message: "call cancelled"))
+        ended()
         closeIfDone()
     }
 
-    private func deadlineExceeded(callID: UInt64) {
-        guard let call = calls.removeValue(forKey: callID) else { return }
-        sendCancel(callID: callID)
+    private func deadlineExceeded(_ call: PendingCall) {
+        if call.isQueued {
+            // Never sent: the server knows nothing of it, and nothing is cancelled there.
+            _ = admission.remove { $0 === call }
+            call.isQueued = false
+            var error = RPCError(code: .deadlineExceeded, message: "deadline exceeded while waiting for a call slot on the connection")
+            error.neverProcessed = true
+            return call.fail(error)
+        }
+        guard call.callID != 0, calls.removeValue(forKey: call.callID) != nil else { return }
+        sendCancel(callID: call.callID)
         call.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
+        ended()
         closeIfDone()
     }
 
@@ -110,6 +198,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             } else {
                 call.fail(RPCError(status: response.status, trailers: response.trailers))
             }
+            ended()
             closeIfDone()
         case .message(let message):
             guard let call = calls[frame.callID] else { return }
@@ -117,11 +206,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 calls.removeValue(forKey: frame.callID)
                 sendCancel(callID: frame.callID)
                 call.fail(RPCError(code: .internal, message: "server sent a stream message on a unary call"))
+                ended()
             }
         case .ping(let ping):
             write(.pong(ping.opaque))
-        case .pong:
+        case .pong(let pong):
             keepaliveState.pongReceived()
+            // The answer to the opt-in without Settings before it: a server
+            // that predates the extension; the default limit holds.
+            if pong.opaque == ConcurrencySettings.optInOpaque, !admission.isSettled { settle(limit: nil) }
+        case .settings(let settings):
+            guard frame.callID == 0 else { return violate(.unexpected("Settings with a call id")) }
+            receiveSettings(settings)
         case .goAway(let goAway):
             receiveGoAway(goAway)
         case .request, .halfClose, .cancel:
@@ -131,13 +227,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// A new limit: acknowledged at once (the server enforces a lowered
+    /// one only after that), applied to the calls not yet sent.
+    private func receiveSettings(_ settings: Framerpc_V1_Settings) {
+        write(.ping(ConcurrencySettings.acknowledgementOpaque))
+        if settings.maxConcurrentCalls > 0 {
+            settle(limit: Int(settings.maxConcurrentCalls))
+        } else if !admission.isSettled {
+            settle(limit: nil)
+        }
+    }
+
     private func receiveGoAway(_ goAway: Framerpc_V1_GoAway) {
         goAwayLastCallID = min(goAway.lastCallID, goAwayLastCallID ?? .max)
         retire()
+        failWaiting(RPCError(code: .unavailable, message: "server is shutting down").markedNeverProcessed())
         let last = goAwayLastCallID!
         // Calls the server will not complete were never started there.
         for (callID, call) in calls where callID > last {
             calls.removeValue(forKey: callID)
+            _ = admission.ended()
             var error = RPCError(code: .unavailable, message: "server is shutting down")
             error.neverProcessed = true
             call.fail(error)
@@ -179,9 +288,19 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // MARK: Helpers
 
     private func failAll(_ error: RPCError) {
+        // Calls still waiting were never sent: safe to send elsewhere.
+        failWaiting(error.markedNeverProcessed())
         let failed = calls.values
         calls.removeAll()
         for call in failed { call.fail(error) }
+    }
+
+    private func failWaiting(_ error: RPCError) {
+        limitWaitTimer?.cancel()
+        for call in admission.removeAllWaiting() {
+            call.isQueued = false
+            call.fail(error)
+        }
     }
 
     private func retire() {
@@ -192,7 +311,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// After a GoAway, the connection closes once its last call has ended.
     private func closeIfDone() {
-        if goAwayLastCallID != nil, calls.isEmpty, !closed {
+        if goAwayLastCallID != nil, calls.isEmpty, admission.queued == 0, !closed {
             context.close(promise: nil)
         }
     }

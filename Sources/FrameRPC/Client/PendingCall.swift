@@ -17,6 +17,10 @@ final class PendingCall: @unchecked Sendable {
     /// Assigned on the event loop when the `Request` frame is written.
     var callID: UInt64 = 0
     var cancelledBeforeStart = false
+    /// The `Request` body, kept while the call waits for a slot.
+    var request: [UInt8] = []
+    /// Waiting in the connection's ``CallAdmission`` queue, not yet sent.
+    var isQueued = false
     var deadlineTimer: Scheduled<Void>?
     private var finished = false
 

@@ -177,7 +177,7 @@ public final class RPCClient: Sendable {
         if let deadline = context.deadline {
             let remaining = deadline - .now
             guard remaining > .zero else {
-                throw RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call was sent")
+                throw RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call was sent").markedNeverProcessed()
             }
             let (seconds, attoseconds) = remaining.components
             request.timeoutMicros = max(1, UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000))
@@ -207,7 +207,8 @@ public final class RPCClient: Sendable {
                 } onCancel: {
                     connection.cancel(call)
                 }
-            } catch let error as RPCError where error.neverProcessed {
+            } catch let error as RPCError where error.neverProcessed && error.code != .deadlineExceeded {
+                // Never sent, and time is left: another endpoint or a fresh connection may take it.
                 tried.append(subchannel)
                 if balancer.hasAlternative(avoiding: tried) { continue }
                 guard !resentOnFreshConnection else { throw error }
@@ -275,6 +276,13 @@ extension RPCClient {
     public struct Configuration: Sendable {
         /// The largest frame accepted from the server, in bytes.
         public var maximumFrameSize: Int
+        /// Calls that may wait on one connection for a slot under the
+        /// server's concurrency limit (PROTOCOL.md section 8); a call beyond
+        /// them fails at once with RESOURCE_EXHAUSTED.
+        public var maximumQueuedCallsPerConnection: Int = 1024
+        /// How long a new connection's calls wait for the server's answer to
+        /// the settings opt-in before the default limit (256) is assumed.
+        public var concurrencyLimitWait: Duration = .seconds(1)
         public var connectTimeout: Duration
         /// Ping an idle server; `nil` disables.
         public var keepalive: Keepalive?

@@ -206,7 +206,12 @@ final class Subchannel: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let channelID = ObjectIdentifier(channel)
-                    let handler = ClientConnectionHandler(keepalive: configuration.keepalive, logger: logger) {
+                    let handler = ClientConnectionHandler(
+                        keepalive: configuration.keepalive,
+                        maximumQueuedCalls: configuration.maximumQueuedCallsPerConnection,
+                        limitWait: configuration.concurrencyLimitWait,
+                        logger: logger
+                    ) {
                         retire(channelID)
                     }
                     let pipeline = channel.pipeline.syncOperations

@@ -33,6 +33,8 @@ public final class RPCServer: Service, Sendable {
         var channel: (any Channel)?
         var connections: [ObjectIdentifier: ServerConnection] = [:]
         var draining = false
+        /// Set by ``changeConcurrencyLimit(to:)``: replaces the configured limit.
+        var concurrencyLimit: Int?
     }
 
     public init(
@@ -94,10 +96,11 @@ public final class RPCServer: Service, Sendable {
                 try await serverChannel.executeThenClose { inbound in
                     for try await connection in inbound {
                         let key = ObjectIdentifier(connection.channel)
-                        let draining = state.withLock { state in
+                        let (draining, limit) = state.withLock { state in
                             state.connections[key] = connection
-                            return state.draining
+                            return (state.draining, state.concurrencyLimit)
                         }
+                        if let limit { connection.handle.changeConcurrencyLimit(to: limit) }
                         if draining { connection.drain(grace: configuration.drainGracePeriod) }
                         connectionObserver?.connectionOpened()
                         group.addTask {
@@ -112,6 +115,19 @@ public final class RPCServer: Service, Sendable {
             self.beginGracefulShutdown()
         }
         logger.info("stopped")
+    }
+
+    /// Changes the per-connection concurrency limit, for the connections open
+    /// now and those accepted later, for instance to lower it under pressure.
+    /// Clients that asked for `Settings` are told (PROTOCOL.md section 8); a
+    /// lowered limit is enforced on such a client once it acknowledged it, at
+    /// once on others.
+    public func changeConcurrencyLimit(to limit: Int) {
+        let connections = state.withLock { state in
+            state.concurrencyLimit = max(1, limit)
+            return Array(state.connections.values)
+        }
+        for connection in connections { connection.handle.changeConcurrencyLimit(to: limit) }
     }
 
     /// Stops accepting connections and drains the open ones. `run()` returns
@@ -173,6 +189,10 @@ extension RPCServer {
         public var maximumFrameSize: Int
         /// Calls in flight per connection; more are answered RESOURCE_EXHAUSTED.
         public var maximumConcurrentCallsPerConnection: Int
+        /// Whether a client that asks (PROTOCOL.md section 8) is told
+        /// ``maximumConcurrentCallsPerConnection`` in a `Settings` frame;
+        /// off, the server answers like one that predates the extension.
+        public var announcesConcurrencyLimit: Bool = true
         /// Ping an idle client; `nil` disables.
         public var keepalive: Keepalive?
         /// How long a drain waits for calls in flight before closing anyway.

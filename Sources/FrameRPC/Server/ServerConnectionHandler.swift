@@ -41,6 +41,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var flushPending = false
     private var graceTimer: Scheduled<Void>?
     private var keepalive = KeepaliveState()
+    /// The concurrency limit told to the client and enforced (PROTOCOL.md section 8).
+    private var limit: AnnouncedConcurrencyLimit
 
     init(
         router: RPCRouter,
@@ -52,6 +54,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         self.configuration = configuration
         self.incoming = incoming
         self.logger = logger
+        self.limit = AnnouncedConcurrencyLimit(limit: configuration.maximumConcurrentCallsPerConnection)
     }
 
     /// The thread-safe face of this handler, for the call tasks.
@@ -90,7 +93,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             break
         case .ping(let ping):
             guard frame.callID == 0 else { return violate(.unexpected("Ping with a call id")) }
-            write(.pong(ping.opaque))
+            receivePing(ping.opaque)
         case .pong:
             keepalive.pongReceived()
         case .goAway:
@@ -98,6 +101,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             closeIfDone()
         case .response:
             violate(.unexpected("Response"))
+        case .settings:
+            violate(.unexpected("Settings"))
         case nil:
             violate(.emptyFrame)
         }
@@ -154,10 +159,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if request.streaming {
             return answer(callID, RPCError(code: .unimplemented, message: "method '\(request.method)' does not take a request stream"))
         }
-        guard handlersRunning < configuration.maximumConcurrentCallsPerConnection else {
+        guard handlersRunning < limit.enforced else {
             return answer(callID, RPCError(
                 code: .resourceExhausted,
-                message: "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"
+                message: "too many concurrent calls on this connection (limit \(limit.enforced))"
             ))
         }
 
@@ -186,6 +191,27 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             cancellation: cancellation,
             connection: handle
         ))
+    }
+
+    /// Answers a `Ping`; the opt-in one first gets the limit in `Settings`
+    /// (unless the extension is switched off), and an acknowledgement lets a
+    /// lowered limit take effect.
+    private func receivePing(_ opaque: UInt64) {
+        switch opaque {
+        case ConcurrencySettings.optInOpaque where configuration.announcesConcurrencyLimit:
+            if let announced = limit.optIn() { write(.settings(maximumConcurrentCalls: announced)) }
+        case ConcurrencySettings.acknowledgementOpaque where limit.peerOptedIn:
+            limit.acknowledge()
+        default:
+            break
+        }
+        write(.pong(opaque))
+    }
+
+    /// Changes this connection's limit; a client that opted in is told.
+    func changeConcurrencyLimit(to newLimit: Int) {
+        guard !closing, let announced = limit.change(to: newLimit) else { return }
+        write(.settings(maximumConcurrentCalls: announced))
     }
 
     /// A week: longer budgets are treated as this, so the clock never overflows.
@@ -357,5 +383,9 @@ struct ServerConnectionHandle: Sendable {
 
     func drain(grace: Duration) {
         eventLoop.execute { handler.value.startDraining(grace: grace) }
+    }
+
+    func changeConcurrencyLimit(to limit: Int) {
+        eventLoop.execute { handler.value.changeConcurrencyLimit(to: limit) }
     }
 }

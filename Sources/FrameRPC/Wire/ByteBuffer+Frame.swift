@@ -12,6 +12,7 @@ enum FrameKindTag: UInt8 {
     case ping = 0x3A
     case pong = 0x42
     case goAway = 0x4A
+    case settings = 0x52
 }
 
 extension ByteBuffer {
@@ -75,6 +76,12 @@ extension Framerpc_V1_Frame {
         return frame
     }
 
+    static func settings(maximumConcurrentCalls: Int) -> Self {
+        var frame = Self()
+        frame.settings = .with { $0.maxConcurrentCalls = UInt32(clamping: maximumConcurrentCalls) }
+        return frame
+    }
+
     static func pong(_ opaque: UInt64) -> Self {
         var frame = Self()
         frame.pong = .with { $0.opaque = opaque }
@@ -92,6 +99,7 @@ extension Framerpc_V1_Frame {
         case .ping: "Ping"
         case .pong: "Pong"
         case .goAway: "GoAway"
+        case .settings: "Settings"
         case nil: "empty"
         }
     }

@@ -38,6 +38,9 @@ extension GatewayConfiguration {
         public static let loginAccountPerMinute = "SHOP_GATEWAY_LOGIN_ACCOUNT_PER_MINUTE"
         public static let rateLimitKeys = "SHOP_GATEWAY_RATE_LIMIT_KEYS"
         public static let maximumHashingCalls = "SHOP_GATEWAY_MAX_HASHING_CALLS"
+        public static let upstreamLimitInitial = "SHOP_GATEWAY_UPSTREAM_LIMIT_INITIAL"
+        public static let upstreamLimitMinimum = "SHOP_GATEWAY_UPSTREAM_LIMIT_MIN"
+        public static let upstreamLimitMaximum = "SHOP_GATEWAY_UPSTREAM_LIMIT_MAX"
 
         /// `SHOP_USER_ADDR` for `user`: a service's `HOST:PORT`, list of
         /// them, or `dns://NAME:PORT` (``RPCTarget``).
@@ -71,6 +74,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_LOGIN_ACCOUNT_BURST`, `_PER_MINUTE` | failed password-route attempts per account | 10, 5 |
     /// | `SHOP_GATEWAY_RATE_LIMIT_KEYS` | buckets each rate limiter keeps | 100000 |
     /// | `SHOP_GATEWAY_MAX_HASHING_CALLS` | password-route calls in flight to the user service | 16 |
+    /// | `SHOP_GATEWAY_UPSTREAM_LIMIT_INITIAL`, `_MIN`, `_MAX` | each upstream's adaptive concurrency limit: start, floor, ceiling | 64, 8, 512 |
     ///
     /// - Throws: ``ConfigurationError`` naming the variable that is missing
     ///   or malformed (never showing the signing key).
@@ -169,6 +173,15 @@ extension GatewayConfiguration {
                 throw ConfigurationError("\(key): \(error)")
             }
         }
+        var concurrency = configuration.upstreamConcurrency
+        concurrency.initialLimit = try integer(EnvironmentKey.upstreamLimitInitial, in: 1...100_000) ?? concurrency.initialLimit
+        concurrency.minimumLimit = try integer(EnvironmentKey.upstreamLimitMinimum, in: 1...100_000) ?? concurrency.minimumLimit
+        concurrency.maximumLimit = try integer(EnvironmentKey.upstreamLimitMaximum, in: 1...100_000) ?? concurrency.maximumLimit
+        if value(EnvironmentKey.upstreamLimitInitial) == nil, concurrency.minimumLimit <= concurrency.maximumLimit {
+            // Only a floor or ceiling was set: start inside them.
+            concurrency.initialLimit = min(max(concurrency.initialLimit, concurrency.minimumLimit), concurrency.maximumLimit)
+        }
+        configuration.upstreamConcurrency = concurrency
 
         let problems = configuration.problems(services: [])
         if let first = problems.first { throw ConfigurationError(first) }

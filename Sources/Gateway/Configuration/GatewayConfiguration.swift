@@ -86,6 +86,9 @@ public struct GatewayConfiguration: Sendable {
     public var retry: RetryPolicy
     /// `/docs` and `/redoc`: on, and where their assets come from.
     public var docs = DocsConfiguration()
+    /// How each upstream's adaptive concurrency limit moves: calls to one
+    /// upstream beyond it are shed at once with 503 and `Retry-After`.
+    public var upstreamConcurrency = AdaptiveConcurrencyLimit.Policy()
     /// The gateway's logger; access lines go to it at `info`.
     public var logger: Logger
     /// Where the gateway records its metrics and what `GET /metrics`
@@ -195,7 +198,7 @@ public struct GatewayConfiguration: Sendable {
         if bodyTimeout <= .zero { problems.append("the body timeout must be positive") }
         if maximumConnectionsPerAddress < 1 { problems.append("the connections per address must be at least 1") }
         problems += streamPolicy.problems + passwordRoutePolicy.problems
-        problems += circuitBreaker.problems + retry.problems
+        problems += circuitBreaker.problems + retry.problems + upstreamConcurrency.problems
         return problems
     }
 }

@@ -16,11 +16,14 @@ import FrameRPC
 ///   as probes. One failed probe opens the circuit again; that many
 ///   successful ones close it with an empty window.
 ///
-/// Only outcomes that say the upstream is in trouble are failures
-/// (``outcome(for:)``): UNAVAILABLE, DEADLINE_EXCEEDED and INTERNAL. A
-/// NOT_FOUND or INVALID_ARGUMENT is an upstream answering well, so it
-/// counts as a success; RESOURCE_EXHAUSTED (a fast refusal under load) and
-/// CANCELLED count as neither.
+/// Only outcomes that say the upstream is sick are failures
+/// (``outcome(for:)``): UNAVAILABLE (connect failures included),
+/// DEADLINE_EXCEEDED and INTERNAL. RESOURCE_EXHAUSTED is ignored: it is the
+/// answer to our own excess concurrency (the server's per-connection limit,
+/// or the client's full queue), which the gateway's concurrency limit
+/// handles; counting it would turn a burst into an outage of our own making.
+/// A NOT_FOUND or INVALID_ARGUMENT is an upstream answering well, so it
+/// counts as a success.
 ///
 /// Every permitted call gets a ``Ticket``; its outcome is recorded with that
 /// ticket, and outcomes of calls started before the last transition are
@@ -196,9 +199,6 @@ public struct CircuitBreaker: Sendable {
         guard let code else { return .success }
         switch code {
         case .unavailable, .deadlineExceeded, .internal: return .failure
-        // RESOURCE_EXHAUSTED is a healthy upstream shedding load at once (a
-        // full hashing queue, its call limit): counting it would turn one
-        // route's refusals into an outage of every route of that service.
         case .cancelled, .resourceExhausted: return .ignored
         default: return .success
         }

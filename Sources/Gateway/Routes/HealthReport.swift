@@ -5,12 +5,17 @@ import RESTTranscoding
 /// asked at once with a short deadline, and each circuit breaker's state.
 /// A service is healthy when any of its endpoints is, and its circuit is
 /// the sum of its endpoints' (``Upstream/circuitState``); `endpoints` has
-/// the detail.
+/// the detail. The gateway is `degraded` while any service is unhealthy or
+/// any service's circuit is open (its routes answer 503 meanwhile), so a
+/// readiness probe and an operator see what callers see. `limits` has each
+/// upstream's adaptive concurrency limit and the calls holding it. Only
+/// admins get more than ``statusJSON``.
 ///
 /// ```json
 /// {"status": "degraded",
 ///  "services": {"user": "healthy", "order": "unhealthy: unavailable", ...},
 ///  "circuits": {"user": "closed", "order": "open", ...},
+///  "limits": {"user": {"limit": 64, "in_flight": 3}, ...},
 ///  "endpoints": {"user": [{"address": "10.0.0.1:7001", "condition": "healthy",
 ///                          "circuit": "closed", "connection": "ready", "calls_in_flight": 0}, ...], ...}}
 /// ```
@@ -30,8 +35,11 @@ struct HealthReport: Sendable {
     let services: [(name: String, condition: String)]
     let circuits: [(name: String, state: String)]
     let endpoints: [(name: String, endpoints: [EndpointReport])]
+    let limits: [(name: String, limit: Int, inFlight: Int)]
 
-    var isHealthy: Bool { services.allSatisfy { $0.condition == "healthy" } }
+    var isHealthy: Bool {
+        services.allSatisfy { $0.condition == "healthy" } && circuits.allSatisfy { $0.state != "open" }
+    }
 
     static func check(_ upstreams: [Upstream], timeout: Duration) async -> HealthReport {
         let reports = await withTaskGroup(of: (String, String, [EndpointReport]).self) { group in
@@ -48,7 +56,11 @@ struct HealthReport: Sendable {
         return HealthReport(
             services: upstreams.map { ($0.name, reports[$0.name]?.0 ?? "unhealthy: unknown") },
             circuits: upstreams.map { ($0.name, $0.circuitState.name) },
-            endpoints: upstreams.map { ($0.name, reports[$0.name]?.1 ?? []) }
+            endpoints: upstreams.map { ($0.name, reports[$0.name]?.1 ?? []) },
+            limits: upstreams.map { upstream in
+                let (limit, inFlight) = upstream.concurrencyLimit
+                return (upstream.name, limit, inFlight)
+            }
         )
     }
 
@@ -100,7 +112,12 @@ struct HealthReport: Sendable {
         }
     }
 
-    /// The JSON body.
+    /// The public body: the status alone.
+    var statusJSON: [UInt8] {
+        JSONValue.object([("status", .string(isHealthy ? "healthy" : "degraded"))]).serialized
+    }
+
+    /// The whole report, for admins.
     var json: [UInt8] {
         JSONValue.object([
             ("status", .string(isHealthy ? "healthy" : "degraded")),
@@ -116,6 +133,12 @@ struct HealthReport: Sendable {
                         ("calls_in_flight", .number(String(endpoint.callsInFlight))),
                     ])
                 }))
+            })),
+            ("limits", .object(limits.map { upstream in
+                (upstream.name, JSONValue.object([
+                    ("limit", .number(String(upstream.limit))),
+                    ("in_flight", .number(String(upstream.inFlight))),
+                ]))
             })),
         ]).serialized
     }

@@ -5,19 +5,28 @@ import ShopObservability
 
 /// The routes that are the gateway's own rather than the route table's:
 /// `GET /`, `GET /health`, `GET /metrics` and `GET /openapi.json`.
+///
+/// `/health` answers everyone with the bare readiness status
+/// (`{"status":"healthy"}` 200, or `{"status":"degraded"}` 503) and only a
+/// request with a valid admin bearer token with the detail (services,
+/// circuits, endpoint addresses, calls in flight, concurrency limits): the
+/// detail maps the internal network, which is no business of the public.
 enum SystemRoutes {
     static func register(
         on router: Router<GatewayRequestContext>,
         upstreams: UpstreamDirectory,
+        authenticator: Authenticator,
         healthCheckTimeout: Duration,
         metrics: MetricsRegistry
     ) {
         router.get("/") { _, _ in
             json(.ok, JSONValue.object([("message", .string("API Gateway is running"))]).serialized)
         }
-        router.get("/health") { _, _ in
+        router.get("/health") { request, _ in
             let report = await HealthReport.check(upstreams.all, timeout: healthCheckTimeout)
-            return json(report.isHealthy ? .ok : .serviceUnavailable, report.json)
+            let identity = try? await authenticator.identity(authorization: request.headers[.authorization])
+            let body = identity?.isAdmin == true ? report.json : report.statusJSON
+            return json(report.isHealthy ? .ok : .serviceUnavailable, body)
         }
         router.get("/metrics") { _, _ in
             Response(

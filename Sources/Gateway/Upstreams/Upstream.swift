@@ -19,6 +19,17 @@ import Synchronization
 /// it is safe, the deadline leaves room for the wait and the budget has a
 /// retry to spend; the retry goes to another endpoint when there is one.
 ///
+/// Before any of that, a unary call takes a slot of the upstream's
+/// ``AdaptiveConcurrencyLimit`` (a limit that follows the service's
+/// latency); with none free it is shed at once with 503 and `Retry-After`,
+/// counted in `gateway_requests_shed_total{upstream,reason="concurrency_limit"}`,
+/// and never reaches the client's queue or the breaker. The limit is the
+/// gauge `gateway_upstream_concurrency_limit{upstream}`.
+///
+/// Breakers see only sickness: RESOURCE_EXHAUSTED (the upstream's or the
+/// client's own queue refusing our excess), a deadline that passed while the
+/// call still waited in the client for a slot, and shed calls never count.
+///
 /// The service's circuit summed over its endpoints is the gauge
 /// `gateway_circuit_breaker_state{upstream}` (0 closed, 1 half-open,
 /// 2 open), set whenever a call asks or finishes.
@@ -36,6 +47,9 @@ public final class Upstream: Sendable {
     private let retry: RetryPolicy
     private let streams = Atomic<Int>(0)
     private let breakerGauge: Gauge
+    private let concurrency: Mutex<AdaptiveConcurrencyLimit>
+    private let shedCounter: Counter
+    private let limitGauge: Gauge
     private let now: @Sendable () -> ContinuousClock.Instant
 
     init(
@@ -44,11 +58,20 @@ public final class Upstream: Sendable {
         client: RPCClient,
         breaker: CircuitBreaker.Policy,
         retry: RetryPolicy,
+        concurrency: AdaptiveConcurrencyLimit.Policy = AdaptiveConcurrencyLimit.Policy(),
         metrics: MetricsRegistry = .shared,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
         self.breakerGauge = Gauge(label: "gateway_circuit_breaker_state", dimensions: [("upstream", name)], factory: metrics.factory)
         self.breakerGauge.record(0)
+        self.concurrency = Mutex(AdaptiveConcurrencyLimit(policy: concurrency))
+        self.shedCounter = Counter(
+            label: "gateway_requests_shed_total",
+            dimensions: [("upstream", name), ("reason", "concurrency_limit")],
+            factory: metrics.factory
+        )
+        self.limitGauge = Gauge(label: "gateway_upstream_concurrency_limit", dimensions: [("upstream", name)], factory: metrics.factory)
+        self.limitGauge.record(concurrency.initialLimit)
         self.name = name
         self.serviceName = serviceName
         self.client = client
@@ -78,6 +101,11 @@ public final class Upstream: Sendable {
         return breakers.withLock { breakers in
             addresses.map { ($0, breakers[$0]?.state ?? .closed) }
         }
+    }
+
+    /// The adaptive concurrency limit now, and the unary calls holding a slot.
+    public var concurrencyLimit: (limit: Int, inFlight: Int) {
+        concurrency.withLock { ($0.limit, $0.inFlight) }
     }
 
     /// Streaming calls running now (a Server-Sent Events response each).
@@ -120,6 +148,13 @@ public final class Upstream: Sendable {
         record: RequestRecord,
         attempt: (RPCClient) async throws -> Data
     ) async throws -> Data {
+        guard concurrency.withLock({ $0.tryAcquire() }) else {
+            shedCounter.increment()
+            record.update { $0.upstreamStatus = "SHED" }
+            throw GatewayError.unavailable("the \(name) service is at its concurrency limit; try again shortly", retryAfter: .seconds(1))
+        }
+        var sample = AdaptiveConcurrencyLimit.Sample.ignored
+        defer { releaseSlot(sample) }
         var attempts = 0
         var tried: [RPCAddress] = []
         budget.withLock { $0.recordFirstAttempt() }
@@ -130,13 +165,16 @@ public final class Upstream: Sendable {
                 $0.attempts = attempts
                 $0.endpoint = admission.endpoint.address.description
             }
+            let started = now()
             do {
                 let result = try await attempt(admission.endpoint.client)
                 finish(admission, error: nil, policy: policy)
+                sample = .answered(latency: now() - started)
                 record.update { $0.upstreamStatus = "OK" }
                 return result
             } catch {
                 finish(admission, error: error, policy: policy)
+                sample = Self.sample(for: error, latency: now() - started, policy: policy)
                 guard let rpcError = error as? RPCError else { throw error }
                 record.update { $0.upstreamStatus = rpcError.code.name }
                 guard attempts < retry.maximumAttempts,
@@ -149,6 +187,33 @@ public final class Upstream: Sendable {
                 tried.append(admission.endpoint.address)
                 try await Task.sleep(for: wait)
             }
+        }
+    }
+
+    private func releaseSlot(_ sample: AdaptiveConcurrencyLimit.Sample) {
+        let now = now()
+        let limit = concurrency.withLock { limiter in
+            limiter.release(sample, now: now)
+            return limiter.limit
+        }
+        limitGauge.record(limit)
+    }
+
+    /// What a failed attempt tells the concurrency limiter: the upstream's
+    /// own verdict on a request is an answer with a latency like a success;
+    /// refusal for load, or a deadline missed there (not one the caller
+    /// chose), says it is overloaded; the rest says nothing about its load.
+    static func sample(for error: any Error, latency: Duration, policy: CallPolicy) -> AdaptiveConcurrencyLimit.Sample {
+        guard let error = error as? RPCError else { return .ignored }
+        switch error.code {
+        case .resourceExhausted:
+            return .dropped
+        case .deadlineExceeded:
+            return policy.deadlinesAreUpstreamFailures ? .dropped : .ignored
+        case .unavailable, .cancelled, .internal, .unknown:
+            return .ignored
+        default:
+            return .answered(latency: latency)
         }
     }
 
@@ -209,7 +274,9 @@ public final class Upstream: Sendable {
         case nil:
             outcome = .success
         case let error as RPCError:
-            if error.code == .deadlineExceeded && !policy.deadlinesAreUpstreamFailures {
+            if error.code == .deadlineExceeded && (!policy.deadlinesAreUpstreamFailures || error.neverProcessed) {
+                // The caller's own short deadline, or one that passed while
+                // the call waited in our client for a slot: not the upstream's doing.
                 outcome = .ignored
             } else {
                 outcome = CircuitBreaker.outcome(for: error.code)

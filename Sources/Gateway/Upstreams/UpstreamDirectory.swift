@@ -31,6 +31,7 @@ public final class UpstreamDirectory: Service, Sendable {
                 ),
                 breaker: configuration.circuitBreaker,
                 retry: configuration.retry,
+                concurrency: configuration.upstreamConcurrency,
                 metrics: configuration.metrics
             )
         }

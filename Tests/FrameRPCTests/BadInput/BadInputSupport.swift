@@ -556,6 +556,7 @@ extension Framerpc_V1_Frame {
         case .ping: "Ping"
         case .pong: "Pong"
         case .goAway(let goAway): "GoAway(code \(goAway.code), last \(goAway.lastCallID))"
+        case .settings(let settings): "Settings(\(settings.maxConcurrentCalls))"
         case nil: "empty#\(callID)"
         }
     }

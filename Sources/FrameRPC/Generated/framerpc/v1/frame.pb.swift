@@ -111,6 +111,15 @@ public nonisolated struct Framerpc_V1_Frame: Sendable {
     set {kind = .goAway(newValue)}
   }
 
+  /// server -> client, call_id 0, only to a client that opted in (docs/PROTOCOL.md section 8)
+  public var settings: Framerpc_V1_Settings {
+    get {
+      if case .settings(let v)? = kind {return v}
+      return Framerpc_V1_Settings()
+    }
+    set {kind = .settings(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -130,6 +139,8 @@ public nonisolated struct Framerpc_V1_Frame: Sendable {
     case pong(Framerpc_V1_Pong)
     /// server -> client (or client -> server), call_id 0
     case goAway(Framerpc_V1_GoAway)
+    /// server -> client, call_id 0, only to a client that opted in (docs/PROTOCOL.md section 8)
+    case settings(Framerpc_V1_Settings)
 
   }
 
@@ -261,6 +272,21 @@ public nonisolated struct Framerpc_V1_Pong: Sendable {
   public init() {}
 }
 
+/// The server's limits for this connection. Sent only after the client asked
+/// with Ping{opaque: 0x4652504353455431}; see docs/PROTOCOL.md section 8.
+public nonisolated struct Framerpc_V1_Settings: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// calls the client may have in flight; 0 = unchanged
+  public var maxConcurrentCalls: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Framerpc_V1_GoAway: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -285,7 +311,7 @@ fileprivate nonisolated let _protobuf_package = "framerpc.v1"
 
 nonisolated extension Framerpc_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}request\0\u{1}message\0\u{3}half_close\0\u{1}response\0\u{1}cancel\0\u{1}ping\0\u{1}pong\0\u{3}go_away\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}request\0\u{1}message\0\u{3}half_close\0\u{1}response\0\u{1}cancel\0\u{1}ping\0\u{1}pong\0\u{3}go_away\0\u{1}settings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -398,6 +424,19 @@ nonisolated extension Framerpc_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
           self.kind = .goAway(v)
         }
       }()
+      case 10: try {
+        var v: Framerpc_V1_Settings?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .settings(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .settings(v)
+        }
+      }()
       default: break
       }
     }
@@ -443,6 +482,10 @@ nonisolated extension Framerpc_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._M
     case .goAway?: try {
       guard case .goAway(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .settings?: try {
+      guard case .settings(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     }()
     case nil: break
     }
@@ -714,6 +757,36 @@ nonisolated extension Framerpc_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf._Me
 
   public static func ==(lhs: Framerpc_V1_Pong, rhs: Framerpc_V1_Pong) -> Bool {
     if lhs.opaque != rhs.opaque {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Framerpc_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Settings"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_concurrent_calls\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.maxConcurrentCalls) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.maxConcurrentCalls != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxConcurrentCalls, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Framerpc_V1_Settings, rhs: Framerpc_V1_Settings) -> Bool {
+    if lhs.maxConcurrentCalls != rhs.maxConcurrentCalls {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -41,6 +41,9 @@ struct OverloadTests {
                 // client's queue is exercised too, and below the burst.
                 $0.upstreamConcurrency = AdaptiveConcurrencyLimit.Policy(initialLimit: 300, minimumLimit: 8, maximumLimit: 300)
                 $0.maximumInFlightRequests = 400
+                // The burst stands for many clients but comes from one
+                // address; the per-address connection cap is another test's.
+                $0.maximumConnectionsPerAddress = 10_000
             }
             try await withGateway(configuration) { http, upstreams throws in
                 let path = "/api/products/"

@@ -84,7 +84,11 @@ struct RESTEndpoint: HTTPResponder {
         identity?.write(to: &metadata)
         if let idempotencyKey { metadata[Self.idempotencyMetadataKey] = idempotencyKey }
         let options = CallOptions(deadline: deadline, metadata: metadata)
-        let policy = Upstream.CallPolicy(idempotent: route.idempotent, deadlinesAreUpstreamFailures: !budget.loweredByCaller)
+        let policy = Upstream.CallPolicy(
+            idempotent: route.idempotent,
+            deadlinesAreUpstreamFailures: !budget.loweredByCaller,
+            hasOwnAdmission: hashesPassword
+        )
 
         // Time spent here counts: a request whose deadline passed already
         // never reaches the upstream (nor its breaker).

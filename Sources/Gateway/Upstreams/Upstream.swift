@@ -124,6 +124,12 @@ public final class Upstream: Sendable {
         /// Whether DEADLINE_EXCEEDED counts against the breaker (not when
         /// the caller chose a shorter deadline itself).
         var deadlinesAreUpstreamFailures: Bool
+        /// Calls bounded by an admission of their own (password hashing:
+        /// ``PasswordRouteGuard``) pass by the adaptive concurrency limit and
+        /// teach it nothing: their latency is the deliberate cost of a KDF,
+        /// not the upstream's load, and letting it shrink the limit would
+        /// shed the service's cheap reads while logins run.
+        var hasOwnAdmission = false
     }
 
     /// One call let through to one endpoint: where it goes, and the
@@ -148,13 +154,14 @@ public final class Upstream: Sendable {
         record: RequestRecord,
         attempt: (RPCClient) async throws -> Data
     ) async throws -> Data {
-        guard concurrency.withLock({ $0.tryAcquire() }) else {
+        let limited = !policy.hasOwnAdmission
+        guard !limited || concurrency.withLock({ $0.tryAcquire() }) else {
             shedCounter.increment()
             record.update { $0.upstreamStatus = "SHED" }
             throw GatewayError.unavailable("the \(name) service is at its concurrency limit; try again shortly", retryAfter: .seconds(1))
         }
         var sample = AdaptiveConcurrencyLimit.Sample.ignored
-        defer { releaseSlot(sample) }
+        defer { if limited { releaseSlot(sample) } }
         var attempts = 0
         var tried: [RPCAddress] = []
         budget.withLock { $0.recordFirstAttempt() }

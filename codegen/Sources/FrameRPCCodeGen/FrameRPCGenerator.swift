@@ -48,6 +48,8 @@ public enum FrameRPCGenerator {
         Shop_Api_Extensions_http,
         Shop_Api_Extensions_idempotent,
         Shop_Api_Extensions_default_deadline_ms,
+        Shop_Api_Extensions_policy,
+        Shop_Api_Extensions_default_policy,
         Shop_Api_Extensions_money,
     ]
 

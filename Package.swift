@@ -47,6 +47,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -55,6 +58,9 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,6 +117,7 @@ let package = Package(
             name: "ServiceSupport",
             dependencies: [
                 "FrameRPC",
+                "ShopAuth",
                 "ShopObservability",
                 "FrameRPCObservability",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -129,6 +136,7 @@ let package = Package(
             name: "ServiceTesting",
             dependencies: [
                 "FrameRPC",
+                "ShopAuth",
                 "ServiceSupport",
                 "Supervisor",
                 .product(name: "Logging", package: "swift-log"),
@@ -228,6 +236,7 @@ let package = Package(
         .testTarget(
             name: "DeploymentTests",
             dependencies: [
+                "FrameRPC",
                 "Gateway",
                 "ShopAPI",
                 "ShopAuth",

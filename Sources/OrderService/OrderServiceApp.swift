@@ -11,6 +11,7 @@ import ShopAPI
 /// committing and releasing reservations with InventoryService.
 public enum OrderServiceApp {
     public static let factory: ServiceFactory = { environment in
+        let callers = try await environment.callerResolver()
         var logger = environment.logger
         logger[metadataKey: "service"] = "order"
         let upstreams = try Upstreams(environment: environment)
@@ -25,8 +26,10 @@ public enum OrderServiceApp {
                 upstreams: upstreams,
                 inventoryDoorbell: inventoryDoorbell,
                 notificationDoorbell: notificationDoorbell,
+                callers: callers,
                 logger: logger
             ),
+            callers: callers,
             upstreams: upstreams,
             updates: OrderUpdates(),
             inventoryDoorbell: inventoryDoorbell,

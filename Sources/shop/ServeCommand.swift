@@ -12,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         Every flag has a SHOP_* environment variable; the flag wins. Upstream \
         addresses: --upstream NAME=ADDRESS or SHOP_<NAME>_ADDR, where ADDRESS \
-        is HOST:PORT, a comma-separated list of them, or dns://NAME:PORT.
+        is HOST:PORT, a comma-separated list of them, or dns://NAME:PORT. \
+        Every service needs SHOP_SIGNING_KEY (the same as the gateway's): \
+        it verifies the access tokens the gateway forwards.
         """
     )
 

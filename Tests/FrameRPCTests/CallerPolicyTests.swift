@@ -10,12 +10,19 @@ import Testing
 struct CallerPolicyTests {
     static let method = "/test.v1.Vault/Open"
 
+    /// How often a handler ran.
+    final class Calls: Sendable {
+        private let count = Atomic<Int>(0)
+        func record() { count.add(1, ordering: .relaxed) }
+        var value: Int { count.load(ordering: .relaxed) }
+    }
+
     /// A router with one guarded echo method, and how often its handler ran.
-    private func guardedRouter(_ policy: CallerPolicy?) -> (RPCRouter, Atomic<Int>) {
-        let calls = Atomic<Int>(0)
+    private func guardedRouter(_ policy: CallerPolicy?) -> (RPCRouter, Calls) {
+        let calls = Calls()
         var router = RPCRouter()
         router.registerUnary(Self.method, policy: policy) { (request: Google_Protobuf_StringValue, _) -> Google_Protobuf_StringValue in
-            calls.add(1, ordering: .relaxed)
+            calls.record()
             return request
         }
         return (router, calls)
@@ -39,7 +46,7 @@ struct CallerPolicyTests {
         let (router, calls) = guardedRouter(["order", "gateway"])
         let answer = try await router.callUnary(Self.method, payload: try payload("hi"), context: context(peer: "order"))
         #expect(try Google_Protobuf_StringValue(serializedBytes: answer).value == "hi")
-        #expect(calls.load(ordering: .relaxed) == 1)
+        #expect(calls.value == 1)
     }
 
     @Test("a verified peer the policy does not name is PERMISSION_DENIED, naming only the method")
@@ -49,7 +56,7 @@ struct CallerPolicyTests {
         let error = await rpcError { _ = try await router.callUnary(Self.method, payload: request, context: context(peer: "notification")) }
         #expect(error?.code == .permissionDenied)
         #expect(error?.message == "the caller may not call \(Self.method)")
-        #expect(calls.load(ordering: .relaxed) == 0)
+        #expect(calls.value == 0)
     }
 
     @Test("a peer with no verified identity is PERMISSION_DENIED whatever metadata it sends")
@@ -58,7 +65,7 @@ struct CallerPolicyTests {
         let request = try payload("hi")
         let error = await rpcError { _ = try await router.callUnary(Self.method, payload: request, context: context(peer: nil)) }
         #expect(error?.code == .permissionDenied)
-        #expect(calls.load(ordering: .relaxed) == 0)
+        #expect(calls.value == 0)
     }
 
     @Test("a denied peer's payload is never decoded: garbage is PERMISSION_DENIED, not INVALID_ARGUMENT")
@@ -87,7 +94,7 @@ struct CallerPolicyTests {
         let (router, calls) = guardedRouter(nil)
         _ = try await router.callUnary(Self.method, payload: try payload("a"), context: context(peer: nil))
         _ = try await router.callUnary(Self.method, payload: try payload("b"), context: context(peer: "anyone"))
-        #expect(calls.load(ordering: .relaxed) == 2)
+        #expect(calls.value == 2)
         #expect(router.policy(of: Self.method) == nil)
     }
 
@@ -108,7 +115,7 @@ struct CallerPolicyTests {
 
     @Test("over a plaintext connection (no verified peer) a guarded method is PERMISSION_DENIED and others are still served")
     func plaintextPeerIsDeniedOverTCP() async throws {
-        try await withTestServer(services: [GuardedService()]) { client, _ in
+        try await withTestServer(services: [GuardedService()]) { client, _ throws in
             let request = Google_Protobuf_StringValue("hi")
             let error = await rpcError {
                 _ = try await client.unary(method: Self.method, request: request, response: Google_Protobuf_StringValue.self, options: CallOptions(metadata: ["x-user-role": "admin", "x-caller": "order"]))

@@ -55,6 +55,16 @@ struct ConfigurationTests {
         #expect(configuration.circuitBreaker.openDuration == .milliseconds(250))
     }
 
+    @Test("SHOP_GATEWAY_ACCOUNT_CACHE_MS sets how long account statuses are trusted: 2 s by default, 0 for never, at most a minute")
+    func accountCacheSetting() throws {
+        #expect(try GatewayConfiguration.fromEnvironment(Self.environment).accountStatusCacheDuration == .seconds(2))
+        var environment = Self.environment
+        environment["SHOP_GATEWAY_ACCOUNT_CACHE_MS"] = "0"
+        #expect(try GatewayConfiguration.fromEnvironment(environment).accountStatusCacheDuration == .zero)
+        environment["SHOP_GATEWAY_ACCOUNT_CACHE_MS"] = "60001"
+        #expect(throws: ConfigurationError.self) { try GatewayConfiguration.fromEnvironment(environment) }
+    }
+
     @Test("a missing signing key is a configuration error that names the variable")
     func missingKey() {
         var environment = Self.environment

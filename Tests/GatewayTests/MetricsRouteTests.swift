@@ -65,7 +65,7 @@ struct MetricsRouteTests {
         let metrics = MetricsRegistry()
         let environment = ServiceEnvironment(
             dataDirectory: folder.path,
-            settings: [ServiceEnvironment.MetricsSetting.port: "0"],
+            settings: [ServiceEnvironment.MetricsSetting.port: "0", "SHOP_SIGNING_KEY": Tokens.signingKey],
             logger: testLogger("metrics-tests.product"),
             metrics: metrics
         )
@@ -92,7 +92,7 @@ struct MetricsRouteTests {
     func serviceEndpointOff() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let environment = ServiceEnvironment(dataDirectory: folder.path, logger: testLogger("metrics-tests.product"), metrics: MetricsRegistry())
+        let environment = ServiceEnvironment(dataDirectory: folder.path, settings: ["SHOP_SIGNING_KEY": Tokens.signingKey], logger: testLogger("metrics-tests.product"), metrics: MetricsRegistry())
         try await withRunningServicePorts(ProductServiceApp.factory, environment: environment) { ports in
             #expect(ports.metrics == nil)
         }

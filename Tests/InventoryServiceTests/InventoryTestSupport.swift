@@ -5,11 +5,6 @@ import ServiceSupport
 import ServiceTesting
 import ShopAPI
 
-/// Calls as an admin, as the gateway sends them for an admin's token.
-let asAdmin = ServiceTesting.asAdmin()
-/// Calls as a plain user.
-let asUser = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "user"])
-
 /// Runs the inventory service in this process on a fresh data folder, with
 /// its expiry sweep, and gives `body` a client to it over TCP and its port.
 func withInventoryService<Result: Sendable>(
@@ -18,7 +13,7 @@ func withInventoryService<Result: Sendable>(
 ) async throws -> Result {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let environment = ServiceEnvironment(dataDirectory: directory.path, settings: settings, logger: testLogger("inventory-tests"))
+    let environment = ServiceEnvironment(dataDirectory: directory.path, settings: settings.merging(TestSigning.settings) { own, _ in own }, logger: testLogger("inventory-tests"))
     return try await withRunningService(InventoryServiceApp.factory, environment: environment) { port in
         let rpc = RPCClient(host: "127.0.0.1", port: port)
         defer { rpc.shutdown() }
@@ -35,7 +30,7 @@ extension InventoryServiceClient {
         try await setStock(.with {
             $0.productID = productID
             $0.available = available
-        }, options: asAdmin)
+        }, options: try await asAdmin())
     }
 
     func stock(_ productID: String) async throws -> Shop_Inventory_V1_Stock {

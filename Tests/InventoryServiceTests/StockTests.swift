@@ -23,7 +23,7 @@ struct StockTests {
             #expect(set.reserved == 0)
             #expect(try await client.stock(product) == set)
             let request = Shop_Inventory_V1_GetStockRequest.with { $0.productID = product }
-            #expect(try await client.getStock(request, options: asUser) == set)
+            #expect(try await client.getStock(request, options: try await asUser(Validation.newID())) == set)
         }
     }
 
@@ -84,7 +84,7 @@ struct StockTests {
                 _ = try await client.setStock(.with {
                     $0.productID = product
                     $0.available = 5
-                }, options: asUser)
+                }, options: try await asUser(Validation.newID()))
             }
             #expect(error?.code == .permissionDenied)
             let refusal = await rpcError { _ = try await client.stock(product) }

@@ -118,7 +118,7 @@ struct NotifyTests {
     @Test("an admin may send a notification")
     func adminMayNotify() async throws {
         try await withNotificationService { client in
-            let notification = try await client.notify(notifyRequest(user: Validation.newID()), options: asAdmin())
+            let notification = try await client.notify(notifyRequest(user: Validation.newID()), options: try await asAdmin())
             #expect(!notification.id.isEmpty)
         }
     }
@@ -128,7 +128,7 @@ struct NotifyTests {
         try await withNotificationService { client in
             let user = Validation.newID()
             let error = await rpcError {
-                _ = try await client.notify(notifyRequest(user: user), options: asUser(user))
+                _ = try await client.notify(notifyRequest(user: user), options: try await asUser(user))
             }
             #expect(error?.code == .permissionDenied)
         }

@@ -15,6 +15,7 @@ func withNotificationService<Result: Sendable>(
     defer { temporary.remove() }
     let environment = ServiceEnvironment(
         dataDirectory: dataDirectory ?? temporary.path,
+        settings: TestSigning.settings,
         logger: testLogger("notification")
     )
     return try await withRunningService(NotificationServiceApp.factory, environment: environment) { port in

@@ -64,7 +64,7 @@ struct Shop: Sendable {
         by user: String,
         key: String = ""
     ) async throws -> Shop_Order_V1_Order {
-        try await orders.createOrder(orderRequest(items, key: key), options: asUser(user))
+        try await orders.createOrder(orderRequest(items, key: key), options: try await asUser(user))
     }
 
     /// Every notification in the system, newest first.
@@ -91,13 +91,13 @@ enum StoppableUpstream: Sendable {
     case notification
 }
 
-/// Settings for the user service in tests: a signing key and cheap
+/// Settings for the user service in tests: the test signing key (every
+/// service gets it, to verify `asUser`/`asAdmin` tokens) and cheap
 /// password hashing (the test-only switch).
-let userServiceSettings = [
-    "SHOP_SIGNING_KEY": "order-tests-signing-key-0123456789abcdef",
+let userServiceSettings = TestSigning.settings.merging([
     "SHOP_PASSWORD_ROUNDS": "1",
     "SHOP_TEST_ONLY_ALLOW_WEAK_PASSWORD_ROUNDS": "true",
-]
+]) { first, _ in first }
 
 /// Runs the five services for the duration of `body`.
 ///
@@ -109,7 +109,7 @@ func withShop<Result: Sendable>(
 ) async throws -> Result {
     let folders = try (0..<5).map { _ in try TemporaryDirectory() }
     defer { folders.forEach { $0.remove() } }
-    func environment(_ index: Int, _ name: String, upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = [:]) -> ServiceEnvironment {
+    func environment(_ index: Int, _ name: String, upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = TestSigning.settings) -> ServiceEnvironment {
         ServiceEnvironment(
             dataDirectory: folders[index].path, upstreams: upstreams, settings: settings, logger: testLogger(name),
             metrics: name == "order" ? orderMetrics : .shared

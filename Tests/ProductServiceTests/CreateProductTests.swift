@@ -41,7 +41,7 @@ struct CreateProductTests {
                 _ = try await client.createProduct(.with {
                     $0.name = "Teapot"
                     $0.price = 3_000
-                }, options: asUser)
+                }, options: try await asUser(Validation.newID()))
             }
             #expect(error?.code == .permissionDenied)
             #expect(try await client.list().isEmpty)

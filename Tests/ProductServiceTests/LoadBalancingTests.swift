@@ -11,7 +11,7 @@ import Testing
 @Suite("Two product instances behind one client")
 struct LoadBalancingTests {
     static func environment(_ folder: TemporaryDirectory) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: folder.path, logger: testLogger("product-balancing"))
+        ServiceEnvironment(dataDirectory: folder.path, settings: TestSigning.settings, logger: testLogger("product-balancing"))
     }
 
     /// Polls `condition` until it holds or `timeout` passes.

@@ -16,7 +16,7 @@ struct ProductDurabilityTests {
         let updated = try await ProductServiceClient(firstRPC).updateProduct(.with {
             $0.id = created.id
             $0.price = 999
-        }, options: asAdmin)
+        }, options: try await asAdmin())
         firstRPC.shutdown()
         await first.kill9()
 

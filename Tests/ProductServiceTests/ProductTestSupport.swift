@@ -4,11 +4,6 @@ import ServiceSupport
 import ServiceTesting
 import ShopAPI
 
-/// Calls as an admin, as the gateway sends them for an admin's token.
-let asAdmin = ServiceTesting.asAdmin()
-/// Calls as a plain user.
-let asUser = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "user"])
-
 /// Runs the product service in this process on a fresh data folder and
 /// gives `body` a client to it over TCP.
 func withProductService<Result: Sendable>(
@@ -16,7 +11,7 @@ func withProductService<Result: Sendable>(
 ) async throws -> Result {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let environment = ServiceEnvironment(dataDirectory: directory.path, logger: testLogger("product-tests"))
+    let environment = ServiceEnvironment(dataDirectory: directory.path, settings: TestSigning.settings, logger: testLogger("product-tests"))
     return try await withRunningService(ProductServiceApp.factory, environment: environment) { port in
         let rpc = RPCClient(host: "127.0.0.1", port: port)
         defer { rpc.shutdown() }
@@ -40,7 +35,7 @@ extension ProductServiceClient {
                 $0.category = category
                 $0.description_p = description
             },
-            options: asAdmin
+            options: try await asAdmin()
         )
     }
 

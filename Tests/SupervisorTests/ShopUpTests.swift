@@ -65,7 +65,9 @@ struct ShopUpTests {
 
         let health = try await system.get("/health")
         #expect(health.status == 200, "\(health.body)")
-        let read = try await users.getUser(.with { $0.id = created.id }, options: CallOptions(timeout: .seconds(10), metadata: ["x-user-id": created.id, "x-user-role": "user"]))
+        // As the gateway forwards a user: that user's token, signed with dev mode's key.
+        let token = try await TokenAuthority(signingKey: DevelopmentSecrets.signingKey).issue(userID: created.id, role: .user, lifetime: 60).token
+        let read = try await users.getUser(.with { $0.id = created.id }, options: CallOptions(timeout: .seconds(10), metadata: ["authorization": "Bearer \(token)"]))
         #expect(read.email == created.email)
         #expect(await system.stop() == 0)
     }

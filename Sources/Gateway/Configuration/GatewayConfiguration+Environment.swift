@@ -19,6 +19,7 @@ extension GatewayConfiguration {
         public static let healthTimeout = "SHOP_GATEWAY_HEALTH_TIMEOUT_MS"
         public static let heartbeat = "SHOP_GATEWAY_HEARTBEAT_MS"
         public static let idleTimeout = "SHOP_GATEWAY_IDLE_TIMEOUT_MS"
+        public static let accountCache = "SHOP_GATEWAY_ACCOUNT_CACHE_MS"
         public static let breakerWindow = "SHOP_GATEWAY_BREAKER_WINDOW"
         public static let breakerMinimumCalls = "SHOP_GATEWAY_BREAKER_MIN_CALLS"
         public static let breakerFailureRate = "SHOP_GATEWAY_BREAKER_FAILURE_RATE"
@@ -47,6 +48,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_MAX_IN_FLIGHT` | requests at once before 429 | 1024 |
     /// | `SHOP_GATEWAY_HEALTH_TIMEOUT_MS`, `SHOP_GATEWAY_HEARTBEAT_MS` | health RPC wait, SSE heartbeat | 1000, 15000 |
     /// | `SHOP_GATEWAY_IDLE_TIMEOUT_MS` | a connection silent this long while sending a request, or between requests, is closed | 30000 |
+    /// | `SHOP_GATEWAY_ACCOUNT_CACHE_MS` | how long an account's status (active, token version) is trusted; the longest a deactivation, role or password change takes to end older tokens; 0 to 60000 | 2000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
     ///
@@ -107,6 +109,9 @@ extension GatewayConfiguration {
         configuration.healthCheckTimeout = try milliseconds(EnvironmentKey.healthTimeout) ?? configuration.healthCheckTimeout
         configuration.heartbeatInterval = try milliseconds(EnvironmentKey.heartbeat) ?? configuration.heartbeatInterval
         configuration.idleTimeout = try milliseconds(EnvironmentKey.idleTimeout) ?? configuration.idleTimeout
+        if let cache = try integer(EnvironmentKey.accountCache, in: 0...60_000) {
+            configuration.accountStatusCacheDuration = .milliseconds(cache)
+        }
 
         var breaker = configuration.circuitBreaker
         breaker.windowSize = try integer(EnvironmentKey.breakerWindow, in: 1...10_000) ?? breaker.windowSize

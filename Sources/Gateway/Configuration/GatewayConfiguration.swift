@@ -57,6 +57,11 @@ public struct GatewayConfiguration: Sendable {
     /// cannot hold a connection (and its memory) forever. Responses being
     /// written, Server-Sent Events included, are not cut.
     public var idleTimeout: Duration
+    /// How long the gateway trusts an account's status (active, token
+    /// version) once the user service told it: the longest a deactivation,
+    /// role change or password change can take to end older tokens. Zero
+    /// asks on every authenticated request.
+    public var accountStatusCacheDuration: Duration
     /// When an upstream's circuit opens and closes again.
     public var circuitBreaker: CircuitBreaker.Policy
     /// When and how often a failed call is tried again.
@@ -81,6 +86,7 @@ public struct GatewayConfiguration: Sendable {
         healthCheckTimeout: Duration = .seconds(1),
         heartbeatInterval: Duration = .seconds(15),
         idleTimeout: Duration = .seconds(30),
+        accountStatusCacheDuration: Duration = .seconds(2),
         circuitBreaker: CircuitBreaker.Policy = CircuitBreaker.Policy(),
         retry: RetryPolicy = RetryPolicy(),
         logger: Logger = Logger(label: "shop.gateway"),
@@ -100,6 +106,7 @@ public struct GatewayConfiguration: Sendable {
         self.healthCheckTimeout = healthCheckTimeout
         self.heartbeatInterval = heartbeatInterval
         self.idleTimeout = idleTimeout
+        self.accountStatusCacheDuration = accountStatusCacheDuration
         self.circuitBreaker = circuitBreaker
         self.retry = retry
         self.logger = logger
@@ -147,6 +154,9 @@ public struct GatewayConfiguration: Sendable {
         if healthCheckTimeout <= .zero { problems.append("the health check timeout must be positive") }
         if heartbeatInterval <= .zero { problems.append("the heartbeat interval must be positive") }
         if idleTimeout <= .zero { problems.append("the idle timeout must be positive") }
+        if accountStatusCacheDuration < .zero || accountStatusCacheDuration > .seconds(60) {
+            problems.append("the account status cache duration must be between 0 and 60 s")
+        }
         problems += circuitBreaker.problems + retry.problems
         return problems
     }

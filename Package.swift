@@ -67,6 +67,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A throwaway certificate authority and per-service leaf certificates
+        // (URI SAN spiffe://shop.local/service/<name>) as PEM files, for
+        // `shop certs`, `shop up`'s dev mode and the test fixtures. Knows
+        // nothing about RPC.
+        .target(
+            name: "ShopCertificates",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // JSON log lines, W3C trace context and the process's metrics
         // registry: what every process bootstraps. Knows nothing about RPC.
         .target(
@@ -138,6 +151,7 @@ let package = Package(
                 "FrameRPC",
                 "ShopAuth",
                 "ServiceSupport",
+                "ShopCertificates",
                 "Supervisor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -215,6 +229,7 @@ let package = Package(
             dependencies: [
                 "FrameRPC",
                 "ShopAuth",
+                "ShopCertificates",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -223,6 +238,8 @@ let package = Package(
             name: "SupervisorTests",
             dependencies: [
                 "Supervisor",
+                "ShopCertificates",
+                .product(name: "X509", package: "swift-certificates"),
                 "FrameRPC",
                 "ShopAPI",
                 "ShopAuth",
@@ -259,6 +276,7 @@ let package = Package(
                 "NotificationService",
                 "Gateway",
                 "ShopAuth",
+                "ShopCertificates",
                 "ShopObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -282,6 +300,7 @@ let package = Package(
             name: "FrameRPCBench",
             dependencies: [
                 "FrameRPC",
+                "ShopCertificates",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -322,6 +341,10 @@ let package = Package(
             name: "FrameRPCTests",
             dependencies: [
                 "FrameRPC",
+                "ShopCertificates",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -51,6 +51,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_ACCOUNT_CACHE_MS` | how long an account's status (active, token version) is trusted; the longest a deactivation, role or password change takes to end older tokens; 0 to 60000 | 2000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
+    /// | `SHOP_TLS_CERT`, `SHOP_TLS_KEY`, `SHOP_TLS_CA` | the gateway's FrameRPC certificate, key and CA (``TLSSettings``) | required outside dev mode |
     ///
     /// - Throws: ``ConfigurationError`` naming the variable that is missing
     ///   or malformed (never showing the signing key).
@@ -97,7 +98,11 @@ extension GatewayConfiguration {
         }
 
         var configuration = GatewayConfiguration(signingKey: signingKey, upstreams: upstreams, upstreamTargets: targets, logger: logger)
+        configuration.tls = try TLSSettings.configuration(from: environment)
         configuration.host = value(EnvironmentKey.host) ?? configuration.host
+        if let problem = TLSSettings.devModeHostProblem(host: configuration.host, settings: environment) {
+            throw ConfigurationError(problem)
+        }
         configuration.port = try integer(EnvironmentKey.port, in: 0...65_535) ?? configuration.port
         configuration.defaultDeadline = try milliseconds(EnvironmentKey.defaultDeadline) ?? configuration.defaultDeadline
         configuration.maximumDeadline = try milliseconds(EnvironmentKey.maximumDeadline) ?? configuration.maximumDeadline

@@ -29,8 +29,8 @@ public enum OrderServiceApp {
                 callers: callers,
                 logger: logger
             ),
-            callers: callers,
             upstreams: upstreams,
+            callers: callers,
             updates: OrderUpdates(),
             inventoryDoorbell: inventoryDoorbell,
             notificationDoorbell: notificationDoorbell,

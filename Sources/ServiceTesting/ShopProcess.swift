@@ -42,6 +42,8 @@ public final class ShopProcess: Sendable {
         }
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in TestPKI.shared.settings(for: service) { environment[key] = value }
+        // Every service verifies tokens: the test key unless the test sets its own (or "" for none).
+        for (key, value) in TestSigning.settings { environment[key] = value }
         for (key, value) in settings { environment[key] = value }
         let output = ProcessOutput()
         let child = try ChildProcess.spawn(executable: executable.path, arguments: arguments, environment: environment) { line in

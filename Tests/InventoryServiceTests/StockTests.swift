@@ -1,4 +1,5 @@
 import FrameRPC
+import ServiceSupport
 import ServiceTesting
 import ShopAPI
 import Testing
@@ -76,7 +77,7 @@ struct StockTests {
         }
     }
 
-    @Test("a plain user may not set stock: PERMISSION_DENIED; an internal call may")
+    @Test("a plain user may not set stock: PERMISSION_DENIED; an admin may")
     func setStockPermissions() async throws {
         try await withInventoryService { client, _ throws in
             let product = newID()
@@ -92,7 +93,7 @@ struct StockTests {
             let stock = try await client.setStock(.with {
                 $0.productID = product
                 $0.available = 5
-            })
+            }, options: try await asAdmin())
             #expect(stock.available == 5)
         }
     }

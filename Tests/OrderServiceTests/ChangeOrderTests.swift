@@ -14,7 +14,9 @@ struct ChangeOrderTests {
     }
 
     private func move(_ shop: Shop, _ orderID: String, to status: Shop_Order_V1_OrderStatus, options: CallOptions? = nil) async throws -> Shop_Order_V1_Order {
-        let options = try await options ?? asAdmin()
+        let chosen: CallOptions
+        if let options { chosen = options } else { chosen = try await asAdmin() }
+        let options = chosen
         return try await shop.orders.updateOrderStatus(.with { $0.id = orderID; $0.status = status }, options: options)
     }
 

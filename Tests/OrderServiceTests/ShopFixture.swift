@@ -44,12 +44,12 @@ struct Shop: Sendable {
             $0.description_p = "A product for tests"
             $0.price = price
             $0.category = "tests"
-        }).id
+        }, options: try await asAdmin()).id
         if let stock {
             _ = try await inventory.setStock(.with {
                 $0.productID = id
                 $0.available = stock
-            })
+            }, options: try await asAdmin())
         }
         return id
     }
@@ -69,7 +69,7 @@ struct Shop: Sendable {
 
     /// Every notification in the system, newest first.
     func allNotifications() async throws -> [Shop_Notification_V1_Notification] {
-        try await notifications.listNotifications(.with { $0.limit = 1000 }).notifications
+        try await notifications.listNotifications(.with { $0.limit = 1000 }, options: try await asAdmin()).notifications
     }
 }
 

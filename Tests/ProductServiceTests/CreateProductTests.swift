@@ -29,7 +29,7 @@ struct CreateProductTests {
             let product = try await client.createProduct(.with {
                 $0.name = "Teapot"
                 $0.price = 3_000
-            })
+            }, options: try await asAdmin())
             #expect(try await client.get(product.id) == product)
         }
     }

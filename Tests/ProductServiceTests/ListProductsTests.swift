@@ -1,4 +1,5 @@
 import FrameRPC
+import ServiceSupport
 import ServiceTesting
 import ShopAPI
 import Testing

@@ -156,10 +156,10 @@ struct DeleteProductTests {
     func deleteUnknown() async throws {
         try await withProductService { client throws in
             let product = try await client.create("Once")
-            _ = try await client.deleteProduct(.with { $0.id = product.id })
-            let again = await rpcError { _ = try await client.deleteProduct(.with { $0.id = product.id }) }
+            _ = try await client.deleteProduct(.with { $0.id = product.id }, options: try await asAdmin())
+            let again = await rpcError { _ = try await client.deleteProduct(.with { $0.id = product.id }, options: try await asAdmin()) }
             #expect(again?.code == .notFound)
-            let unknown = await rpcError { _ = try await client.deleteProduct(.with { $0.id = Validation.newID() }) }
+            let unknown = await rpcError { _ = try await client.deleteProduct(.with { $0.id = Validation.newID() }, options: try await asAdmin()) }
             #expect(unknown?.code == .notFound)
         }
     }

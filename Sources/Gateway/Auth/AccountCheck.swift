@@ -52,8 +52,12 @@ public final class AccountCheck: Sendable {
     /// Throws 401 unless `claims` still stand for an active account at its
     /// current token version; 503 when that cannot be found out.
     func verify(_ claims: AccessTokenClaims) async throws(GatewayError) {
-        let status = try await status(of: claims.userID)
-        guard let status, status.isActive, status.tokenVersion == claims.tokenVersion else {
+        try await verify(userID: claims.userID, tokenVersion: claims.tokenVersion)
+    }
+
+    func verify(userID: String, tokenVersion: Int64) async throws(GatewayError) {
+        let status = try await status(of: userID)
+        guard let status, status.isActive, status.tokenVersion == tokenVersion else {
             throw .unauthenticated("the token is no longer valid; log in again")
         }
     }

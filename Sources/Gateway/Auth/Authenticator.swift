@@ -53,6 +53,8 @@ public struct Authenticator: Sendable {
         if auth == .public { return nil }
         let (claims, token) = try await verifiedClaims(authorization: authorization)
         let identity = Identity(claims, token: token)
+        // The account itself is confirmed later, just before the call
+        // (``confirmAccount(of:)``).
         switch auth {
         case .public, .user, .owner(field: nil):
             break
@@ -61,9 +63,18 @@ public struct Authenticator: Sendable {
         case .owner(field: .some(let field)):
             if let ownerValue { try Self.checkOwner(field, identity: identity, value: ownerValue) }
         }
-        // Last: what the token alone refuses costs no call to the user service.
-        try await accounts.verify(claims)
         return identity
+    }
+
+    /// Whether the identity's account still stands behind its token
+    /// (``AccountCheck``): asked once the request is known to be well
+    /// formed, just before it goes upstream, so that what the token or the
+    /// input alone refuses costs no call to the user service.
+    ///
+    /// - Throws: 401 for a deactivated account or an older token version,
+    ///   503 when that cannot be found out.
+    public func confirmAccount(of identity: Identity) async throws(GatewayError) {
+        try await accounts.verify(userID: identity.userID, tokenVersion: identity.tokenVersion)
     }
 
     /// The owner rule of `owner(field:)`: an admin, or the user whose id is

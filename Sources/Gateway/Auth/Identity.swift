@@ -11,17 +11,20 @@ import ShopAuth
 public struct Identity: Sendable, Hashable {
     public let userID: String
     public let role: AccessTokenClaims.Role
+    /// The account's token version the token carries.
+    public let tokenVersion: Int64
     /// The access token the identity was verified from, forwarded as is.
     public let token: String
 
-    public init(userID: String, role: AccessTokenClaims.Role, token: String) {
+    public init(userID: String, role: AccessTokenClaims.Role, tokenVersion: Int64 = 0, token: String) {
         self.userID = userID
         self.role = role
+        self.tokenVersion = tokenVersion
         self.token = token
     }
 
     public init(_ claims: AccessTokenClaims, token: String) {
-        self.init(userID: claims.userID, role: claims.role, token: token)
+        self.init(userID: claims.userID, role: claims.role, tokenVersion: claims.tokenVersion, token: token)
     }
 
     public var isAdmin: Bool { role == .admin }

@@ -23,8 +23,8 @@ struct CreateProductTests {
         }
     }
 
-    @Test("a call without identity (another service) may create a product")
-    func internalCreates() async throws {
+    @Test("an admin's product reads back exactly as created")
+    func adminCreates() async throws {
         try await withProductService { client throws in
             let product = try await client.createProduct(.with {
                 $0.name = "Teapot"

@@ -159,8 +159,8 @@ struct DeactivateUserTests {
         }
     }
 
-    @Test("an internal caller may deactivate")
-    func internalCaller() async throws {
+    @Test("an admin deactivates an account")
+    func adminDeactivates() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
             _ = try await client.deactivateUser(.with { $0.id = user.id }, options: try await Fixture.asAdmin())

@@ -24,7 +24,7 @@ struct CreateProductTests {
     }
 
     @Test("an admin's product reads back exactly as created")
-    func adminCreates() async throws {
+    func adminProductReadsBack() async throws {
         try await withProductService { client throws in
             let product = try await client.createProduct(.with {
                 $0.name = "Teapot"

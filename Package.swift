@@ -50,6 +50,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -58,9 +61,25 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A throwaway certificate authority and per-service leaf certificates
+        // (URI SAN spiffe://shop.local/service/<name>) as PEM files, for
+        // `shop certs`, `shop up`'s dev mode and the test fixtures. Knows
+        // nothing about RPC.
+        .target(
+            name: "ShopCertificates",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,6 +133,7 @@ let package = Package(
             name: "ServiceSupport",
             dependencies: [
                 "FrameRPC",
+                "ShopAuth",
                 "ShopObservability",
                 "FrameRPCObservability",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -132,7 +152,9 @@ let package = Package(
             name: "ServiceTesting",
             dependencies: [
                 "FrameRPC",
+                "ShopAuth",
                 "ServiceSupport",
+                "ShopCertificates",
                 "Supervisor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -217,6 +239,7 @@ let package = Package(
             dependencies: [
                 "FrameRPC",
                 "ShopAuth",
+                "ShopCertificates",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -225,6 +248,8 @@ let package = Package(
             name: "SupervisorTests",
             dependencies: [
                 "Supervisor",
+                "ShopCertificates",
+                .product(name: "X509", package: "swift-certificates"),
                 "FrameRPC",
                 "ShopAPI",
                 "ShopAuth",
@@ -238,6 +263,7 @@ let package = Package(
         .testTarget(
             name: "DeploymentTests",
             dependencies: [
+                "FrameRPC",
                 "Gateway",
                 "ShopAPI",
                 "ShopAuth",
@@ -260,6 +286,7 @@ let package = Package(
                 "NotificationService",
                 "Gateway",
                 "ShopAuth",
+                "ShopCertificates",
                 "ShopObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -290,6 +317,7 @@ let package = Package(
             name: "FrameRPCBench",
             dependencies: [
                 "FrameRPC",
+                "ShopCertificates",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -330,6 +358,10 @@ let package = Package(
             name: "FrameRPCTests",
             dependencies: [
                 "FrameRPC",
+                "ShopCertificates",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import FrameRPC
 import Hummingbird
 import Logging
 import NIOCore
@@ -57,13 +58,19 @@ func makeGateway(
     guard problems.isEmpty else {
         throw ConfigurationError("the gateway cannot start: " + problems.joined(separator: "; "))
     }
+    let upstreams = UpstreamDirectory(services: services, configuration: configuration)
+    guard let users = upstreams.upstream(forService: UserServiceMethod.serviceName) else {
+        throw ConfigurationError("the gateway cannot start: the route table has no user service to check tokens with")
+    }
     let authenticator: Authenticator
     do {
-        authenticator = try Authenticator(signingKey: configuration.signingKey)
+        authenticator = try Authenticator(
+            signingKey: configuration.signingKey,
+            accounts: AccountCheck(cacheDuration: configuration.accountStatusCacheDuration, lookup: accountStatusLookup(users))
+        )
     } catch {
         throw ConfigurationError("\(GatewayConfiguration.EnvironmentKey.signingKey): \(error)")
     }
-    let upstreams = UpstreamDirectory(services: services, configuration: configuration)
     let core = GatewayCore(
         authenticator: authenticator,
         transcoder: RESTTranscoder(shapes: ShopRoutes.shapes),
@@ -109,4 +116,19 @@ func makeGateway(
         logger: configuration.logger
     )
     return (application, upstreams)
+}
+
+/// Asks the user service for an account's status (`GetAccountStatus`, a
+/// call only the gateway's certificate may make), on the upstream's own
+/// client with a short deadline; NOT_FOUND means no such account.
+func accountStatusLookup(_ users: Upstream) -> AccountCheck.Lookup {
+    let client = UserServiceClient(users.client)
+    return { userID in
+        do {
+            let status = try await client.getAccountStatus(.with { $0.id = userID }, options: CallOptions(timeout: .seconds(1)))
+            return AccountCheck.Status(isActive: status.isActive, tokenVersion: status.tokenVersion)
+        } catch let error as RPCError where error.code == .notFound || error.code == .invalidArgument {
+            return nil
+        }
+    }
 }

@@ -6,15 +6,15 @@ import ShopAPI
 /// Serves `shop.inventory.v1.InventoryService`: stock levels and the
 /// reservations that hold units for orders.
 ///
-/// `GetStock` is public. `SetStock` changes what is for sale: admins and
-/// internal callers only. `Reserve`, `Commit` and `Release` are the order
-/// service's: the gateway does not expose them, and they are allowed for
-/// any caller because the order service may call them on a user's behalf.
+/// `GetStock` is public. `SetStock` changes what is for sale: admins only.
+/// `Reserve`, `Commit` and `Release` are the order service's: the generated
+/// call policy (`InventoryServicePolicy`) lets no other peer reach them.
 /// All three are idempotent per order id, so the order service may retry
 /// them freely.
 struct InventoryHandler: InventoryServiceHandler {
     let store: InventoryStore
     let policy: ReservationPolicy
+    let callers: CallerResolver
 
     /// NOT_FOUND for a product that has no stock record.
     func getStock(_ request: Shop_Inventory_V1_GetStockRequest, context: ServerContext) async throws -> Shop_Inventory_V1_Stock {
@@ -28,7 +28,7 @@ struct InventoryHandler: InventoryServiceHandler {
     /// Creates the stock record or replaces its `available` count; units
     /// held by reservations stay held.
     func setStock(_ request: Shop_Inventory_V1_SetStockRequest, context: ServerContext) async throws -> Shop_Inventory_V1_Stock {
-        try Caller(context).requireAdmin()
+        try await callers.caller(of: context).requireAdmin()
         let productID = try Validation.id(request.productID, field: "product_id")
         guard request.available >= 0 else { throw Validation.invalid("available", "must be 0 or more") }
         return try await store.setStock(productID: productID, available: Int(request.available)).message

@@ -8,10 +8,11 @@ import ServiceSupport
 /// `SHOP_RESERVATION_SWEEP_SECONDS` (see ``ReservationPolicy``).
 public enum InventoryServiceApp {
     public static let factory: ServiceFactory = { environment in
+        let callers = try await environment.callerResolver()
         let policy = try ReservationPolicy(environment: environment)
         let store = try InventoryStore(path: environment.databasePath("inventory"), metrics: environment.metrics)
         return RunnableService(
-            handler: InventoryHandler(store: store, policy: policy),
+            handler: InventoryHandler(store: store, policy: policy, callers: callers),
             background: [ReservationExpiry(store: store, policy: policy, logger: environment.logger)]
         )
     }

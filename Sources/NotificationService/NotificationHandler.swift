@@ -6,16 +6,18 @@ import SwiftProtobuf
 
 /// The notification service's RPCs.
 ///
-/// - `Notify` is for other services (internal calls) and admins: it renders
+/// - `Notify` is the order service's (its outbox relay; the generated call
+///   policy lets no other peer reach it), acting as itself: it renders
 ///   the event for the user and delivers it through the ``NotificationSink``,
 ///   at most once per `event_id`. Delivering an event id again answers with
 ///   the first notification and creates nothing, which turns the order
 ///   service's at-least-once outbox into exactly one notification per event.
 /// - `ListNotifications` shows a user their own notifications and an admin
-///   (or an internal caller) anyone's, newest first.
+///   anyone's, newest first.
 struct NotificationHandler: NotificationServiceHandler {
     let store: NotificationStore
     let sink: any NotificationSink
+    let callers: CallerResolver
 
     /// Limits on what an event may carry, so one call cannot fill the disk.
     static let maximumDataEntries = 50
@@ -23,7 +25,7 @@ struct NotificationHandler: NotificationServiceHandler {
     static let maximumDataValueLength = 1_000
 
     func notify(_ request: Shop_Notification_V1_NotifyRequest, context: ServerContext) async throws -> Shop_Notification_V1_Notification {
-        try Caller(context).requireAdmin()
+        try await callers.caller(of: context).requireAdmin()
         let eventID = try Validation.requiredText(request.eventID, field: "event_id")
         let userID = try Validation.id(request.userID, field: "user_id")
         let kind = try Self.validatedKind(request.kind)
@@ -47,7 +49,7 @@ struct NotificationHandler: NotificationServiceHandler {
 
     func listNotifications(_ request: Shop_Notification_V1_ListNotificationsRequest, context: ServerContext) async throws -> Shop_Notification_V1_ListNotificationsResponse {
         let page = try Page(skip: request.skip, limit: request.limit)
-        let userID = try Caller(context).listingScope(requested: request.userID, noun: "notifications")
+        let userID = try await callers.caller(of: context).listingScope(requested: request.userID, noun: "notifications")
         let notifications = try await store.list(userID: userID, page: page)
         return .with { $0.notifications = notifications }
     }

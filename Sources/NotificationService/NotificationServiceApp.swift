@@ -9,12 +9,14 @@ import ServiceSupport
 /// and runs no background work.
 public enum NotificationServiceApp {
     public static let factory: ServiceFactory = { environment in
+        let callers = try await environment.callerResolver()
         let store = try NotificationStore(path: environment.databasePath("notification"), metrics: environment.metrics)
         var logger = environment.logger
         logger[metadataKey: "service"] = "notification"
         let handler = NotificationHandler(
             store: store,
-            sink: DatabaseNotificationSink(store: store, logger: logger)
+            sink: DatabaseNotificationSink(store: store, logger: logger),
+            callers: callers
         )
         return RunnableService(handler: handler)
     }

@@ -5,9 +5,10 @@ import ShopAPI
 
 /// The order service's RPCs.
 ///
-/// Calls act for the caller in the `x-user-id`/`x-user-role` metadata: a
-/// user sees and changes only their own orders (PERMISSION_DENIED for
-/// someone else's), an admin or an internal caller any. Status changes go
+/// Calls act for the end user of the token the gateway forwards
+/// (``CallerResolver``): a user sees and changes only their own orders
+/// (PERMISSION_DENIED for someone else's), an admin any; only the gateway
+/// may call these RPCs at all (`OrderServicePolicy`). Status changes go
 /// through ``OrderStatusMachine`` and are written with their outbox events
 /// in one transaction, then published to WatchOrder streams.
 struct OrderHandler: OrderServiceHandler {
@@ -15,6 +16,7 @@ struct OrderHandler: OrderServiceHandler {
     let placement: OrderPlacement
     let upstreams: Upstreams
     let inventoryDelivery: InventoryDelivery
+    let callers: CallerResolver
     let updates: OrderUpdates
     let inventoryDoorbell: Doorbell
     let notificationDoorbell: Doorbell
@@ -25,16 +27,15 @@ struct OrderHandler: OrderServiceHandler {
     }
 
     func getOrder(_ request: Shop_Order_V1_GetOrderRequest, context: ServerContext) async throws -> Shop_Order_V1_Order {
-        let caller = Caller(context)
+        let caller = try await callers.caller(of: context)
         let order = try await visibleOrder(request.id, caller: caller)
         var message = order.message
         do {
-            // With the caller's identity: the user service applies its own
-            // rule (the owner or an admin) to the account it returns.
-            message.user = try await upstreams.users.getUser(
-                .with { $0.id = order.row.userID },
-                options: CallOptions(metadata: caller.metadata)
-            )
+            // As the order service itself, no user token forwarded: the
+            // caller may see this order (checked above), so it may see its
+            // customer; the user service's policy lets the order service read
+            // users and nothing more.
+            message.user = try await upstreams.users.getUser(.with { $0.id = order.row.userID })
         } catch {
             throw UpstreamCall.failure(error, service: "user", logger: logger)
         }
@@ -43,18 +44,18 @@ struct OrderHandler: OrderServiceHandler {
 
     func listOrders(_ request: Shop_Order_V1_ListOrdersRequest, context: ServerContext) async throws -> Shop_Order_V1_ListOrdersResponse {
         let page = try Page(skip: request.skip, limit: request.limit)
-        let userID = try Caller(context).listingScope(requested: request.userID, noun: "orders")
+        let userID = try await callers.caller(of: context).listingScope(requested: request.userID, noun: "orders")
         let orders = try await store.orders(userID: userID, page: page)
         return .with { $0.orders = orders.map(\.message) }
     }
 
     func cancelOrder(_ request: Shop_Order_V1_CancelOrderRequest, context: ServerContext) async throws -> Shop_Order_V1_Order {
         let id = try Validation.id(request.id, field: "id")
-        return try await change(orderID: id, to: .cancelled, caller: Caller(context), context: context)
+        return try await change(orderID: id, to: .cancelled, caller: try await callers.caller(of: context), context: context)
     }
 
     func updateOrderStatus(_ request: Shop_Order_V1_UpdateOrderStatusRequest, context: ServerContext) async throws -> Shop_Order_V1_Order {
-        let caller = Caller(context)
+        let caller = try await callers.caller(of: context)
         try caller.requireAdmin()
         let id = try Validation.id(request.id, field: "id")
         switch request.status {
@@ -67,7 +68,7 @@ struct OrderHandler: OrderServiceHandler {
     }
 
     func watchOrder(_ request: Shop_Order_V1_WatchOrderRequest, writer: RPCWriter<Shop_Order_V1_Order>, context: ServerContext) async throws {
-        let caller = Caller(context)
+        let caller = try await callers.caller(of: context)
         let id = try Validation.id(request.id, field: "id")
         // Subscribe first, then read: no change can fall in between.
         let subscription = await updates.subscribe(orderID: id)
@@ -111,9 +112,7 @@ struct OrderHandler: OrderServiceHandler {
         guard let order = try await store.order(id: id) else {
             throw RPCError(code: .notFound, message: "order \(id) not found")
         }
-        guard caller.mayAccess(ownedBy: order.row.userID) else {
-            throw RPCError(code: .permissionDenied, message: "order \(id) belongs to another user")
-        }
+        try caller.requireAccess(ownedBy: order.row.userID, denial: "order \(id) belongs to another user")
         return order
     }
 
@@ -131,9 +130,7 @@ struct OrderHandler: OrderServiceHandler {
             ? (caller.isPrivileged ? "cancelled by an administrator" : "cancelled by the customer")
             : nil
         let (order, events) = try await store.transition(orderID: orderID, to: target, cancellationDetail: cancellationDetail) { row in
-            guard caller.mayAccess(ownedBy: row.userID) else {
-                throw RPCError(code: .permissionDenied, message: "order \(orderID) belongs to another user")
-            }
+            try caller.requireAccess(ownedBy: row.userID, denial: "order \(orderID) belongs to another user")
         }
         let message = order.message
         await updates.publish(message)

@@ -34,6 +34,7 @@ struct OrderPlacement: Sendable {
     let inventoryDelivery: InventoryDelivery
     let inventoryDoorbell: Doorbell
     let notificationDoorbell: Doorbell
+    let callers: CallerResolver
     let coalescer = PlacementCoalescer()
     let logger: Logger
 
@@ -53,7 +54,7 @@ struct OrderPlacement: Sendable {
     }
 
     func place(_ request: Shop_Order_V1_CreateOrderRequest, context: ServerContext) async throws -> StoredOrder {
-        let caller = Caller(context)
+        let caller = try await callers.caller(of: context)
         let lines = try Self.validatedLines(request.items)
         let ownerID = try Self.owner(requested: request.userID, caller: caller)
         let key = try Self.idempotencyKey(field: request.idempotencyKey, metadata: context.metadata[Self.idempotencyMetadataKey])
@@ -252,18 +253,16 @@ struct OrderPlacement: Sendable {
         return lines
     }
 
-    /// The caller's own order; an admin (or an internal caller) may name
-    /// another user, a user may name only themselves.
+    /// The caller's own order; an admin may name another user, a user may
+    /// name only themselves; an anonymous caller places none.
     static func owner(requested: String, caller: Caller) throws -> String {
         if requested.isEmpty {
-            guard let userID = caller.userID else {
-                throw Validation.invalid("user_id", "is required for a call without a user")
-            }
-            return try Validation.id(userID, field: "user_id")
+            return try Validation.id(try caller.requireUser(), field: "user_id")
         }
         let requestedID = try Validation.id(requested, field: "user_id")
         if caller.isPrivileged { return requestedID }
-        guard let userID = caller.userID, (try? Validation.id(userID, field: "user_id")) == requestedID else {
+        let own = try caller.requireUser()
+        guard (try? Validation.id(own, field: "user_id")) == requestedID else {
             throw RPCError(code: .permissionDenied, message: "user_id: only admins may place orders for someone else")
         }
         return requestedID

@@ -11,6 +11,7 @@ import ShopAPI
 /// committing and releasing reservations with InventoryService.
 public enum OrderServiceApp {
     public static let factory: ServiceFactory = { environment in
+        let callers = try await environment.callerResolver()
         var logger = environment.logger
         logger[metadataKey: "service"] = "order"
         let upstreams = try Upstreams(environment: environment)
@@ -35,10 +36,12 @@ public enum OrderServiceApp {
                 inventoryDelivery: inventoryDelivery,
                 inventoryDoorbell: inventoryDoorbell,
                 notificationDoorbell: notificationDoorbell,
+                callers: callers,
                 logger: logger
             ),
             upstreams: upstreams,
             inventoryDelivery: inventoryDelivery,
+            callers: callers,
             updates: updates,
             inventoryDoorbell: inventoryDoorbell,
             notificationDoorbell: notificationDoorbell,

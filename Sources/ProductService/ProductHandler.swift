@@ -4,16 +4,18 @@ import ShopAPI
 
 /// Serves `shop.product.v1.ProductService`: the catalog.
 ///
-/// Reads are open to everyone (the gateway serves them publicly; the order
-/// service prices orders with `BatchGetProducts`). Writes change the catalog
-/// and are for admins and internal callers only: a plain user gets
-/// PERMISSION_DENIED. Every input is checked here with INVALID_ARGUMENT
+/// Reads are open to every caller the call policy lets in (the gateway
+/// serves them publicly; the order service prices orders with
+/// `BatchGetProducts`). Writes change the catalog and are for admins only
+/// (the policy lets only the gateway call them): a plain user gets
+/// PERMISSION_DENIED, an anonymous caller UNAUTHENTICATED. Every input is checked here with INVALID_ARGUMENT
 /// naming the field; unknown ids are NOT_FOUND.
 struct ProductHandler: ProductServiceHandler {
     let store: ProductStore
+    let callers: CallerResolver
 
     func createProduct(_ request: Shop_Product_V1_CreateProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product {
-        try Caller(context).requireAdmin()
+        try await callers.caller(of: context).requireAdmin()
         let now = ProductRecord.nowMilliseconds()
         let product = ProductRecord(
             id: Validation.newID(),
@@ -66,7 +68,7 @@ struct ProductHandler: ProductServiceHandler {
     /// only when something changed. All fields are checked before anything
     /// is written, so a bad field changes nothing.
     func updateProduct(_ request: Shop_Product_V1_UpdateProductRequest, context: ServerContext) async throws -> Shop_Product_V1_Product {
-        try Caller(context).requireAdmin()
+        try await callers.caller(of: context).requireAdmin()
         let id = try Validation.id(request.id, field: "id")
         let name = try request.hasName ? ProductRules.name(request.name) : nil
         let description = try request.hasDescription_p ? ProductRules.description(request.description_p) : nil
@@ -88,7 +90,7 @@ struct ProductHandler: ProductServiceHandler {
     }
 
     func deleteProduct(_ request: Shop_Product_V1_DeleteProductRequest, context: ServerContext) async throws -> Shop_Product_V1_DeleteProductResponse {
-        try Caller(context).requireAdmin()
+        try await callers.caller(of: context).requireAdmin()
         let id = try Validation.id(request.id, field: "id")
         guard try await store.delete(id: id) else { throw Self.notFound(id) }
         return Shop_Product_V1_DeleteProductResponse()

@@ -5,7 +5,8 @@ import ServiceSupport
 /// no other service and runs no background work.
 public enum ProductServiceApp {
     public static let factory: ServiceFactory = { environment in
+        let callers = try await environment.callerResolver()
         let store = try ProductStore(path: environment.databasePath("product"), metrics: environment.metrics)
-        return RunnableService(handler: ProductHandler(store: store))
+        return RunnableService(handler: ProductHandler(store: store, callers: callers))
     }
 }

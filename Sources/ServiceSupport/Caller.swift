@@ -1,42 +1,88 @@
 import FrameRPC
+import ShopAuth
 
-/// Who a call acts for, from the metadata the gateway sets after verifying
-/// the caller's token (`x-user-id`, `x-user-role`).
+/// Who a call acts for, as ``CallerResolver`` established it from the
+/// verified peer and, for the gateway's calls, the verified access token.
 ///
-/// Services behind the gateway trust these keys: only the gateway is
-/// reachable from outside. A call with neither comes from another service
-/// or an operator and acts with full rights (``isInternal``). A call with a
-/// role but no user is a broken identity: it is neither internal nor any
-/// user, so it may access nothing that belongs to someone.
+/// Three kinds, and nothing in between:
+///
+/// | principal | from | rights |
+/// | --- | --- | --- |
+/// | ``Principal/user(id:role:)`` | the gateway, with a valid access token | their own things; admins everything |
+/// | ``Principal/service(_:)`` | another service's verified certificate (not the gateway's) | everything, within what the call policy lets that service call |
+/// | ``Principal/anonymous`` | the gateway without a token (public routes), or no verified identity at all | nothing that belongs to anyone |
+///
+/// No identity is anonymous, never internal: internal rights come only from
+/// a verified service identity, and the generated call policy decides which
+/// RPCs that service may reach at all.
 public struct Caller: Sendable, Hashable {
-    public static let userIDKey = "x-user-id"
-    public static let roleKey = "x-user-role"
-
-    public let userID: String?
-    public let isAdmin: Bool
-    /// A service-to-service call: no user and no role.
-    public let isInternal: Bool
-
-    /// An admin, or another service: may see and change everything.
-    public var isPrivileged: Bool { isInternal || isAdmin }
-
-    /// The caller of the call being served.
-    public init(_ context: ServerContext) {
-        userID = context.metadata[Self.userIDKey].flatMap { $0.isEmpty ? nil : $0 }
-        isAdmin = userID != nil && context.metadata[Self.roleKey] == "admin"
-        isInternal = userID == nil && context.metadata[Self.roleKey] == nil
+    public enum Principal: Sendable, Hashable {
+        /// No proven identity.
+        case anonymous
+        /// An end user, from the token the gateway forwarded.
+        case user(id: String, role: AccessTokenClaims.Role)
+        /// Another service acting as itself: the service name of its
+        /// verified certificate.
+        case service(String)
     }
+
+    public let principal: Principal
+
+    public init(_ principal: Principal) {
+        self.principal = principal
+    }
+
+    public static let anonymous = Caller(.anonymous)
+
+    /// The end user's id, if the call acts for one.
+    public var userID: String? {
+        if case .user(let id, _) = principal { return id }
+        return nil
+    }
+
+    public var isAdmin: Bool {
+        if case .user(_, .admin) = principal { return true }
+        return false
+    }
+
+    /// Another service acting as itself.
+    public var isService: Bool {
+        if case .service = principal { return true }
+        return false
+    }
+
+    /// An admin, or another service: may see and change everything the
+    /// policy lets it reach.
+    public var isPrivileged: Bool { isService || isAdmin }
 
     /// Whether the caller may act on what belongs to `ownerID`.
     public func mayAccess(ownedBy ownerID: String) -> Bool {
-        isPrivileged || userID == ownerID
+        guard !isPrivileged else { return true }
+        guard let userID else { return false }
+        return userID.lowercased() == ownerID.lowercased()
     }
 
-    /// Throws PERMISSION_DENIED unless the caller is an admin or internal.
+    /// Throws unless ``mayAccess(ownedBy:)``: UNAUTHENTICATED for an
+    /// anonymous caller, else PERMISSION_DENIED with `denial`.
+    public func requireAccess(ownedBy ownerID: String, denial: String) throws {
+        guard !mayAccess(ownedBy: ownerID) else { return }
+        guard userID != nil || isService else { throw Self.notSignedIn }
+        throw RPCError(code: .permissionDenied, message: denial)
+    }
+
+    /// Throws unless the caller is an admin or a service: UNAUTHENTICATED
+    /// for an anonymous caller (logging in may help), PERMISSION_DENIED for
+    /// a plain user.
     public func requireAdmin() throws {
-        guard isPrivileged else {
-            throw RPCError(code: .permissionDenied, message: "admins only")
-        }
+        guard !isPrivileged else { return }
+        guard userID != nil else { throw Self.notSignedIn }
+        throw RPCError(code: .permissionDenied, message: "admins only")
+    }
+
+    /// The end user's id, or UNAUTHENTICATED for a call that acts for none.
+    public func requireUser() throws -> String {
+        guard let userID else { throw Self.notSignedIn }
+        return userID
     }
 
     /// Whose items a listing shows, given the request's `user_id` filter:
@@ -45,27 +91,17 @@ public struct Caller: Sendable, Hashable {
     ///
     /// - Parameter noun: what is listed, for the error (`orders`).
     /// - Throws: INVALID_ARGUMENT for a malformed `user_id`, PERMISSION_DENIED
-    ///   when a user asks for someone else's, UNAUTHENTICATED for a role
-    ///   without a user.
+    ///   when a user asks for someone else's, UNAUTHENTICATED for an
+    ///   anonymous caller.
     public func listingScope(requested: String, noun: String) throws -> String? {
         let requestedID = requested.isEmpty ? nil : try Validation.id(requested, field: "user_id")
         if isPrivileged { return requestedID }
-        guard let own = userID?.lowercased() else {
-            throw RPCError(code: .unauthenticated, message: "the call names a role but no user")
-        }
+        let own = try requireUser().lowercased()
         if let requestedID, requestedID != own {
             throw RPCError(code: .permissionDenied, message: "user_id: you may list only your own \(noun)")
         }
         return own
     }
 
-    /// Metadata that makes an outgoing call act for this caller.
-    public var metadata: Metadata {
-        var metadata = Metadata()
-        if let userID {
-            metadata[Self.userIDKey] = userID
-            metadata[Self.roleKey] = isAdmin ? "admin" : "user"
-        }
-        return metadata
-    }
+    static let notSignedIn = RPCError(code: .unauthenticated, message: "no signed-in user: this call needs an end user's access token")
 }

@@ -1,15 +1,44 @@
 import FrameRPC
 import ServiceSupport
+import ShopAuth
 
-/// Call options that act for the user `id`, as the gateway would after
-/// verifying a plain user's token.
-public func asUser(_ id: String) -> CallOptions {
-    CallOptions(metadata: [Caller.userIDKey: id, Caller.roleKey: "user"])
+/// The signing key the services in tests verify tokens with, and the
+/// tokens ``asUser(_:)`` and ``asAdmin(_:)`` carry: put ``settings`` into
+/// every test service's environment.
+public enum TestSigning {
+    /// Not the development key: tests run outside dev mode.
+    public static let key = "service-tests-signing-key-0123456789abcdef"
+
+    /// `SHOP_SIGNING_KEY` for a test service's environment.
+    public static var settings: [String: String] { [ServiceEnvironment.signingKeySetting: key] }
+
+    /// A real access token for `userID`, signed with ``key`` as the user
+    /// service signs them.
+    public static func token(
+        userID: String,
+        role: AccessTokenClaims.Role,
+        tokenVersion: Int64 = 0,
+        lifetime: Double = 3600
+    ) async throws -> String {
+        try await TokenAuthority(signingKey: key).issue(userID: userID, role: role, tokenVersion: tokenVersion, lifetime: lifetime).token
+    }
+}
+
+/// Call options that act for the user `id`, as the gateway sends them:
+/// a real access token (``TestSigning``) in `authorization` metadata. A
+/// service believes it only on a connection with the gateway's identity.
+public func asUser(_ id: String) async throws -> CallOptions {
+    try await asBearer(userID: id, role: .user)
 }
 
 /// Call options that act for the admin `id`.
-public func asAdmin(_ id: String = Validation.newID()) -> CallOptions {
-    CallOptions(metadata: [Caller.userIDKey: id, Caller.roleKey: "admin"])
+public func asAdmin(_ id: String = Validation.newID()) async throws -> CallOptions {
+    try await asBearer(userID: id, role: .admin)
+}
+
+private func asBearer(userID: String, role: AccessTokenClaims.Role) async throws -> CallOptions {
+    let token = try await TestSigning.token(userID: userID, role: role)
+    return CallOptions(metadata: [CallerResolver.authorizationKey: CallerResolver.authorization(bearer: token)])
 }
 
 /// The `RPCError` `body` threw, or `nil` if it succeeded; any other error

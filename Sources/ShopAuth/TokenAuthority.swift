@@ -5,8 +5,9 @@ import JWTKit
 /// HMAC-SHA256 under one shared secret.
 ///
 /// The user service issues tokens at login; the gateway verifies them on
-/// every request and passes the identity on as `x-user-id`/`x-user-role`.
-/// Both build their authority from the same `SHOP_SIGNING_KEY`.
+/// every request and forwards the token itself (`authorization` metadata),
+/// which every service verifies again before believing it. All build their
+/// authority from the same `SHOP_SIGNING_KEY`.
 ///
 /// Verification accepts only what this authority could have issued: three
 /// base64url parts, a header whose `alg` is `HS256` (so `none`, other HMAC
@@ -53,13 +54,15 @@ public struct TokenAuthority: Sendable {
         }
     }
 
-    /// Issues a token for `userID` with `role`, good for `lifetime` seconds
-    /// from `now` (times are truncated to whole seconds).
+    /// Issues a token for `userID` with `role` and the account's
+    /// `tokenVersion`, good for `lifetime` seconds from `now` (times are
+    /// truncated to whole seconds).
     ///
     /// - Returns: the signed token and the claims it carries.
     public func issue(
         userID: String,
         role: AccessTokenClaims.Role,
+        tokenVersion: Int64 = 0,
         lifetime: TimeInterval,
         now: Date = Date()
     ) async throws(TokenError) -> (token: String, claims: AccessTokenClaims) {
@@ -67,6 +70,7 @@ public struct TokenAuthority: Sendable {
         let claims = AccessTokenClaims(
             userID: userID,
             role: role,
+            tokenVersion: tokenVersion,
             issuedAt: issuedAt,
             expiresAt: issuedAt.addingTimeInterval(lifetime.rounded(.down))
         )

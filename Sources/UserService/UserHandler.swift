@@ -7,8 +7,15 @@ import ShopAuth
 /// Serves `shop.user.v1.UserService`: accounts, password checks and tokens.
 ///
 /// Authorization is checked here as well as at the gateway, because this
-/// service owns the data: the caller comes from `x-user-id`/`x-user-role`
-/// (``Caller``); a call without them is another service's and has full rights.
+/// service owns the data: the caller is the end user of the token the
+/// gateway forwards, another service acting as itself, or anonymous
+/// (``CallerResolver``). Which services may call which RPC at all is the
+/// generated `UserServicePolicy`, enforced before any of this runs.
+///
+/// Deactivation, role changes and password changes raise the account's
+/// token version (``UserRecord/revokeTokens(ifChangedFrom:passwordChanged:)``),
+/// which `GetAccountStatus` reports to the gateway: older tokens stop
+/// working on the next request.
 ///
 /// Password hashing (PBKDF2, hundreds of milliseconds per call in
 /// production) runs on ``BlockingWorkPool``'s own threads, so registrations
@@ -22,6 +29,7 @@ struct UserHandler: UserServiceHandler {
     let hasher: PasswordHasher
     let work: BlockingWorkPool
     let tokens: TokenAuthority
+    let callers: CallerResolver
     /// Seconds an access token is good for.
     let tokenLifetime: Int
     /// A hash of a random password, checked when a login names an unknown
@@ -56,25 +64,20 @@ struct UserHandler: UserServiceHandler {
     // MARK: Reading
 
     func getCurrentUser(_ request: Shop_User_V1_GetCurrentUserRequest, context: ServerContext) async throws -> Shop_User_V1_User {
-        guard let userID = Caller(context).userID else {
-            throw RPCError(code: .unauthenticated, message: "no signed-in user: GetCurrentUser needs the caller's identity")
-        }
-        let id = userID.lowercased()
+        let id = try await callers.caller(of: context).requireUser().lowercased()
         guard let record = try await store.user(id: id) else { throw Self.notFound(id) }
         return record.proto
     }
 
     func getUser(_ request: Shop_User_V1_GetUserRequest, context: ServerContext) async throws -> Shop_User_V1_User {
         let id = try Validation.id(request.id, field: "id")
-        guard Caller(context).mayAccess(ownedBy: id) else {
-            throw RPCError(code: .permissionDenied, message: "you may only read your own account")
-        }
+        try await callers.caller(of: context).requireAccess(ownedBy: id, denial: "you may only read your own account")
         guard let record = try await store.user(id: id) else { throw Self.notFound(id) }
         return record.proto
     }
 
     func listUsers(_ request: Shop_User_V1_ListUsersRequest, context: ServerContext) async throws -> Shop_User_V1_ListUsersResponse {
-        try Caller(context).requireAdmin()
+        try await callers.caller(of: context).requireAdmin()
         let page = try Page(skip: request.skip, limit: request.limit)
         let records = try await store.users(page)
         return .with { $0.users = records.map(\.proto) }
@@ -84,10 +87,8 @@ struct UserHandler: UserServiceHandler {
 
     func updateUser(_ request: Shop_User_V1_UpdateUserRequest, context: ServerContext) async throws -> Shop_User_V1_User {
         let id = try Validation.id(request.id, field: "id")
-        let caller = Caller(context)
-        guard caller.mayAccess(ownedBy: id) else {
-            throw RPCError(code: .permissionDenied, message: "you may only change your own account")
-        }
+        let caller = try await callers.caller(of: context)
+        try caller.requireAccess(ownedBy: id, denial: "you may only change your own account")
         if request.hasIsActive || request.hasRole, !(caller.isPrivileged) {
             throw RPCError(code: .permissionDenied, message: "is_active and role may be changed by admins only")
         }
@@ -105,21 +106,39 @@ struct UserHandler: UserServiceHandler {
         }
         let newHash = passwordHash
         let updated = try await store.update(id: id) { record in
+            let before = record
             if let email { record.email = email.value }
             if let fullName { record.fullName = fullName }
             if let newHash { record.passwordHash = newHash }
             if let role { record.role = role }
             if let isActive { record.isActive = isActive }
+            record.revokeTokens(ifChangedFrom: before, passwordChanged: newHash != nil)
         }
         guard let updated else { throw Self.notFound(id) }
         return updated.proto
     }
 
     func deactivateUser(_ request: Shop_User_V1_DeactivateUserRequest, context: ServerContext) async throws -> Shop_User_V1_DeactivateUserResponse {
-        try Caller(context).requireAdmin()
+        try await callers.caller(of: context).requireAdmin()
         let id = try Validation.id(request.id, field: "id")
-        guard try await store.update(id: id, { $0.isActive = false }) != nil else { throw Self.notFound(id) }
+        let deactivated = try await store.update(id: id) { record in
+            let before = record
+            record.isActive = false
+            record.revokeTokens(ifChangedFrom: before, passwordChanged: false)
+        }
+        guard deactivated != nil else { throw Self.notFound(id) }
         return Shop_User_V1_DeactivateUserResponse()
+    }
+
+    // MARK: Token checks
+
+    /// The account's state for the gateway's token check. No caller rule
+    /// beyond the call policy (the gateway only): it is asked before the
+    /// request's identity is established.
+    func getAccountStatus(_ request: Shop_User_V1_GetAccountStatusRequest, context: ServerContext) async throws -> Shop_User_V1_AccountStatus {
+        let id = try Validation.id(request.id, field: "id")
+        guard let record = try await store.user(id: id) else { throw Self.notFound(id) }
+        return record.accountStatus
     }
 
     // MARK: Login
@@ -142,7 +161,9 @@ struct UserHandler: UserServiceHandler {
         if hasher.needsRehash(record.passwordHash) {
             await upgradeHash(of: record.id, password: password)
         }
-        let issued = try await tokens.issue(userID: record.id, role: record.role.tokenRole, lifetime: Double(tokenLifetime))
+        let issued = try await tokens.issue(
+            userID: record.id, role: record.role.tokenRole, tokenVersion: record.tokenVersion, lifetime: Double(tokenLifetime)
+        )
         return .with {
             $0.accessToken = issued.token
             $0.tokenType = "bearer"

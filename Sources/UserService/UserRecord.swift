@@ -10,7 +10,9 @@ import SwiftProtobuf
 /// normalized (lower-case), so its UNIQUE index makes emails unique
 /// case-insensitively, even between concurrent registrations. `created_at`
 /// is whole milliseconds since 1970, so what a create returns is exactly what
-/// later reads return.
+/// later reads return. `token_version` is carried in every access token
+/// issued for the user; raising it makes every older token invalid
+/// (``revokeTokens(ifChangedFrom:passwordChanged:)``).
 struct UserRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "users"
 
@@ -23,6 +25,7 @@ struct UserRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersista
     var isActive: Bool
     var role: UserRole
     var createdAt: Int64
+    var tokenVersion: Int64 = 0
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
         case seq
@@ -33,6 +36,27 @@ struct UserRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersista
         case isActive = "is_active"
         case role
         case createdAt = "created_at"
+        case tokenVersion = "token_version"
+    }
+
+    /// Raises the token version when this record differs from `before` in
+    /// what a token stands for: deactivation (or reactivation), a role
+    /// change, or a password change the holder or an admin asked for. A
+    /// re-hash of the same password (more rounds) is no change.
+    mutating func revokeTokens(ifChangedFrom before: UserRecord, passwordChanged: Bool) {
+        if passwordChanged || isActive != before.isActive || role != before.role {
+            tokenVersion = before.tokenVersion + 1
+        }
+    }
+
+    /// What decides whether the user's tokens are still good.
+    var accountStatus: Shop_User_V1_AccountStatus {
+        Shop_User_V1_AccountStatus.with {
+            $0.id = id
+            $0.isActive = isActive
+            $0.role = role.proto
+            $0.tokenVersion = tokenVersion
+        }
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {

@@ -3,7 +3,7 @@ import ShopAPI
 import ShopAuth
 
 /// What a user may do: stored as `user` or `admin`, the same words the
-/// tokens and the `x-user-role` metadata use.
+/// tokens carry.
 enum UserRole: String, Sendable, Hashable, Codable, DatabaseValueConvertible {
     case user
     case admin

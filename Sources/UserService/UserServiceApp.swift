@@ -33,6 +33,7 @@ public enum UserServiceApp {
             hasher: hasher,
             work: work,
             tokens: tokens,
+            callers: CallerResolver(tokens: tokens),
             tokenLifetime: settings.tokenLifetime,
             decoyHash: decoyHash,
             logger: environment.logger

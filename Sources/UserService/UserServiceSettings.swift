@@ -6,8 +6,8 @@ import ShopAuth
 ///
 /// | setting | meaning |
 /// | --- | --- |
-/// | `SHOP_SIGNING_KEY` | required; the HS256 secret shared with the gateway, at least 32 bytes |
-/// | `SHOP_TOKEN_TTL_SECONDS` | access token lifetime; default 3600 |
+/// | `SHOP_SIGNING_KEY` | required; the HS256 secret shared with the gateway and every service, at least 32 bytes |
+/// | `SHOP_TOKEN_TTL_SECONDS` | access token lifetime; default 3600, at most 86400 (a day) |
 /// | `SHOP_ADMIN_EMAIL`, `SHOP_ADMIN_PASSWORD` | both or neither: the first admin, created at start when no user has that email |
 /// | `SHOP_PASSWORD_ROUNDS` | PBKDF2 rounds for new hashes; default and minimum 600,000 |
 /// | `SHOP_PASSWORD_QUEUE` | password hashes that may wait for a hashing thread; beyond that, or when a call's deadline would pass first, RESOURCE_EXHAUSTED at once; default 256 |
@@ -15,7 +15,7 @@ import ShopAuth
 ///
 /// Secrets are never part of an error message.
 struct UserServiceSettings: Sendable {
-    static let signingKey = "SHOP_SIGNING_KEY"
+    static let signingKey = ServiceEnvironment.signingKeySetting
     static let tokenLifetime = "SHOP_TOKEN_TTL_SECONDS"
     static let adminEmail = "SHOP_ADMIN_EMAIL"
     static let adminPassword = "SHOP_ADMIN_PASSWORD"
@@ -24,6 +24,10 @@ struct UserServiceSettings: Sendable {
     static let passwordQueue = "SHOP_PASSWORD_QUEUE"
 
     static let defaultTokenLifetime = 3600
+    /// The longest lifetime accepted: a day. Deactivation, role and password
+    /// changes end a token sooner (its version), but a leaked token must not
+    /// stay good for years either.
+    static let maximumTokenLifetime = 86_400
 
     /// The first admin's credentials.
     struct Admin: Sendable {
@@ -40,20 +44,14 @@ struct UserServiceSettings: Sendable {
     let admin: Admin?
 
     init(_ environment: ServiceEnvironment) throws {
-        guard let key = environment.setting(Self.signingKey) else {
-            throw ConfigurationError("\(Self.signingKey) is required: the HS256 secret for access tokens, at least \(TokenAuthority.minimumKeyByteCount) bytes, the same as the gateway's")
-        }
-        guard key.utf8.count >= TokenAuthority.minimumKeyByteCount else {
-            throw ConfigurationError("\(Self.signingKey) is too short: \(key.utf8.count) bytes, at least \(TokenAuthority.minimumKeyByteCount) needed")
-        }
-        if let refusal = DevelopmentSecrets.refusal(ofSigningKey: key, settings: environment.settings, variable: Self.signingKey) {
-            throw ConfigurationError(refusal)
-        }
-        signingKey = key
+        signingKey = try environment.signingKey()
 
         if let text = environment.setting(Self.tokenLifetime) {
-            guard let seconds = Int(text), seconds > 0, seconds <= Int(Int32.max) else {
-                throw ConfigurationError("\(Self.tokenLifetime) must be a whole number of seconds between 1 and \(Int32.max), not '\(text)'")
+            guard let seconds = Int(text), seconds > 0 else {
+                throw ConfigurationError("\(Self.tokenLifetime) must be a whole number of seconds between 1 and \(Self.maximumTokenLifetime), not '\(text.prefix(64))'")
+            }
+            guard seconds <= Self.maximumTokenLifetime else {
+                throw ConfigurationError("\(Self.tokenLifetime) is \(seconds) seconds; access tokens may live at most \(Self.maximumTokenLifetime) seconds (a day)")
             }
             tokenLifetime = seconds
         } else {

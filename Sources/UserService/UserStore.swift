@@ -34,6 +34,13 @@ struct UserStore: Sendable {
                 table.column(UserRecord.CodingKeys.createdAt.rawValue, .integer).notNull()
             }
         }
+        migrator.registerMigration("v2: token versions") { db in
+            // Existing users start at version 0; tokens issued before this
+            // migration carry no version and are refused (their holders log in again).
+            try db.alter(table: UserRecord.databaseTableName) { table in
+                table.add(column: UserRecord.CodingKeys.tokenVersion.rawValue, .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 

@@ -86,7 +86,7 @@ struct KubernetesTests {
             let container = try manifests.deployment(service.name).container()
             #expect(container.command == nil, "the image's ENTRYPOINT (shop) runs")
             #expect(container.args == ["serve", service.name, "--host", "0.0.0.0", "--port", "\(service.port)", "--data", "/data"], "\(service.name)")
-            #expect(container.ports?.map(\.containerPort) == [service.port], "\(service.name)")
+            #expect(container.ports?.first { $0.name == "framerpc" }?.containerPort == service.port, "\(service.name)")
             let ports = try manifests.service(service.name).spec.ports
             try #require(ports.count == 1, "\(service.name): one Service port")
             #expect(ports[0].port == service.port, "\(service.name): others reach it at \(service.address)")
@@ -207,11 +207,11 @@ struct KubernetesTests {
         }
     }
 
-    /// The user service signs tokens and the gateway verifies them: both get
-    /// the same key, from a Secret, never a literal or a ConfigMap.
-    @Test func takesTheSigningKeyFromTheSameSecretForTheUserServiceAndTheGateway() throws {
+    /// The user service signs tokens, the gateway and every service verify
+    /// them: all get the same key, from a Secret, never a literal or a ConfigMap.
+    @Test func takesTheSigningKeyFromTheSameSecretForEveryServiceAndTheGateway() throws {
         var references: [Kubernetes.Container.KeySelector] = []
-        for name in ["user", "gateway"] {
+        for name in try CodeFacts.services().map(\.name) + ["gateway"] {
             let environment = try manifests.environment(of: try manifests.deployment(name).container())
             guard case .secret(let reference) = environment[Key.signingKey] else {
                 Issue.record("\(name): \(Key.signingKey) is not from a Secret")
@@ -219,7 +219,8 @@ struct KubernetesTests {
             }
             references.append(reference)
         }
-        #expect(Set(references).count == 1, "one key for both: \(references)")
+        #expect(references.count == 6)
+        #expect(Set(references).count == 1, "one key for all: \(references)")
         let templates = try KubernetesManifests.secretTemplates()
         for reference in references {
             #expect(templates.contains { $0.metadata.name == reference.name && $0.stringData?[reference.key] != nil }, "the template documents \(reference.name)/\(reference.key)")

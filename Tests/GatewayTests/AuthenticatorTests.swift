@@ -12,7 +12,11 @@ struct AuthenticatorTests {
     let authenticator: Authenticator
 
     init() throws {
-        authenticator = try Authenticator(signingKey: Tokens.signingKey)
+        // Every account is active at version 0, as `Tokens` issues them.
+        authenticator = try Authenticator(
+            signingKey: Tokens.signingKey,
+            accounts: AccountCheck(cacheDuration: .zero) { _ in AccountCheck.Status(isActive: true, tokenVersion: 0) }
+        )
     }
 
     func status(_ auth: RESTRoute.Auth, _ header: String?, owner: String? = nil) async -> Int {
@@ -34,7 +38,7 @@ struct AuthenticatorTests {
     func validToken() async throws {
         let token = try await Tokens.valid("u-1", role: .admin)
         let identity = try await authenticator.authorize(.user, authorization: "Bearer \(token)")
-        #expect(identity == Identity(userID: "u-1", role: .admin))
+        #expect(identity == Identity(userID: "u-1", role: .admin, token: token))
     }
 
     @Test("the Bearer scheme is read in any case")
@@ -104,16 +108,19 @@ struct AuthenticatorTests {
         #expect(await status(.owner(field: nil), nil) == 401)
     }
 
-    @Test("the identity goes upstream as x-user-id and x-user-role")
+    @Test("the identity goes upstream as the verified token itself, never as bare x-user-id or x-user-role")
     func metadata() {
         var metadata = Metadata()
-        Identity(userID: "u-9", role: .admin).write(to: &metadata)
-        #expect(metadata["x-user-id"] == "u-9")
-        #expect(metadata["x-user-role"] == "admin")
+        Identity(userID: "u-9", role: .admin, token: "header.payload.signature").write(to: &metadata)
+        #expect(metadata["authorization"] == "Bearer header.payload.signature")
+        #expect(metadata["x-user-id"] == nil)
+        #expect(metadata["x-user-role"] == nil)
+        #expect(metadata.count == 1)
     }
 
     @Test("a signing key too short for HS256 is refused up front")
     func shortKey() {
-        #expect(throws: TokenError.self) { try Authenticator(signingKey: "short") }
+        let accounts = AccountCheck(cacheDuration: .zero) { _ in nil }
+        #expect(throws: TokenError.self) { try Authenticator(signingKey: "short", accounts: accounts) }
     }
 }

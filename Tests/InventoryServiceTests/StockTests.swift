@@ -1,4 +1,5 @@
 import FrameRPC
+import ServiceSupport
 import ServiceTesting
 import ShopAPI
 import Testing
@@ -23,7 +24,7 @@ struct StockTests {
             #expect(set.reserved == 0)
             #expect(try await client.stock(product) == set)
             let request = Shop_Inventory_V1_GetStockRequest.with { $0.productID = product }
-            #expect(try await client.getStock(request, options: asUser) == set)
+            #expect(try await client.getStock(request, options: try await asUser(Validation.newID())) == set)
         }
     }
 
@@ -76,7 +77,7 @@ struct StockTests {
         }
     }
 
-    @Test("a plain user may not set stock: PERMISSION_DENIED; an internal call may")
+    @Test("a plain user may not set stock: PERMISSION_DENIED; an admin may")
     func setStockPermissions() async throws {
         try await withInventoryService { client, _ throws in
             let product = newID()
@@ -84,7 +85,7 @@ struct StockTests {
                 _ = try await client.setStock(.with {
                     $0.productID = product
                     $0.available = 5
-                }, options: asUser)
+                }, options: try await asUser(Validation.newID()))
             }
             #expect(error?.code == .permissionDenied)
             let refusal = await rpcError { _ = try await client.stock(product) }
@@ -92,7 +93,7 @@ struct StockTests {
             let stock = try await client.setStock(.with {
                 $0.productID = product
                 $0.available = 5
-            })
+            }, options: try await asAdmin())
             #expect(stock.available == 5)
         }
     }

@@ -8,7 +8,7 @@ import Testing
 struct ListNotificationsTests {
     /// Sends `count` notifications to `user`, one after the other; returns
     /// their ids in the order sent.
-    private func send(_ count: Int, to user: String, client: NotificationServiceClient) async throws -> [String] {
+    private func send(_ count: Int, to user: String, client: NotificationTestClient) async throws -> [String] {
         var ids: [String] = []
         for index in 0..<count {
             ids.append(try await client.notify(notifyRequest(user: user, data: ["order_id": "order-\(index)"])).id)
@@ -23,7 +23,7 @@ struct ListNotificationsTests {
             let bob = Validation.newID()
             let aliceIDs = try await send(3, to: alice, client: client)
             _ = try await send(2, to: bob, client: client)
-            let listed = try await client.listNotifications(listRequest(), options: asUser(alice))
+            let listed = try await client.listNotifications(listRequest(), options: try await asUser(alice))
             #expect(listed.notifications.map(\.id) == aliceIDs.reversed())
             #expect(listed.notifications.allSatisfy { $0.userID == alice })
         }
@@ -34,7 +34,7 @@ struct ListNotificationsTests {
         try await withNotificationService { client in
             let alice = Validation.newID()
             let ids = try await send(1, to: alice, client: client)
-            let listed = try await client.listNotifications(listRequest(user: alice), options: asUser(alice))
+            let listed = try await client.listNotifications(listRequest(user: alice), options: try await asUser(alice))
             #expect(listed.notifications.map(\.id) == ids)
         }
     }
@@ -46,7 +46,7 @@ struct ListNotificationsTests {
             let bob = Validation.newID()
             _ = try await send(1, to: bob, client: client)
             let error = await rpcError {
-                _ = try await client.listNotifications(listRequest(user: bob), options: asUser(alice))
+                _ = try await client.listNotifications(listRequest(user: bob), options: try await asUser(alice))
             }
             #expect(error?.code == .permissionDenied)
         }
@@ -59,7 +59,7 @@ struct ListNotificationsTests {
             let bob = Validation.newID()
             let aliceIDs = try await send(2, to: alice, client: client)
             let bobIDs = try await send(2, to: bob, client: client)
-            let admin = asAdmin()
+            let admin = try await asAdmin()
             let bobs = try await client.listNotifications(listRequest(user: bob), options: admin)
             #expect(bobs.notifications.map(\.id) == bobIDs.reversed())
             let all = try await client.listNotifications(listRequest(), options: admin)
@@ -67,21 +67,21 @@ struct ListNotificationsTests {
         }
     }
 
-    @Test("an internal call (no identity) may list anyone's")
-    func internalSeesAny() async throws {
+    @Test("a call with no identity lists nobody's: anonymous, never internal")
+    func noIdentitySeesNothing() async throws {
         try await withNotificationService { client in
             let alice = Validation.newID()
-            let ids = try await send(2, to: alice, client: client)
-            let listed = try await client.listNotifications(listRequest(user: alice))
-            #expect(listed.notifications.map(\.id) == ids.reversed())
+            _ = try await send(2, to: alice, client: client)
+            let error = await rpcError { _ = try await client.listNotifications(listRequest(user: alice)) }
+            #expect(error?.code == .unauthenticated)
         }
     }
 
-    @Test("a role without a user id is UNAUTHENTICATED")
+    @Test("bare identity metadata without a token is UNAUTHENTICATED")
     func roleWithoutUser() async throws {
         try await withNotificationService { client in
             let error = await rpcError {
-                _ = try await client.listNotifications(listRequest(), options: CallOptions(metadata: [Caller.roleKey: "admin"]))
+                _ = try await client.listNotifications(listRequest(), options: CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "admin"]))
             }
             #expect(error?.code == .unauthenticated)
         }
@@ -91,7 +91,7 @@ struct ListNotificationsTests {
     func malformedUserID() async throws {
         try await withNotificationService { client in
             let error = await rpcError {
-                _ = try await client.listNotifications(listRequest(user: "nope"), options: asAdmin())
+                _ = try await client.listNotifications(listRequest(user: "nope"), options: try await asAdmin())
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("user_id:") == true)
@@ -103,7 +103,7 @@ struct ListNotificationsTests {
         try await withNotificationService { client in
             let alice = Validation.newID()
             let newestFirst = Array(try await send(5, to: alice, client: client).reversed())
-            let me = asUser(alice)
+            let me = try await asUser(alice)
             let first = try await client.listNotifications(listRequest(skip: 0, limit: 2), options: me)
             let second = try await client.listNotifications(listRequest(skip: 2, limit: 2), options: me)
             let last = try await client.listNotifications(listRequest(skip: 4, limit: 2), options: me)
@@ -120,9 +120,9 @@ struct ListNotificationsTests {
         try await withNotificationService { client in
             let alice = Validation.newID()
             _ = try await send(3, to: alice, client: client)
-            let byDefault = try await client.listNotifications(listRequest(limit: 0), options: asUser(alice))
+            let byDefault = try await client.listNotifications(listRequest(limit: 0), options: try await asUser(alice))
             #expect(byDefault.notifications.count == 3)
-            let atMaximum = try await client.listNotifications(listRequest(limit: 1000), options: asUser(alice))
+            let atMaximum = try await client.listNotifications(listRequest(limit: 1000), options: try await asUser(alice))
             #expect(atMaximum.notifications.count == 3)
         }
     }
@@ -135,7 +135,7 @@ struct ListNotificationsTests {
     func pagingOutOfRange(field: String, request: Shop_Notification_V1_ListNotificationsRequest) async throws {
         try await withNotificationService { client in
             let error = await rpcError {
-                _ = try await client.listNotifications(request, options: asUser(Validation.newID()))
+                _ = try await client.listNotifications(request, options: try await asUser(Validation.newID()))
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("\(field):") == true)

@@ -90,7 +90,7 @@ struct NotifyTests {
                 event: event, user: user, data: ["order_id": Validation.newID(), "total": "200"]
             ))
             #expect(again == first)
-            let listed = try await client.listNotifications(listRequest(user: user))
+            let listed = try await client.listNotifications(listRequest(user: user), options: try await asAdmin())
             #expect(listed.notifications == [first])
         }
     }
@@ -109,7 +109,7 @@ struct NotifyTests {
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
             #expect(ids.count == 1)
-            let listed = try await client.listNotifications(listRequest(user: user))
+            let listed = try await client.listNotifications(listRequest(user: user), options: try await asAdmin())
             #expect(listed.notifications.map(\.id) == Array(ids))
         }
     }
@@ -126,7 +126,7 @@ struct NotifyTests {
         try await withNotificationService(dataDirectory: data.path) { client in
             let again = try await client.notify(notifyRequest(event: event, user: user, data: ["order_id": "o-1"]))
             #expect(again == first)
-            let listed = try await client.listNotifications(listRequest(user: user))
+            let listed = try await client.listNotifications(listRequest(user: user), options: try await asAdmin())
             #expect(listed.notifications.count == 1)
         }
     }
@@ -134,17 +134,17 @@ struct NotifyTests {
     @Test("an admin may send a notification")
     func adminMayNotify() async throws {
         try await withNotificationService { client in
-            let notification = try await client.notify(notifyRequest(user: Validation.newID()), options: asAdmin())
+            let notification = try await client.notify(notifyRequest(user: Validation.newID()), options: try await asAdmin())
             #expect(!notification.id.isEmpty)
         }
     }
 
-    @Test("a user may not send notifications: PERMISSION_DENIED")
+    @Test("a user may not send notifications, not even through the gateway: PERMISSION_DENIED")
     func userMayNotNotify() async throws {
         try await withNotificationService { client in
             let user = Validation.newID()
             let error = await rpcError {
-                _ = try await client.notify(notifyRequest(user: user), options: asUser(user))
+                _ = try await client.gateway.notify(notifyRequest(user: user), options: try await asUser(user))
             }
             #expect(error?.code == .permissionDenied)
         }

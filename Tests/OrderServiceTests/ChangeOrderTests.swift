@@ -13,8 +13,11 @@ struct ChangeOrderTests {
         return (user, pen, try await shop.order([(pen, 3)], by: user))
     }
 
-    private func move(_ shop: Shop, _ orderID: String, to status: Shop_Order_V1_OrderStatus, options: CallOptions = asAdmin()) async throws -> Shop_Order_V1_Order {
-        try await shop.orders.updateOrderStatus(.with { $0.id = orderID; $0.status = status }, options: options)
+    private func move(_ shop: Shop, _ orderID: String, to status: Shop_Order_V1_OrderStatus, options: CallOptions? = nil) async throws -> Shop_Order_V1_Order {
+        let chosen: CallOptions
+        if let options { chosen = options } else { chosen = try await asAdmin() }
+        let options = chosen
+        return try await shop.orders.updateOrderStatus(.with { $0.id = orderID; $0.status = status }, options: options)
     }
 
     @Test("the owner cancels a confirmed order and its stock goes back")
@@ -22,12 +25,12 @@ struct ChangeOrderTests {
         try await withShop { shop in
             let (user, pen, order) = try await placed(shop)
             #expect(try await shop.stock(pen).available == 7)
-            let cancelled = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(user))
+            let cancelled = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asUser(user))
             #expect(cancelled.status == .cancelled)
             #expect(cancelled.updatedAt.date >= order.updatedAt.date)
             let stock = try await shop.stock(pen)
             #expect(stock.available == 10 && stock.reserved == 0)
-            let read = try await shop.orders.getOrder(.with { $0.id = order.id }, options: asUser(user))
+            let read = try await shop.orders.getOrder(.with { $0.id = order.id }, options: try await asUser(user))
             #expect(read.status == .cancelled)
         }
     }
@@ -36,7 +39,7 @@ struct ChangeOrderTests {
     func adminCancels() async throws {
         try await withShop { shop in
             let (_, pen, order) = try await placed(shop)
-            let cancelled = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asAdmin())
+            let cancelled = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asAdmin())
             #expect(cancelled.status == .cancelled)
             #expect(try await shop.stock(pen).available == 10)
         }
@@ -46,9 +49,9 @@ struct ChangeOrderTests {
     func cancelTwice() async throws {
         try await withShop { shop in
             let (user, pen, order) = try await placed(shop)
-            _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(user))
+            _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asUser(user))
             let error = await rpcError {
-                _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(user))
+                _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asUser(user))
             }
             #expect(error?.code == .failedPrecondition)
             #expect(try await shop.stock(pen).available == 10)
@@ -61,7 +64,7 @@ struct ChangeOrderTests {
             let (user, pen, order) = try await placed(shop)
             _ = try await move(shop, order.id, to: .shipped)
             let error = await rpcError {
-                _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(user))
+                _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asUser(user))
             }
             #expect(error?.code == .failedPrecondition)
             #expect(try await shop.stock(pen).available == 7)
@@ -74,7 +77,7 @@ struct ChangeOrderTests {
             let (_, pen, order) = try await placed(shop)
             let other = try await shop.newUser()
             let error = await rpcError {
-                _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(other))
+                _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asUser(other))
             }
             #expect(error?.code == .permissionDenied)
             #expect(try await shop.stock(pen).available == 7)
@@ -85,11 +88,11 @@ struct ChangeOrderTests {
     func cancelUnknown() async throws {
         try await withShop { shop in
             let unknown = await rpcError {
-                _ = try await shop.orders.cancelOrder(.with { $0.id = Validation.newID() }, options: asAdmin())
+                _ = try await shop.orders.cancelOrder(.with { $0.id = Validation.newID() }, options: try await asAdmin())
             }
             #expect(unknown?.code == .notFound)
             let malformed = await rpcError {
-                _ = try await shop.orders.cancelOrder(.with { $0.id = "x" }, options: asAdmin())
+                _ = try await shop.orders.cancelOrder(.with { $0.id = "x" }, options: try await asAdmin())
             }
             #expect(malformed?.code == .invalidArgument)
         }
@@ -103,7 +106,7 @@ struct ChangeOrderTests {
             #expect(shipped.status == .shipped)
             let delivered = try await move(shop, order.id, to: .delivered)
             #expect(delivered.status == .delivered)
-            let read = try await shop.orders.getOrder(.with { $0.id = order.id }, options: asUser(user))
+            let read = try await shop.orders.getOrder(.with { $0.id = order.id }, options: try await asUser(user))
             #expect(read.status == .delivered)
             #expect(try await shop.stock(pen).available == 7)
         }
@@ -143,7 +146,7 @@ struct ChangeOrderTests {
     func userMayNotUpdateStatus() async throws {
         try await withShop { shop in
             let (user, _, order) = try await placed(shop)
-            let error = await rpcError { _ = try await move(shop, order.id, to: .shipped, options: asUser(user)) }
+            let error = await rpcError { _ = try await move(shop, order.id, to: .shipped, options: try await asUser(user)) }
             #expect(error?.code == .permissionDenied)
         }
     }

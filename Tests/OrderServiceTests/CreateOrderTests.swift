@@ -35,8 +35,8 @@ struct CreateOrderTests {
             let user = try await shop.newUser()
             let pen = try await shop.newProduct(price: 1000, stock: 10)
             let order = try await shop.order([(pen, 2)], by: user)
-            _ = try await shop.products.updateProduct(.with { $0.id = pen; $0.price = 5000 })
-            let again = try await shop.orders.getOrder(.with { $0.id = order.id }, options: asUser(user))
+            _ = try await shop.products.updateProduct(.with { $0.id = pen; $0.price = 5000 }, options: try await asAdmin())
+            let again = try await shop.orders.getOrder(.with { $0.id = order.id }, options: try await asUser(user))
             #expect(again.items.first?.unitPrice == 1000)
             #expect(again.totalAmount == 2000)
         }
@@ -60,7 +60,7 @@ struct CreateOrderTests {
         try await withShop { shop in
             let user = try await shop.newUser()
             let pen = try await shop.newProduct(price: 100, stock: 10)
-            let order = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: user), options: asAdmin())
+            let order = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: user), options: try await asAdmin())
             #expect(order.userID == user)
         }
     }
@@ -70,7 +70,7 @@ struct CreateOrderTests {
         try await withShop { shop in
             let user = try await shop.newUser()
             let pen = try await shop.newProduct(price: 100, stock: 10)
-            let order = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: user), options: asUser(user))
+            let order = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: user), options: try await asUser(user))
             #expect(order.userID == user)
         }
     }
@@ -82,20 +82,23 @@ struct CreateOrderTests {
             let other = try await shop.newUser()
             let pen = try await shop.newProduct(price: 100, stock: 10)
             let error = await rpcError {
-                _ = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: other), options: asUser(user))
+                _ = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: other), options: try await asUser(user))
             }
             #expect(error?.code == .permissionDenied)
             #expect(try await shop.stock(pen).available == 10)
         }
     }
 
-    @Test("a call without a user and without user_id is INVALID_ARGUMENT")
-    func internalCallNeedsUser() async throws {
+    @Test("a call without a token is anonymous and places no order: UNAUTHENTICATED, with or without user_id")
+    func callWithoutUserPlacesNothing() async throws {
         try await withShop { shop in
             let pen = try await shop.newProduct(price: 100, stock: 10)
-            let error = await rpcError { _ = try await shop.orders.createOrder(orderRequest([(pen, 1)])) }
-            #expect(error?.code == .invalidArgument)
-            #expect(error?.message.hasPrefix("user_id:") == true)
+            let user = try await shop.newUser()
+            let withoutUser = await rpcError { _ = try await shop.orders.createOrder(orderRequest([(pen, 1)])) }
+            #expect(withoutUser?.code == .unauthenticated)
+            let forSomeone = await rpcError { _ = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: user)) }
+            #expect(forSomeone?.code == .unauthenticated)
+            #expect(try await shop.stock(pen).available == 10)
         }
     }
 
@@ -111,7 +114,7 @@ struct CreateOrderTests {
         try await withShop { shop in
             let user = try await shop.newUser()
             let error = await rpcError {
-                _ = try await shop.orders.createOrder(orderRequest(items.map { ($0.0, $0.1) }), options: asUser(user))
+                _ = try await shop.orders.createOrder(orderRequest(items.map { ($0.0, $0.1) }), options: try await asUser(user))
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("\(field):") == true, "\(error?.message ?? "no error")")
@@ -123,7 +126,7 @@ struct CreateOrderTests {
         try await withShop { shop in
             let pen = try await shop.newProduct(price: 100, stock: 10)
             let error = await rpcError {
-                _ = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: "bob"), options: asAdmin())
+                _ = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: "bob"), options: try await asAdmin())
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("user_id:") == true)
@@ -140,7 +143,7 @@ struct CreateOrderTests {
             #expect(error?.code == .notFound)
             #expect(error?.message.contains(ghost) == true)
             #expect(try await shop.stock(pen).available == 10)
-            #expect(try await shop.orders.listOrders(.init(), options: asUser(user)).orders.isEmpty)
+            #expect(try await shop.orders.listOrders(.init(), options: try await asUser(user)).orders.isEmpty)
         }
     }
 
@@ -149,7 +152,7 @@ struct CreateOrderTests {
         try await withShop { shop in
             let pen = try await shop.newProduct(price: 100, stock: 10)
             let error = await rpcError {
-                _ = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: Validation.newID()), options: asAdmin())
+                _ = try await shop.orders.createOrder(orderRequest([(pen, 1)], user: Validation.newID()), options: try await asAdmin())
             }
             #expect(error?.code == .failedPrecondition)
             #expect(try await shop.stock(pen).available == 10)
@@ -179,7 +182,7 @@ struct CreateOrderTests {
             #expect(penStock.available == 10 && penStock.reserved == 0)
             let cupStock = try await shop.stock(cup)
             #expect(cupStock.available == 1 && cupStock.reserved == 0)
-            #expect(try await shop.orders.listOrders(.init(), options: asUser(user)).orders.isEmpty)
+            #expect(try await shop.orders.listOrders(.init(), options: try await asUser(user)).orders.isEmpty)
         }
     }
 
@@ -203,7 +206,7 @@ struct CreateOrderTests {
             #expect(again.id == first.id)
             #expect(again.totalAmount == first.totalAmount)
             #expect(try await shop.stock(pen).available == 8)
-            #expect(try await shop.orders.listOrders(.init(), options: asUser(user)).orders.count == 1)
+            #expect(try await shop.orders.listOrders(.init(), options: try await asUser(user)).orders.count == 1)
         }
     }
 
@@ -212,7 +215,7 @@ struct CreateOrderTests {
         try await withShop { shop in
             let user = try await shop.newUser()
             let pen = try await shop.newProduct(price: 100, stock: 10)
-            var options = asUser(user)
+            var options = try await asUser(user)
             options.metadata["idempotency-key"] = "header-key"
             let first = try await shop.orders.createOrder(orderRequest([(pen, 1)]), options: options)
             let again = try await shop.orders.createOrder(orderRequest([(pen, 1)]), options: options)
@@ -260,7 +263,7 @@ struct CreateOrderTests {
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
             #expect(ids.count == 1)
-            #expect(try await shop.orders.listOrders(.init(), options: asUser(user)).orders.count == 1)
+            #expect(try await shop.orders.listOrders(.init(), options: try await asUser(user)).orders.count == 1)
             let stock = try await shop.stock(pen)
             #expect(stock.available == 97)
             #expect(stock.reserved == 0)

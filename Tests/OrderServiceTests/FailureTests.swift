@@ -19,7 +19,7 @@ struct FailureTests {
             #expect(error?.code == .unavailable)
             #expect(error?.message.contains("127.0.0.1") == false, "no internal addresses for the caller")
 
-            let orders = try await shop.orders.listOrders(.init(), options: asAdmin()).orders
+            let orders = try await shop.orders.listOrders(.init(), options: try await asAdmin()).orders
             #expect(orders.map(\.id) == [before.id])
 
             try await inventoryService.restart()
@@ -48,7 +48,7 @@ struct FailureTests {
             #expect(recovered)
             let again = try await shop.order([(pen, 1)], by: user, key: "retry-me")
             #expect(again.id == placed?.id)
-            #expect(try await shop.orders.listOrders(.init(), options: asUser(user)).orders.count == 1)
+            #expect(try await shop.orders.listOrders(.init(), options: try await asUser(user)).orders.count == 1)
             let stock = try await shop.stock(pen)
             #expect(stock.available == 9 && stock.reserved == 0)
         }

@@ -25,7 +25,7 @@ struct InvariantTests {
             ]
             let products = initial.keys.sorted()
             // One client per user, as several front doors would.
-            let clients = users.map { _ in RPCClient(host: "127.0.0.1", port: shop.orderPort) }
+            let clients = users.map { _ in RPCClient.testing(port: shop.orderPort, calling: "order") }
             defer { clients.forEach { $0.shutdown() } }
 
             // 40 orders, each sent twice at once under one key (a retry
@@ -41,7 +41,7 @@ struct InvariantTests {
                         let request = orderRequest(items, key: "burst-\(index)")
                         @Sendable func place() async -> Outcome {
                             do {
-                                return .order(try await client.createOrder(request, options: asUser(user)).id)
+                                return .order(try await client.createOrder(request, options: try await asUser(user)).id)
                             } catch let error as RPCError {
                                 return .failed(error.code)
                             } catch {
@@ -53,7 +53,7 @@ struct InvariantTests {
                         let (first, second) = await (original, retry)
                         var cancelled = false
                         if case .order(let id) = first, index % 3 == 0 {
-                            _ = try await client.cancelOrder(.with { $0.id = id }, options: asUser(user))
+                            _ = try await client.cancelOrder(.with { $0.id = id }, options: try await asUser(user))
                             cancelled = true
                         }
                         return (index, first, second, cancelled)
@@ -79,7 +79,7 @@ struct InvariantTests {
             #expect(placed.count < 40, "the stock must run out")
 
             // Each order that a client saw exists exactly once, and nothing else.
-            let stored = try await shop.orders.listOrders(.with { $0.limit = 1000 }, options: asAdmin()).orders
+            let stored = try await shop.orders.listOrders(.with { $0.limit = 1000 }, options: try await asAdmin()).orders
             #expect(stored.count == placed.count)
             #expect(Set(stored.map(\.id)) == placed)
             #expect(Set(stored.filter { $0.status == .cancelled }.map(\.id)) == cancelledIDs)

@@ -12,7 +12,7 @@ struct OutboxTests {
     private func notifications(of user: String, count: Int, in shop: Shop) async throws -> [Shop_Notification_V1_Notification] {
         var latest: [Shop_Notification_V1_Notification] = []
         _ = try await eventually {
-            latest = try await shop.notifications.listNotifications(.init(), options: asUser(user)).notifications
+            latest = try await shop.notifications.listNotifications(.init(), options: try await asUser(user)).notifications
             return latest.count >= count
         }
         return latest
@@ -41,7 +41,7 @@ struct OutboxTests {
             let user = try await shop.newUser()
             let pen = try await shop.newProduct(price: 250, stock: 10)
             let order = try await shop.order([(pen, 1)], by: user)
-            _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(user))
+            _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asUser(user))
             let received = try await notifications(of: user, count: 2, in: shop)
             #expect(received.map(\.kind) == ["order_cancelled", "order_confirmed"])
             #expect(received.allSatisfy { $0.subject.contains(order.id) })
@@ -55,7 +55,7 @@ struct OutboxTests {
             let pen = try await shop.newProduct(price: 250, stock: 10)
             let order = try await shop.order([(pen, 1)], by: user)
             for status in [Shop_Order_V1_OrderStatus.shipped, .delivered] {
-                _ = try await shop.orders.updateOrderStatus(.with { $0.id = order.id; $0.status = status }, options: asAdmin())
+                _ = try await shop.orders.updateOrderStatus(.with { $0.id = order.id; $0.status = status }, options: try await asAdmin())
             }
             let received = try await notifications(of: user, count: 3, in: shop)
             #expect(received.map(\.kind) == ["order_delivered", "order_shipped", "order_confirmed"])

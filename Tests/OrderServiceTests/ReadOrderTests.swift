@@ -12,7 +12,7 @@ struct ReadOrderTests {
             let user = try await shop.newUser()
             let pen = try await shop.newProduct(price: 250, stock: 10)
             let placed = try await shop.order([(pen, 2)], by: user)
-            let order = try await shop.orders.getOrder(.with { $0.id = placed.id }, options: asUser(user))
+            let order = try await shop.orders.getOrder(.with { $0.id = placed.id }, options: try await asUser(user))
             #expect(order.id == placed.id)
             #expect(order.status == .confirmed)
             #expect(order.items == placed.items)
@@ -29,7 +29,7 @@ struct ReadOrderTests {
             let user = try await shop.newUser()
             let pen = try await shop.newProduct(price: 250, stock: 10)
             let placed = try await shop.order([(pen, 1)], by: user)
-            let order = try await shop.orders.getOrder(.with { $0.id = placed.id }, options: asAdmin())
+            let order = try await shop.orders.getOrder(.with { $0.id = placed.id }, options: try await asAdmin())
             #expect(order.user.id == user)
         }
     }
@@ -42,7 +42,7 @@ struct ReadOrderTests {
             let pen = try await shop.newProduct(price: 250, stock: 10)
             let placed = try await shop.order([(pen, 1)], by: owner)
             let error = await rpcError {
-                _ = try await shop.orders.getOrder(.with { $0.id = placed.id }, options: asUser(other))
+                _ = try await shop.orders.getOrder(.with { $0.id = placed.id }, options: try await asUser(other))
             }
             #expect(error?.code == .permissionDenied)
         }
@@ -53,11 +53,11 @@ struct ReadOrderTests {
         try await withShop { shop in
             let user = try await shop.newUser()
             let unknown = await rpcError {
-                _ = try await shop.orders.getOrder(.with { $0.id = Validation.newID() }, options: asUser(user))
+                _ = try await shop.orders.getOrder(.with { $0.id = Validation.newID() }, options: try await asUser(user))
             }
             #expect(unknown?.code == .notFound)
             let malformed = await rpcError {
-                _ = try await shop.orders.getOrder(.with { $0.id = "order-1" }, options: asUser(user))
+                _ = try await shop.orders.getOrder(.with { $0.id = "order-1" }, options: try await asUser(user))
             }
             #expect(malformed?.code == .invalidArgument)
             #expect(malformed?.message.hasPrefix("id:") == true)
@@ -73,20 +73,20 @@ struct ReadOrderTests {
             var alices: [String] = []
             for _ in 0..<3 { alices.append(try await shop.order([(pen, 1)], by: alice).id) }
             _ = try await shop.order([(pen, 1)], by: bob)
-            let listed = try await shop.orders.listOrders(.init(), options: asUser(alice)).orders
+            let listed = try await shop.orders.listOrders(.init(), options: try await asUser(alice)).orders
             #expect(listed.map(\.id) == alices.reversed())
             #expect(listed.allSatisfy { $0.userID == alice && !$0.hasUser && $0.items.count == 1 })
         }
     }
 
-    @Test("a role without a user id lists no orders: UNAUTHENTICATED, not an internal caller's full view")
+    @Test("bare identity metadata without a token lists no orders: UNAUTHENTICATED, not an internal caller's full view")
     func roleWithoutUserListsNothing() async throws {
         try await withShop { shop in
             let alice = try await shop.newUser()
             let pen = try await shop.newProduct(price: 100, stock: 5)
             _ = try await shop.order([(pen, 1)], by: alice)
             let error = await rpcError {
-                _ = try await shop.orders.listOrders(.init(), options: CallOptions(metadata: [Caller.roleKey: "admin"]))
+                _ = try await shop.orders.listOrders(.init(), options: CallOptions(metadata: ["x-user-id": alice, "x-user-role": "admin"]))
             }
             #expect(error?.code == .unauthenticated)
         }
@@ -98,7 +98,7 @@ struct ReadOrderTests {
             let alice = try await shop.newUser()
             let bob = try await shop.newUser()
             let error = await rpcError {
-                _ = try await shop.orders.listOrders(.with { $0.userID = bob }, options: asUser(alice))
+                _ = try await shop.orders.listOrders(.with { $0.userID = bob }, options: try await asUser(alice))
             }
             #expect(error?.code == .permissionDenied)
         }
@@ -112,9 +112,9 @@ struct ReadOrderTests {
             let pen = try await shop.newProduct(price: 100, stock: 50)
             let a = try await shop.order([(pen, 1)], by: alice).id
             let b = try await shop.order([(pen, 1)], by: bob).id
-            let all = try await shop.orders.listOrders(.init(), options: asAdmin()).orders
+            let all = try await shop.orders.listOrders(.init(), options: try await asAdmin()).orders
             #expect(all.map(\.id) == [b, a])
-            let bobs = try await shop.orders.listOrders(.with { $0.userID = bob }, options: asAdmin()).orders
+            let bobs = try await shop.orders.listOrders(.with { $0.userID = bob }, options: try await asAdmin()).orders
             #expect(bobs.map(\.id) == [b])
         }
     }
@@ -128,7 +128,7 @@ struct ReadOrderTests {
             for _ in 0..<5 { ids.append(try await shop.order([(pen, 1)], by: user).id) }
             let newestFirst = Array(ids.reversed())
             func page(_ skip: Int32, _ limit: Int32) async throws -> [String] {
-                try await shop.orders.listOrders(.with { $0.skip = skip; $0.limit = limit }, options: asUser(user)).orders.map(\.id)
+                try await shop.orders.listOrders(.with { $0.skip = skip; $0.limit = limit }, options: try await asUser(user)).orders.map(\.id)
             }
             #expect(try await page(0, 2) == Array(newestFirst[0..<2]))
             #expect(try await page(2, 2) == Array(newestFirst[2..<4]))
@@ -146,7 +146,7 @@ struct ReadOrderTests {
     func pagingOutOfRange(field: String, skip: Int32, limit: Int32) async throws {
         try await withShop { shop in
             let error = await rpcError {
-                _ = try await shop.orders.listOrders(.with { $0.skip = skip; $0.limit = limit }, options: asUser(Validation.newID()))
+                _ = try await shop.orders.listOrders(.with { $0.skip = skip; $0.limit = limit }, options: try await asUser(Validation.newID()))
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("\(field):") == true)

@@ -44,12 +44,12 @@ struct Shop: Sendable {
             $0.description_p = "A product for tests"
             $0.price = price
             $0.category = "tests"
-        }).id
+        }, options: try await asAdmin()).id
         if let stock {
             _ = try await inventory.setStock(.with {
                 $0.productID = id
                 $0.available = stock
-            })
+            }, options: try await asAdmin())
         }
         return id
     }
@@ -64,12 +64,12 @@ struct Shop: Sendable {
         by user: String,
         key: String = ""
     ) async throws -> Shop_Order_V1_Order {
-        try await orders.createOrder(orderRequest(items, key: key), options: asUser(user))
+        try await orders.createOrder(orderRequest(items, key: key), options: try await asUser(user))
     }
 
     /// Every notification in the system, newest first.
     func allNotifications() async throws -> [Shop_Notification_V1_Notification] {
-        try await notifications.listNotifications(.with { $0.limit = 1000 }).notifications
+        try await notifications.listNotifications(.with { $0.limit = 1000 }, options: try await asAdmin()).notifications
     }
 }
 
@@ -91,13 +91,13 @@ enum StoppableUpstream: Sendable {
     case notification
 }
 
-/// Settings for the user service in tests: a signing key and cheap
+/// Settings for the user service in tests: the test signing key (every
+/// service gets it, to verify `asUser`/`asAdmin` tokens) and cheap
 /// password hashing (the test-only switch).
-let userServiceSettings = [
-    "SHOP_SIGNING_KEY": "order-tests-signing-key-0123456789abcdef",
+let userServiceSettings = TestSigning.settings.merging([
     "SHOP_PASSWORD_ROUNDS": "1",
     "SHOP_TEST_ONLY_ALLOW_WEAK_PASSWORD_ROUNDS": "true",
-]
+]) { first, _ in first }
 
 /// Runs the five services for the duration of `body`.
 ///
@@ -116,9 +116,10 @@ func withShop<Result: Sendable>(
 ) async throws -> Result {
     let folders = try (0..<5).map { _ in try TemporaryDirectory() }
     defer { folders.forEach { $0.remove() } }
-    func environment(_ index: Int, _ name: String, upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = [:]) -> ServiceEnvironment {
+    func environment(_ index: Int, _ name: String, upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = TestSigning.settings) -> ServiceEnvironment {
         ServiceEnvironment(
-            dataDirectory: folders[index].path, upstreams: upstreams, settings: settings, logger: testLogger(name),
+            dataDirectory: folders[index].path, upstreams: upstreams, settings: settings,
+            tls: TestPKI.shared.server(as: name), logger: testLogger(name),
             metrics: name == "order" ? orderMetrics : .shared
         )
     }
@@ -134,8 +135,9 @@ func withShop<Result: Sendable>(
                         "notification": ServiceEndpoint(port: notificationPort),
                     ]
                     return try await withRunningService(OrderServiceApp.factory, environment: environment(4, "order", upstreams: upstreams)) { orderPort in
-                        let clients = [orderPort, userPort, productPort, inventoryPort, notificationPort].map {
-                            RPCClient(host: "127.0.0.1", port: $0)
+                        // The test stands where the gateway stands.
+                        let clients = zip([orderPort, userPort, productPort, inventoryPort, notificationPort], ["order", "user", "product", "inventory", "notification"]).map {
+                            RPCClient.testing(port: $0, calling: $1)
                         }
                         defer { clients.forEach { $0.shutdown() } }
                         return try await body(Shop(
@@ -234,7 +236,7 @@ final class ServiceInstance: Sendable {
 
     private static func launch(_ factory: ServiceFactory, environment: ServiceEnvironment, port: Int) async throws -> (Task<Void, Never>, Int) {
         let service = try await factory(environment)
-        let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(port: port), logger: environment.logger)
+        let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(port: port), tls: environment.tls, logger: environment.logger)
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await server.run() }

@@ -13,14 +13,14 @@ struct WatchOrderTests {
     }
 
     private func move(_ shop: Shop, _ orderID: String, to status: Shop_Order_V1_OrderStatus) async throws {
-        _ = try await shop.orders.updateOrderStatus(.with { $0.id = orderID; $0.status = status }, options: asAdmin())
+        _ = try await shop.orders.updateOrderStatus(.with { $0.id = orderID; $0.status = status }, options: try await asAdmin())
     }
 
     @Test("the watch gets the current order, then each status change, and ends after delivered")
     func streamsUntilDelivered() async throws {
         try await withShop { shop in
             let (user, order) = try await placed(shop)
-            let seen = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: asUser(user)) { stream in
+            let seen = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: try await asUser(user)) { stream in
                 var seen: [Shop_Order_V1_Order] = []
                 for try await update in stream {
                     seen.append(update)
@@ -43,12 +43,12 @@ struct WatchOrderTests {
     func endsAfterCancel() async throws {
         try await withShop { shop in
             let (user, order) = try await placed(shop)
-            let statuses = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: asUser(user)) { stream in
+            let statuses = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: try await asUser(user)) { stream in
                 var statuses: [Shop_Order_V1_OrderStatus] = []
                 for try await update in stream {
                     statuses.append(update.status)
                     if statuses.count == 1 {
-                        _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: asUser(user))
+                        _ = try await shop.orders.cancelOrder(.with { $0.id = order.id }, options: try await asUser(user))
                     }
                 }
                 return statuses
@@ -63,7 +63,7 @@ struct WatchOrderTests {
             let (user, order) = try await placed(shop)
             try await move(shop, order.id, to: .shipped)
             try await move(shop, order.id, to: .delivered)
-            let statuses = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: asUser(user)) { stream in
+            let statuses = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: try await asUser(user)) { stream in
                 try await stream.reduce(into: [Shop_Order_V1_OrderStatus]()) { $0.append($1.status) }
             }
             #expect(statuses == [.delivered])
@@ -76,7 +76,7 @@ struct WatchOrderTests {
             let (user, order) = try await placed(shop)
             let ready = AsyncStream.makeStream(of: Void.self)
             let results = try await withThrowingTaskGroup(of: [Shop_Order_V1_OrderStatus].self) { group in
-                for options in [asUser(user), asAdmin()] {
+                for options in [try await asUser(user), try await asAdmin()] {
                     group.addTask {
                         try await shop.orders.watchOrder(.with { $0.id = order.id }, options: options) { stream in
                             var statuses: [Shop_Order_V1_OrderStatus] = []
@@ -107,13 +107,13 @@ struct WatchOrderTests {
             let (_, order) = try await placed(shop)
             let other = try await shop.newUser()
             let denied = await rpcError {
-                _ = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: asUser(other)) { stream in
+                _ = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: try await asUser(other)) { stream in
                     try await stream.reduce(0) { count, _ in count + 1 }
                 }
             }
             #expect(denied?.code == .permissionDenied)
             let unknown = await rpcError {
-                _ = try await shop.orders.watchOrder(.with { $0.id = Validation.newID() }, options: asUser(other)) { stream in
+                _ = try await shop.orders.watchOrder(.with { $0.id = Validation.newID() }, options: try await asUser(other)) { stream in
                     try await stream.reduce(0) { count, _ in count + 1 }
                 }
             }
@@ -125,13 +125,13 @@ struct WatchOrderTests {
     func leavingEarly() async throws {
         try await withShop { shop in
             let (user, order) = try await placed(shop)
-            let first = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: asUser(user)) { stream in
+            let first = try await shop.orders.watchOrder(.with { $0.id = order.id }, options: try await asUser(user)) { stream in
                 var iterator = stream.makeAsyncIterator()
                 return try await iterator.next()?.status
             }
             #expect(first == .confirmed)
             try await move(shop, order.id, to: .shipped)
-            let read = try await shop.orders.getOrder(.with { $0.id = order.id }, options: asUser(user))
+            let read = try await shop.orders.getOrder(.with { $0.id = order.id }, options: try await asUser(user))
             #expect(read.status == .shipped)
         }
     }

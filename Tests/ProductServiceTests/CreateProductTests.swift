@@ -23,13 +23,13 @@ struct CreateProductTests {
         }
     }
 
-    @Test("a call without identity (another service) may create a product")
-    func internalCreates() async throws {
+    @Test("an admin's product reads back exactly as created")
+    func adminProductReadsBack() async throws {
         try await withProductService { client throws in
             let product = try await client.createProduct(.with {
                 $0.name = "Teapot"
                 $0.price = 3_000
-            })
+            }, options: try await asAdmin())
             #expect(try await client.get(product.id) == product)
         }
     }
@@ -41,7 +41,7 @@ struct CreateProductTests {
                 _ = try await client.createProduct(.with {
                     $0.name = "Teapot"
                     $0.price = 3_000
-                }, options: asUser)
+                }, options: try await asUser(Validation.newID()))
             }
             #expect(error?.code == .permissionDenied)
             #expect(try await client.list().isEmpty)

@@ -1,4 +1,5 @@
 import FrameRPC
+import ServiceSupport
 import ServiceTesting
 import ShopAPI
 import Testing
@@ -87,7 +88,7 @@ struct ListProductsTests {
     func listAsUser() async throws {
         try await withProductService { client throws in
             let cup = try await client.create("Cup")
-            #expect(try await client.listProducts(.init(), options: asUser).products == [cup])
+            #expect(try await client.listProducts(.init(), options: try await asUser(Validation.newID())).products == [cup])
         }
     }
 }

@@ -4,11 +4,6 @@ import ServiceSupport
 import ServiceTesting
 import ShopAPI
 
-/// Calls as an admin, as the gateway sends them for an admin's token.
-let asAdmin = ServiceTesting.asAdmin()
-/// Calls as a plain user.
-let asUser = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "user"])
-
 /// Runs the product service in this process on a fresh data folder and
 /// gives `body` a client to it over TCP.
 func withProductService<Result: Sendable>(
@@ -16,9 +11,9 @@ func withProductService<Result: Sendable>(
 ) async throws -> Result {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let environment = ServiceEnvironment(dataDirectory: directory.path, logger: testLogger("product-tests"))
+    let environment = ServiceEnvironment(dataDirectory: directory.path, settings: TestSigning.settings, tls: TestPKI.shared.server(as: "product"), logger: testLogger("product-tests"))
     return try await withRunningService(ProductServiceApp.factory, environment: environment) { port in
-        let rpc = RPCClient(host: "127.0.0.1", port: port)
+        let rpc = RPCClient.testing(port: port, calling: "product")
         defer { rpc.shutdown() }
         return try await body(ProductServiceClient(rpc))
     }
@@ -40,7 +35,7 @@ extension ProductServiceClient {
                 $0.category = category
                 $0.description_p = description
             },
-            options: asAdmin
+            options: try await asAdmin()
         )
     }
 
@@ -56,6 +51,7 @@ extension ProductServiceClient {
         }).products
     }
 
+    /// `BatchGetProducts`, which the order service (and the gateway) call.
     func batch(_ ids: [String]) async throws -> [Shop_Product_V1_Product] {
         try await batchGetProducts(.with { $0.ids = ids }).products
     }

@@ -12,7 +12,7 @@ struct ReadProductTests {
             let created = try await client.create("Kettle", price: 4_500, category: "kitchen", description: "1.7 l")
             #expect(try await client.get(created.id) == created)
             let request = Shop_Product_V1_GetProductRequest.with { $0.id = created.id }
-            #expect(try await client.getProduct(request, options: asUser) == created)
+            #expect(try await client.getProduct(request, options: try await asUser(Validation.newID())) == created)
         }
     }
 
@@ -86,7 +86,7 @@ struct ReadProductTests {
         try await withProductService { client throws in
             let a = try await client.create("A")
             let request = Shop_Product_V1_BatchGetProductsRequest.with { $0.ids = [a.id] }
-            #expect(try await client.batchGetProducts(request, options: asUser).products == [a])
+            #expect(try await client.batchGetProducts(request, options: try await asUser(Validation.newID())).products == [a])
         }
     }
 }

@@ -13,7 +13,7 @@ struct UpdateProductTests {
             let updated = try await client.updateProduct(.with {
                 $0.id = created.id
                 $0.price = 3_999
-            }, options: asAdmin)
+            }, options: try await asAdmin())
             #expect(updated.price == 3_999)
             #expect(updated.name == "Kettle")
             #expect(updated.category == "kitchen")
@@ -34,7 +34,7 @@ struct UpdateProductTests {
                 $0.description_p = "0.5 l"
                 $0.price = 2_500
                 $0.category = "travel"
-            }, options: asAdmin)
+            }, options: try await asAdmin())
             #expect(updated.name == "Travel kettle")
             #expect(updated.description_p == "0.5 l")
             #expect(updated.price == 2_500)
@@ -52,7 +52,7 @@ struct UpdateProductTests {
                 $0.id = created.id
                 $0.category = ""
                 $0.description_p = ""
-            }, options: asAdmin)
+            }, options: try await asAdmin())
             #expect(updated.category == "")
             #expect(updated.description_p == "")
             #expect(updated.name == "Kettle")
@@ -63,7 +63,7 @@ struct UpdateProductTests {
     func emptyUpdate() async throws {
         try await withProductService { client throws in
             let created = try await client.create("Kettle")
-            let same = try await client.updateProduct(.with { $0.id = created.id }, options: asAdmin)
+            let same = try await client.updateProduct(.with { $0.id = created.id }, options: try await asAdmin())
             #expect(same == created)
         }
     }
@@ -77,7 +77,7 @@ struct UpdateProductTests {
                     $0.id = created.id
                     $0.name = "Renamed"
                     $0.price = -5
-                }, options: asAdmin)
+                }, options: try await asAdmin())
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("price:") == true)
@@ -93,7 +93,7 @@ struct UpdateProductTests {
                 _ = try await client.updateProduct(.with {
                     $0.id = created.id
                     $0.name = ""
-                }, options: asAdmin)
+                }, options: try await asAdmin())
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("name:") == true)
@@ -107,14 +107,14 @@ struct UpdateProductTests {
                 _ = try await client.updateProduct(.with {
                     $0.id = Validation.newID()
                     $0.price = 100
-                }, options: asAdmin)
+                }, options: try await asAdmin())
             }
             #expect(unknown?.code == .notFound)
             let malformed = await rpcError {
                 _ = try await client.updateProduct(.with {
                     $0.id = "42"
                     $0.price = 100
-                }, options: asAdmin)
+                }, options: try await asAdmin())
             }
             #expect(malformed?.code == .invalidArgument)
             #expect(malformed?.message.hasPrefix("id:") == true)
@@ -129,7 +129,7 @@ struct UpdateProductTests {
                 _ = try await client.updateProduct(.with {
                     $0.id = created.id
                     $0.price = 1
-                }, options: asUser)
+                }, options: try await asUser(Validation.newID()))
             }
             #expect(error?.code == .permissionDenied)
             #expect(try await client.get(created.id) == created)
@@ -144,7 +144,7 @@ struct DeleteProductTests {
         try await withProductService { client throws in
             let keep = try await client.create("Keep")
             let gone = try await client.create("Gone")
-            _ = try await client.deleteProduct(.with { $0.id = gone.id }, options: asAdmin)
+            _ = try await client.deleteProduct(.with { $0.id = gone.id }, options: try await asAdmin())
             let error = await rpcError { _ = try await client.get(gone.id) }
             #expect(error?.code == .notFound)
             #expect(try await client.list() == [keep])
@@ -156,10 +156,10 @@ struct DeleteProductTests {
     func deleteUnknown() async throws {
         try await withProductService { client throws in
             let product = try await client.create("Once")
-            _ = try await client.deleteProduct(.with { $0.id = product.id })
-            let again = await rpcError { _ = try await client.deleteProduct(.with { $0.id = product.id }) }
+            _ = try await client.deleteProduct(.with { $0.id = product.id }, options: try await asAdmin())
+            let again = await rpcError { _ = try await client.deleteProduct(.with { $0.id = product.id }, options: try await asAdmin()) }
             #expect(again?.code == .notFound)
-            let unknown = await rpcError { _ = try await client.deleteProduct(.with { $0.id = Validation.newID() }) }
+            let unknown = await rpcError { _ = try await client.deleteProduct(.with { $0.id = Validation.newID() }, options: try await asAdmin()) }
             #expect(unknown?.code == .notFound)
         }
     }
@@ -167,7 +167,7 @@ struct DeleteProductTests {
     @Test("deleting with a malformed id is INVALID_ARGUMENT naming id")
     func deleteMalformed() async throws {
         try await withProductService { client throws in
-            let error = await rpcError { _ = try await client.deleteProduct(.with { $0.id = "" }, options: asAdmin) }
+            let error = await rpcError { _ = try await client.deleteProduct(.with { $0.id = "" }, options: try await asAdmin()) }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("id:") == true)
         }
@@ -177,7 +177,7 @@ struct DeleteProductTests {
     func userMayNotDelete() async throws {
         try await withProductService { client throws in
             let product = try await client.create("Stays")
-            let error = await rpcError { _ = try await client.deleteProduct(.with { $0.id = product.id }, options: asUser) }
+            let error = await rpcError { _ = try await client.deleteProduct(.with { $0.id = product.id }, options: try await asUser(Validation.newID())) }
             #expect(error?.code == .permissionDenied)
             #expect(try await client.get(product.id) == product)
         }

@@ -44,6 +44,29 @@ struct ConfigurationTests {
         #expect(await factoryError(settings)?.contains("SHOP_TOKEN_TTL_SECONDS") == true)
     }
 
+    @Test("a token lifetime above the one-day cap is refused at start, naming the cap")
+    func lifetimeAboveCap() async throws {
+        var settings = Fixture.settings
+        settings["SHOP_TOKEN_TTL_SECONDS"] = "86401"
+        let message = await factoryError(settings)
+        #expect(message?.contains("SHOP_TOKEN_TTL_SECONDS is 86401 seconds") == true, "\(message ?? "built")")
+        #expect(message?.contains("at most 86400") == true)
+        settings["SHOP_TOKEN_TTL_SECONDS"] = "86400"
+        #expect(await factoryError(settings) == nil, "the cap itself is allowed")
+    }
+
+    @Test("`shop serve user` with a token lifetime of a year exits at start with the reason")
+    func processWithLifetimeAboveCap() async throws {
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        var settings = Fixture.settings
+        settings["SHOP_TOKEN_TTL_SECONDS"] = "31536000"
+        let error = await #expect(throws: ConfigurationError.self) {
+            _ = try await ShopProcess.start(service: "user", dataDirectory: temporary.path, settings: settings)
+        }
+        #expect(error?.description.contains("at most 86400") == true, "\(error.map(String.init(describing:)) ?? "")")
+    }
+
     @Test("fewer than 600,000 password rounds are refused unless the test-only setting allows them")
     func weakRounds() async throws {
         #expect(await factoryError(["SHOP_SIGNING_KEY": Fixture.signingKey, "SHOP_PASSWORD_ROUNDS": "1000"])?
@@ -86,7 +109,7 @@ struct AdminBootstrapTests {
     @Test("SHOP_ADMIN_EMAIL and SHOP_ADMIN_PASSWORD create an admin who can log in")
     func created() async throws {
         try await withUserService(settings: Self.settings) { client throws in
-            let users = try await client.listUsers(.init()).users
+            let users = try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users
             #expect(users.count == 1)
             #expect(users.first?.email == "root@example.com")
             #expect(users.first?.role == .admin)
@@ -103,10 +126,10 @@ struct AdminBootstrapTests {
         let temporary = try TemporaryDirectory()
         defer { temporary.remove() }
         let first = try await withUserService(settings: Self.settings, directory: temporary.path) { client throws in
-            try await client.listUsers(.init()).users
+            try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users
         }
         let second = try await withUserService(settings: Self.settings, directory: temporary.path) { client throws in
-            try await client.listUsers(.init()).users
+            try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users
         }
         #expect(first.count == 1)
         #expect(second == first)
@@ -120,7 +143,7 @@ struct AdminBootstrapTests {
             try await client.register(email: "root@example.com")
         }
         try await withUserService(settings: Self.settings, directory: temporary.path) { client throws in
-            #expect(try await client.listUsers(.init()).users == [existing])
+            #expect(try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users == [existing])
             let error = await rpcError { _ = try await client.login("root@example.com", "admin password") }
             #expect(error?.code == .unauthenticated)
         }
@@ -129,7 +152,7 @@ struct AdminBootstrapTests {
     @Test("without the settings no admin is created")
     func none() async throws {
         try await withUserService { client throws in
-            #expect(try await client.listUsers(.init()).users.isEmpty)
+            #expect(try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users.isEmpty)
         }
     }
 }

@@ -59,7 +59,7 @@ struct CreateUserTests {
             }
             #expect(outcomes.filter { $0 == nil }.count == 1)
             #expect(outcomes.filter { $0 == .alreadyExists }.count == variants.count - 1)
-            let all = try await client.listUsers(.with { $0.limit = 1000 })
+            let all = try await client.listUsers(.with { $0.limit = 1000 }, options: try await Fixture.asAdmin())
             #expect(all.users.filter { $0.email == email }.count == 1)
         }
     }

@@ -12,9 +12,11 @@ struct HashingLoadTests {
     static func readLatencies(_ client: UserServiceClient, id: String, count: Int) async throws -> [Duration] {
         let clock = ContinuousClock()
         var latencies: [Duration] = []
+        // One token for all reads: minting one is not what is measured.
+        let options = try await Fixture.asAdmin()
         for _ in 0..<count {
             let start = clock.now
-            _ = try await client.user(id)
+            _ = try await client.getUser(.with { $0.id = id }, options: options)
             latencies.append(clock.now - start)
         }
         return latencies.sorted()

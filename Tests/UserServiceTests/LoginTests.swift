@@ -27,7 +27,7 @@ struct LoginTests {
     func adminRole() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            _ = try await client.updateUser(.with { $0.id = user.id; $0.role = .admin }, options: Fixture.asAdmin())
+            _ = try await client.updateUser(.with { $0.id = user.id; $0.role = .admin }, options: try await Fixture.asAdmin())
             let token = try await client.login(user.email).accessToken
             #expect(try await TokenAuthority(signingKey: Fixture.signingKey).verify(token).role == .admin)
         }
@@ -71,7 +71,7 @@ struct LoginTests {
     func deactivated() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            _ = try await client.deactivateUser(.with { $0.id = user.id })
+            _ = try await client.deactivateUser(.with { $0.id = user.id }, options: try await Fixture.asAdmin())
             let error = await rpcError { _ = try await client.login(user.email) }
             #expect(error?.code == .unauthenticated)
             #expect(error?.message == "invalid email or password")

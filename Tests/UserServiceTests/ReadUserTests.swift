@@ -10,7 +10,7 @@ struct ReadUserTests {
     func currentUser() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            let me = try await client.getCurrentUser(.init(), options: Fixture.asUser(user.id))
+            let me = try await client.getCurrentUser(.init(), options: try await Fixture.asUser(user.id))
             #expect(me == user)
         }
     }
@@ -26,19 +26,18 @@ struct ReadUserTests {
     @Test("GetCurrentUser for an identity with no account is NOT_FOUND")
     func currentUserUnknown() async throws {
         try await withUserService { client throws in
-            let error = await rpcError { _ = try await client.getCurrentUser(.init(), options: Fixture.asUser(UUID().uuidString.lowercased())) }
+            let error = await rpcError { _ = try await client.getCurrentUser(.init(), options: try await Fixture.asUser(UUID().uuidString.lowercased())) }
             #expect(error?.code == .notFound)
         }
     }
 
-    @Test("a user reads their own account; an admin and an internal caller read anyone's")
+    @Test("a user reads their own account; an admin reads anyone's")
     func getUserAllowed() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
             let request = Shop_User_V1_GetUserRequest.with { $0.id = user.id }
-            #expect(try await client.getUser(request, options: Fixture.asUser(user.id)) == user)
-            #expect(try await client.getUser(request, options: Fixture.asAdmin()) == user)
-            #expect(try await client.getUser(request) == user)
+            #expect(try await client.getUser(request, options: try await Fixture.asUser(user.id)) == user)
+            #expect(try await client.getUser(request, options: try await Fixture.asAdmin()) == user)
         }
     }
 
@@ -55,7 +54,7 @@ struct ReadUserTests {
         try await withUserService { client throws in
             let owner = try await client.register()
             let other = try await client.register()
-            let error = await rpcError { _ = try await client.getUser(.with { $0.id = owner.id }, options: Fixture.asUser(other.id)) }
+            let error = await rpcError { _ = try await client.getUser(.with { $0.id = owner.id }, options: try await Fixture.asUser(other.id)) }
             #expect(error?.code == .permissionDenied)
         }
     }
@@ -74,13 +73,12 @@ struct ReadUserTests {
 
 @Suite("ListUsers")
 struct ListUsersTests {
-    @Test("admins and internal callers list users in the order they were created")
+    @Test("admins list users in the order they were created")
     func ordered() async throws {
         try await withUserService { client throws in
             var created: [Shop_User_V1_User] = []
             for index in 0..<5 { created.append(try await client.register(email: Fixture.newEmail("list\(index)"))) }
-            #expect(try await client.listUsers(.init(), options: Fixture.asAdmin()).users == created)
-            #expect(try await client.listUsers(.init()).users == created)
+            #expect(try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users == created)
         }
     }
 
@@ -90,7 +88,7 @@ struct ListUsersTests {
             var created: [Shop_User_V1_User] = []
             for index in 0..<5 { created.append(try await client.register(email: Fixture.newEmail("page\(index)"))) }
             func page(_ skip: Int32, _ limit: Int32) async throws -> [Shop_User_V1_User] {
-                try await client.listUsers(.with { $0.skip = skip; $0.limit = limit }).users
+                try await client.listUsers(.with { $0.skip = skip; $0.limit = limit }, options: try await Fixture.asAdmin()).users
             }
             #expect(try await page(0, 2) == Array(created[0..<2]))
             #expect(try await page(2, 2) == Array(created[2..<4]))
@@ -112,8 +110,8 @@ struct ListUsersTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(try await client.listUsers(.init()).users.count == 100)
-            #expect(try await client.listUsers(.with { $0.limit = 1000 }).users.count == 101)
+            #expect(try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users.count == 100)
+            #expect(try await client.listUsers(.with { $0.limit = 1000 }, options: try await Fixture.asAdmin()).users.count == 101)
         }
     }
 
@@ -124,7 +122,7 @@ struct ListUsersTests {
     ])
     func badPage(skip: Int32, limit: Int32, field: String) async throws {
         try await withUserService { client throws in
-            let error = await rpcError { _ = try await client.listUsers(.with { $0.skip = skip; $0.limit = limit }) }
+            let error = await rpcError { _ = try await client.listUsers(.with { $0.skip = skip; $0.limit = limit }, options: try await Fixture.asAdmin()) }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("\(field):") == true)
         }
@@ -134,7 +132,7 @@ struct ListUsersTests {
     func notAdmin() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            let error = await rpcError { _ = try await client.listUsers(.init(), options: Fixture.asUser(user.id)) }
+            let error = await rpcError { _ = try await client.listUsers(.init(), options: try await Fixture.asUser(user.id)) }
             #expect(error?.code == .permissionDenied)
         }
     }

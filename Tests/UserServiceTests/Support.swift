@@ -7,7 +7,8 @@ import UserService
 
 /// Settings and identities shared by the user service's suites.
 enum Fixture {
-    static let signingKey = "user-service-tests-signing-key-0123456789"
+    /// The key `asUser`/`asAdmin` tokens are signed with.
+    static let signingKey = TestSigning.key
 
     /// A valid configuration with cheap password hashing: production keeps
     /// 600,000 rounds; the suites would otherwise spend most of their time
@@ -27,14 +28,14 @@ enum Fixture {
 
     static let password = "correct horse battery"
 
-    /// Call options that act for `userID` as a plain user.
-    static func asUser(_ userID: String) -> CallOptions {
-        CallOptions(metadata: ["x-user-id": userID, "x-user-role": "user"])
+    /// Call options that act for `userID` as a plain user: a real token.
+    static func asUser(_ userID: String) async throws -> CallOptions {
+        try await ServiceTesting.asUser(userID)
     }
 
-    /// Call options that act for `userID` as an admin.
-    static func asAdmin(_ userID: String = "00000000-0000-0000-0000-00000000a0a0") -> CallOptions {
-        CallOptions(metadata: ["x-user-id": userID, "x-user-role": "admin"])
+    /// Call options that act for `userID` as an admin: a real token.
+    static func asAdmin(_ userID: String = "00000000-0000-0000-0000-00000000a0a0") async throws -> CallOptions {
+        try await ServiceTesting.asAdmin(userID)
     }
 
     /// A fresh address no other test uses.
@@ -43,7 +44,7 @@ enum Fixture {
     }
 
     static func environment(_ directory: String, settings: [String: String] = Fixture.settings) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: directory, settings: settings, logger: testLogger("user-tests"))
+        ServiceEnvironment(dataDirectory: directory, settings: settings, tls: TestPKI.shared.server(as: "user"), logger: testLogger("user-tests"))
     }
 }
 
@@ -58,7 +59,7 @@ func withUserService<Result: Sendable>(
     defer { temporary.remove() }
     let environment = Fixture.environment(directory ?? temporary.path, settings: settings)
     return try await withRunningService(UserServiceApp.factory, environment: environment) { port in
-        let rpc = RPCClient(host: "127.0.0.1", port: port)
+        let rpc = RPCClient.testing(port: port, calling: "user")
         defer { rpc.shutdown() }
         return try await body(UserServiceClient(rpc))
     }
@@ -88,9 +89,9 @@ extension UserServiceClient {
         })
     }
 
-    /// Reads a user as an internal caller (full rights).
+    /// Reads a user as an admin (full rights).
     func user(_ id: String) async throws -> Shop_User_V1_User {
-        try await getUser(.with { $0.id = id })
+        try await getUser(.with { $0.id = id }, options: try await Fixture.asAdmin())
     }
 }
 

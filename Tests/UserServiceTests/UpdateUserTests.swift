@@ -10,7 +10,7 @@ struct UpdateUserTests {
     func partial() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            let updated = try await client.updateUser(.with { $0.id = user.id; $0.fullName = " Ada King " }, options: Fixture.asUser(user.id))
+            let updated = try await client.updateUser(.with { $0.id = user.id; $0.fullName = " Ada King " }, options: try await Fixture.asUser(user.id))
             var expected = user
             expected.fullName = "Ada King"
             #expect(updated == expected)
@@ -24,10 +24,10 @@ struct UpdateUserTests {
     func emptyAndRepeated() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            #expect(try await client.updateUser(.with { $0.id = user.id }) == user)
+            #expect(try await client.updateUser(.with { $0.id = user.id }, options: try await Fixture.asAdmin()) == user)
             let request = Shop_User_V1_UpdateUserRequest.with { $0.id = user.id; $0.fullName = "Grace Hopper" }
-            let first = try await client.updateUser(request)
-            let second = try await client.updateUser(request)
+            let first = try await client.updateUser(request, options: try await Fixture.asAdmin())
+            let second = try await client.updateUser(request, options: try await Fixture.asAdmin())
             #expect(first == second)
         }
     }
@@ -37,7 +37,7 @@ struct UpdateUserTests {
         try await withUserService { client throws in
             let user = try await client.register()
             let newEmail = Fixture.newEmail("moved")
-            let updated = try await client.updateUser(.with { $0.id = user.id; $0.email = newEmail.uppercased() }, options: Fixture.asUser(user.id))
+            let updated = try await client.updateUser(.with { $0.id = user.id; $0.email = newEmail.uppercased() }, options: try await Fixture.asUser(user.id))
             #expect(updated.email == newEmail)
             _ = try await client.login(newEmail)
             let old = await rpcError { _ = try await client.login(user.email) }
@@ -49,7 +49,7 @@ struct UpdateUserTests {
     func sameEmail() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            let updated = try await client.updateUser(.with { $0.id = user.id; $0.email = user.email.uppercased() })
+            let updated = try await client.updateUser(.with { $0.id = user.id; $0.email = user.email.uppercased() }, options: try await Fixture.asAdmin())
             #expect(updated == user)
         }
     }
@@ -59,7 +59,7 @@ struct UpdateUserTests {
         try await withUserService { client throws in
             let first = try await client.register()
             let second = try await client.register()
-            let error = await rpcError { _ = try await client.updateUser(.with { $0.id = second.id; $0.email = first.email.uppercased() }) }
+            let error = await rpcError { _ = try await client.updateUser(.with { $0.id = second.id; $0.email = first.email.uppercased() }, options: try await Fixture.asAdmin()) }
             #expect(error?.code == .alreadyExists)
             #expect(try await client.user(second.id) == second)
         }
@@ -69,7 +69,7 @@ struct UpdateUserTests {
     func changePassword() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            _ = try await client.updateUser(.with { $0.id = user.id; $0.password = "a brand new secret" }, options: Fixture.asUser(user.id))
+            _ = try await client.updateUser(.with { $0.id = user.id; $0.password = "a brand new secret" }, options: try await Fixture.asUser(user.id))
             _ = try await client.login(user.email, "a brand new secret")
             let old = await rpcError { _ = try await client.login(user.email) }
             #expect(old?.code == .unauthenticated)
@@ -80,10 +80,10 @@ struct UpdateUserTests {
     func adminFields() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            let updated = try await client.updateUser(.with { $0.id = user.id; $0.role = .admin; $0.isActive = false }, options: Fixture.asAdmin())
+            let updated = try await client.updateUser(.with { $0.id = user.id; $0.role = .admin; $0.isActive = false }, options: try await Fixture.asAdmin())
             #expect(updated.role == .admin)
             #expect(!updated.isActive)
-            let back = try await client.updateUser(.with { $0.id = user.id; $0.isActive = true }, options: Fixture.asAdmin())
+            let back = try await client.updateUser(.with { $0.id = user.id; $0.isActive = true }, options: try await Fixture.asAdmin())
             #expect(back.isActive && back.role == .admin)
         }
     }
@@ -92,10 +92,10 @@ struct UpdateUserTests {
     func userCannotChangeAdminFields() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            let role = await rpcError { _ = try await client.updateUser(.with { $0.id = user.id; $0.role = .admin }, options: Fixture.asUser(user.id)) }
+            let role = await rpcError { _ = try await client.updateUser(.with { $0.id = user.id; $0.role = .admin }, options: try await Fixture.asUser(user.id)) }
             #expect(role?.code == .permissionDenied)
             let active = await rpcError {
-                _ = try await client.updateUser(.with { $0.id = user.id; $0.isActive = true; $0.fullName = "Sneaky" }, options: Fixture.asUser(user.id))
+                _ = try await client.updateUser(.with { $0.id = user.id; $0.isActive = true; $0.fullName = "Sneaky" }, options: try await Fixture.asUser(user.id))
             }
             #expect(active?.code == .permissionDenied)
             #expect(try await client.user(user.id) == user)
@@ -107,7 +107,7 @@ struct UpdateUserTests {
         try await withUserService { client throws in
             let owner = try await client.register()
             let other = try await client.register()
-            let error = await rpcError { _ = try await client.updateUser(.with { $0.id = owner.id; $0.fullName = "Mallory" }, options: Fixture.asUser(other.id)) }
+            let error = await rpcError { _ = try await client.updateUser(.with { $0.id = owner.id; $0.fullName = "Mallory" }, options: try await Fixture.asUser(other.id)) }
             #expect(error?.code == .permissionDenied)
             #expect(try await client.user(owner.id) == owner)
         }
@@ -117,9 +117,9 @@ struct UpdateUserTests {
     func unknown() async throws {
         try await withUserService { client throws in
             let id = UUID().uuidString
-            let name = await rpcError { _ = try await client.updateUser(.with { $0.id = id; $0.fullName = "Nobody" }) }
+            let name = await rpcError { _ = try await client.updateUser(.with { $0.id = id; $0.fullName = "Nobody" }, options: try await Fixture.asAdmin()) }
             #expect(name?.code == .notFound)
-            let password = await rpcError { _ = try await client.updateUser(.with { $0.id = id; $0.password = "long enough" }) }
+            let password = await rpcError { _ = try await client.updateUser(.with { $0.id = id; $0.password = "long enough" }, options: try await Fixture.asAdmin()) }
             #expect(password?.code == .notFound)
         }
     }
@@ -138,7 +138,7 @@ struct UpdateUserTests {
             let user = try await client.register()
             var request = template
             if request.id.isEmpty { request.id = user.id }
-            let error = await rpcError { _ = try await client.updateUser(request, options: Fixture.asAdmin()) }
+            let error = await rpcError { _ = try await client.updateUser(request, options: try await Fixture.asAdmin()) }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("\(field):") == true, "\(error?.message ?? "no error")")
             #expect(try await client.user(user.id) == user)
@@ -152,18 +152,18 @@ struct DeactivateUserTests {
     func deactivate() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            _ = try await client.deactivateUser(.with { $0.id = user.id }, options: Fixture.asAdmin())
+            _ = try await client.deactivateUser(.with { $0.id = user.id }, options: try await Fixture.asAdmin())
             #expect(try await client.user(user.id).isActive == false)
-            _ = try await client.deactivateUser(.with { $0.id = user.id }, options: Fixture.asAdmin())
+            _ = try await client.deactivateUser(.with { $0.id = user.id }, options: try await Fixture.asAdmin())
             #expect(try await client.user(user.id).isActive == false)
         }
     }
 
-    @Test("an internal caller may deactivate")
-    func internalCaller() async throws {
+    @Test("an admin deactivates an account")
+    func adminDeactivates() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            _ = try await client.deactivateUser(.with { $0.id = user.id })
+            _ = try await client.deactivateUser(.with { $0.id = user.id }, options: try await Fixture.asAdmin())
             #expect(try await client.user(user.id).isActive == false)
         }
     }
@@ -172,7 +172,7 @@ struct DeactivateUserTests {
     func notAdmin() async throws {
         try await withUserService { client throws in
             let user = try await client.register()
-            let error = await rpcError { _ = try await client.deactivateUser(.with { $0.id = user.id }, options: Fixture.asUser(user.id)) }
+            let error = await rpcError { _ = try await client.deactivateUser(.with { $0.id = user.id }, options: try await Fixture.asUser(user.id)) }
             #expect(error?.code == .permissionDenied)
             #expect(try await client.user(user.id).isActive)
         }
@@ -181,9 +181,9 @@ struct DeactivateUserTests {
     @Test("an unknown id is NOT_FOUND; a malformed one INVALID_ARGUMENT naming id")
     func errors() async throws {
         try await withUserService { client throws in
-            let unknown = await rpcError { _ = try await client.deactivateUser(.with { $0.id = UUID().uuidString }) }
+            let unknown = await rpcError { _ = try await client.deactivateUser(.with { $0.id = UUID().uuidString }, options: try await Fixture.asAdmin()) }
             #expect(unknown?.code == .notFound)
-            let malformed = await rpcError { _ = try await client.deactivateUser(.with { $0.id = "42" }) }
+            let malformed = await rpcError { _ = try await client.deactivateUser(.with { $0.id = "42" }, options: try await Fixture.asAdmin()) }
             #expect(malformed?.code == .invalidArgument)
             #expect(malformed?.message.hasPrefix("id:") == true)
         }

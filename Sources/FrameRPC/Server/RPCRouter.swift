@@ -11,10 +11,13 @@ public protocol RPCService: Sendable {
 /// The table from wire method names (`/<package>.<Service>/<Method>`) to
 /// handlers, with request decoding and response encoding bound in.
 ///
-/// A request payload that does not decode as the method's request message is
+/// A method registered with a ``CallerPolicy`` answers a peer the policy
+/// does not allow PERMISSION_DENIED before its payload is even decoded. A
+/// request payload that does not decode as the method's request message is
 /// answered INVALID_ARGUMENT without calling the handler.
 public struct RPCRouter: Sendable {
     private(set) var methods: [String: MethodHandler] = [:]
+    private var policies: [String: CallerPolicy] = [:]
     /// Service names (`<package>.<Service>`) in registration order, for health.
     public private(set) var serviceNames: [String] = []
 
@@ -24,13 +27,17 @@ public struct RPCRouter: Sendable {
     public var methodNames: [String] { methods.keys.sorted() }
 
     /// Binds a unary method.
+    ///
+    /// - Parameter policy: the peers that may call it; `nil`: any peer.
     public mutating func registerUnary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: String,
         request: Request.Type = Request.self,
         response: Response.Type = Response.self,
+        policy: CallerPolicy? = nil,
         handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
-        add(method, .unary { payload, context in
+        add(method, policy: policy, .unary { payload, context in
+            try policy?.check(context)
             let request = try Self.decode(Request.self, from: payload)
             let response = try await handler(request, context)
             return try response.serializedData()
@@ -39,25 +46,53 @@ public struct RPCRouter: Sendable {
 
     /// Binds a server-streaming method: the handler writes any number of
     /// responses to the writer, and the call ends when it returns.
+    ///
+    /// - Parameter policy: the peers that may call it; `nil`: any peer.
     public mutating func registerServerStreaming<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: String,
         request: Request.Type = Request.self,
         response: Response.Type = Response.self,
+        policy: CallerPolicy? = nil,
         handler: @escaping @Sendable (Request, RPCWriter<Response>, ServerContext) async throws -> Void
     ) {
-        add(method, .serverStreaming { payload, sink, context in
+        add(method, policy: policy, .serverStreaming { payload, sink, context in
+            try policy?.check(context)
             let request = try Self.decode(Request.self, from: payload)
             try await handler(request, RPCWriter(sink: sink), context)
         })
     }
 
-    private mutating func add(_ method: String, _ handler: MethodHandler) {
+    /// The policy a method was registered with; `nil` for an open method
+    /// or one not registered.
+    public func policy(of method: String) -> CallerPolicy? {
+        policies[method]
+    }
+
+    private mutating func add(_ method: String, policy: CallerPolicy?, _ handler: MethodHandler) {
         guard let service = Self.serviceName(of: method) else {
             preconditionFailure("method name '\(method)' is not of the form /<package>.<Service>/<Method>")
         }
         precondition(methods[method] == nil, "method '\(method)' is registered twice")
         methods[method] = handler
+        policies[method] = policy
         if !serviceNames.contains(service) { serviceNames.append(service) }
+    }
+
+    /// Runs the unary method `method` in this process, as a connection does
+    /// once it has read a request: the policy check, decoding, the handler,
+    /// encoding. Interceptors do not run. For in-process calls and for tests
+    /// of a service's registration with a chosen ``ServerContext``.
+    ///
+    /// - Returns: the serialized response message.
+    /// - Throws: UNIMPLEMENTED for an unknown or server-streaming method;
+    ///   whatever the policy, decoding or the handler throws.
+    public func callUnary(_ method: String, payload: Data, context: ServerContext) async throws -> Data {
+        guard case .unary(let handler)? = methods[method] else {
+            throw RPCError(code: .unimplemented, message: "no unary method \(method)")
+        }
+        return try await ServerContext.$current.withValue(context) {
+            try await handler(payload, context)
+        }
     }
 
     /// `pkg.Service` from `/pkg.Service/Method`, or `nil` if malformed.

@@ -6,8 +6,9 @@ import ShopAuth
 /// RPC is made.
 ///
 /// The token comes from `Authorization: Bearer <token>` and is verified by
-/// ShopAuth's ``TokenAuthority`` (HS256 only, signature, expiry); a missing
-/// or bad token is 401. What a verified identity may do is the route's
+/// ShopAuth's ``TokenAuthority`` (HS256 only, signature, expiry), then
+/// against its account (``AccountCheck``: active, current token version,
+/// cached briefly); a missing, bad or revoked token is 401. What a verified identity may do is the route's
 /// ``RESTRoute/Auth``:
 ///
 /// | auth | who passes | otherwise |
@@ -22,15 +23,18 @@ public struct Authenticator: Sendable {
     /// actor) while the gateway is built synchronously; requests wait for
     /// it, which takes microseconds once, at the first request.
     private let authority: Task<TokenAuthority, any Error>
+    private let accounts: AccountCheck
 
+    /// - Parameter accounts: whether a token's account still stands behind it.
     /// - Throws: ``TokenError/keyTooShort(byteCount:minimum:)`` for a key
     ///   that HS256 must not use, before anything starts.
-    public init(signingKey: String) throws(TokenError) {
+    public init(signingKey: String, accounts: AccountCheck) throws(TokenError) {
         let byteCount = signingKey.utf8.count
         guard byteCount >= TokenAuthority.minimumKeyByteCount else {
             throw .keyTooShort(byteCount: byteCount, minimum: TokenAuthority.minimumKeyByteCount)
         }
         authority = Task { try await TokenAuthority(signingKey: signingKey) }
+        self.accounts = accounts
     }
 
     /// The identity a request acts for, or `nil` for a public route.
@@ -47,7 +51,10 @@ public struct Authenticator: Sendable {
         ownerValue: String? = nil
     ) async throws(GatewayError) -> Identity? {
         if auth == .public { return nil }
-        let identity = try await identity(authorization: authorization)
+        let (claims, token) = try await verifiedClaims(authorization: authorization)
+        let identity = Identity(claims, token: token)
+        // The account itself is confirmed later, just before the call
+        // (``confirmAccount(of:)``).
         switch auth {
         case .public, .user, .owner(field: nil):
             break
@@ -57,6 +64,17 @@ public struct Authenticator: Sendable {
             if let ownerValue { try Self.checkOwner(field, identity: identity, value: ownerValue) }
         }
         return identity
+    }
+
+    /// Whether the identity's account still stands behind its token
+    /// (``AccountCheck``): asked once the request is known to be well
+    /// formed, just before it goes upstream, so that what the token or the
+    /// input alone refuses costs no call to the user service.
+    ///
+    /// - Throws: 401 for a deactivated account or an older token version,
+    ///   503 when that cannot be found out.
+    public func confirmAccount(of identity: Identity) async throws(GatewayError) {
+        try await accounts.verify(userID: identity.userID, tokenVersion: identity.tokenVersion)
     }
 
     /// The owner rule of `owner(field:)`: an admin, or the user whose id is
@@ -73,8 +91,9 @@ public struct Authenticator: Sendable {
         return first == second
     }
 
-    /// The verified identity of an `Authorization` header.
-    public func identity(authorization: String?) async throws(GatewayError) -> Identity {
+    /// The claims of the token of an `Authorization` header, its signature
+    /// and expiry verified (its account not yet).
+    private func verifiedClaims(authorization: String?) async throws(GatewayError) -> (AccessTokenClaims, String) {
         guard let authorization, !authorization.trimmingSpaces.isEmpty else {
             throw .unauthenticated("missing bearer token")
         }
@@ -88,7 +107,7 @@ public struct Authenticator: Sendable {
             throw .internal
         }
         do {
-            return Identity(try await authority.verify(token))
+            return (try await authority.verify(token), token)
         } catch {
             throw .unauthenticated(error == .expired ? "the token has expired" : "the token is not valid")
         }

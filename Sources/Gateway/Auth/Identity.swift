@@ -1,29 +1,36 @@
 import FrameRPC
+import ServiceSupport
 import ShopAuth
 
-/// Who a request acts for, as its verified token says.
+/// Who a request acts for, as its verified token says, and that token.
+///
+/// Upstream, the identity travels as the token itself (`authorization:
+/// Bearer <token>` metadata), never as bare claims: each service verifies
+/// the token again (``CallerResolver``), and believes it only on a
+/// connection whose certificate names the gateway.
 public struct Identity: Sendable, Hashable {
-    /// The metadata keys services read it from (ServiceSupport's `Caller`).
-    public static let userIDKey = "x-user-id"
-    public static let roleKey = "x-user-role"
-
     public let userID: String
     public let role: AccessTokenClaims.Role
+    /// The account's token version the token carries.
+    public let tokenVersion: Int64
+    /// The access token the identity was verified from, forwarded as is.
+    public let token: String
 
-    public init(userID: String, role: AccessTokenClaims.Role) {
+    public init(userID: String, role: AccessTokenClaims.Role, tokenVersion: Int64 = 0, token: String) {
         self.userID = userID
         self.role = role
+        self.tokenVersion = tokenVersion
+        self.token = token
     }
 
-    public init(_ claims: AccessTokenClaims) {
-        self.init(userID: claims.userID, role: claims.role)
+    public init(_ claims: AccessTokenClaims, token: String) {
+        self.init(userID: claims.userID, role: claims.role, tokenVersion: claims.tokenVersion, token: token)
     }
 
     public var isAdmin: Bool { role == .admin }
 
-    /// Adds `x-user-id` and `x-user-role` (`user` or `admin`) to `metadata`.
+    /// Sets `authorization: Bearer <token>` in `metadata`.
     func write(to metadata: inout Metadata) {
-        metadata[Self.userIDKey] = userID
-        metadata[Self.roleKey] = role.rawValue
+        metadata[CallerResolver.authorizationKey] = CallerResolver.authorization(bearer: token)
     }
 }

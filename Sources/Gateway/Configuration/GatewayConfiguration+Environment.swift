@@ -19,6 +19,7 @@ extension GatewayConfiguration {
         public static let healthTimeout = "SHOP_GATEWAY_HEALTH_TIMEOUT_MS"
         public static let heartbeat = "SHOP_GATEWAY_HEARTBEAT_MS"
         public static let idleTimeout = "SHOP_GATEWAY_IDLE_TIMEOUT_MS"
+        public static let accountCache = "SHOP_GATEWAY_ACCOUNT_CACHE_MS"
         public static let breakerWindow = "SHOP_GATEWAY_BREAKER_WINDOW"
         public static let breakerMinimumCalls = "SHOP_GATEWAY_BREAKER_MIN_CALLS"
         public static let breakerFailureRate = "SHOP_GATEWAY_BREAKER_FAILURE_RATE"
@@ -63,6 +64,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_MAX_IN_FLIGHT` | requests at once before 429 | 1024 |
     /// | `SHOP_GATEWAY_HEALTH_TIMEOUT_MS`, `SHOP_GATEWAY_HEARTBEAT_MS` | health RPC wait, SSE heartbeat | 1000, 15000 |
     /// | `SHOP_GATEWAY_IDLE_TIMEOUT_MS` | a connection silent this long while sending a request, or between requests, is closed | 30000 |
+    /// | `SHOP_GATEWAY_ACCOUNT_CACHE_MS` | how long an account's status (active, token version) is trusted; the longest a deactivation, role or password change takes to end older tokens; 0 to 60000 | 2000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
     /// | `SHOP_GATEWAY_DOCS` | serve `/docs` and `/redoc` (`true` or `false`) | `true` |
@@ -75,6 +77,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_RATE_LIMIT_KEYS` | buckets each rate limiter keeps | 100000 |
     /// | `SHOP_GATEWAY_MAX_HASHING_CALLS` | password-route calls in flight to the user service | 16 |
     /// | `SHOP_GATEWAY_UPSTREAM_LIMIT_INITIAL`, `_MIN`, `_MAX` | each upstream's adaptive concurrency limit: start, floor, ceiling | 64, 8, 512 |
+    /// | `SHOP_TLS_CERT`, `SHOP_TLS_KEY`, `SHOP_TLS_CA` | the gateway's FrameRPC certificate, key and CA (``TLSSettings``) | required outside dev mode |
     ///
     /// - Throws: ``ConfigurationError`` naming the variable that is missing
     ///   or malformed (never showing the signing key).
@@ -121,7 +124,11 @@ extension GatewayConfiguration {
         }
 
         var configuration = GatewayConfiguration(signingKey: signingKey, upstreams: upstreams, upstreamTargets: targets, logger: logger)
+        configuration.tls = try TLSSettings.configuration(from: environment)
         configuration.host = value(EnvironmentKey.host) ?? configuration.host
+        if let problem = TLSSettings.devModeHostProblem(host: configuration.host, settings: environment) {
+            throw ConfigurationError(problem)
+        }
         configuration.port = try integer(EnvironmentKey.port, in: 0...65_535) ?? configuration.port
         configuration.defaultDeadline = try milliseconds(EnvironmentKey.defaultDeadline) ?? configuration.defaultDeadline
         configuration.maximumDeadline = try milliseconds(EnvironmentKey.maximumDeadline) ?? configuration.maximumDeadline
@@ -133,6 +140,9 @@ extension GatewayConfiguration {
         configuration.healthCheckTimeout = try milliseconds(EnvironmentKey.healthTimeout) ?? configuration.healthCheckTimeout
         configuration.heartbeatInterval = try milliseconds(EnvironmentKey.heartbeat) ?? configuration.heartbeatInterval
         configuration.idleTimeout = try milliseconds(EnvironmentKey.idleTimeout) ?? configuration.idleTimeout
+        if let cache = try integer(EnvironmentKey.accountCache, in: 0...60_000) {
+            configuration.accountStatusCacheDuration = .milliseconds(cache)
+        }
 
         configuration.bodyTimeout = try milliseconds(EnvironmentKey.bodyTimeout) ?? configuration.bodyTimeout
         configuration.maximumConnectionsPerAddress = try integer(EnvironmentKey.maximumConnectionsPerAddress, in: 1...1_000_000) ?? configuration.maximumConnectionsPerAddress

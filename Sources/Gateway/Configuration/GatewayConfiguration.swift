@@ -80,6 +80,11 @@ public struct GatewayConfiguration: Sendable {
     public var loginAccountPerMinute: Int
     public var rateLimitKeys: Int
     public var maximumHashingCalls: Int
+    /// How long the gateway trusts an account's status (active, token
+    /// version) once the user service told it: the longest a deactivation,
+    /// role change or password change can take to end older tokens. Zero
+    /// asks on every authenticated request.
+    public var accountStatusCacheDuration: Duration
     /// When an upstream's circuit opens and closes again.
     public var circuitBreaker: CircuitBreaker.Policy
     /// When and how often a failed call is tried again.
@@ -94,6 +99,12 @@ public struct GatewayConfiguration: Sendable {
     /// Where the gateway records its metrics and what `GET /metrics`
     /// serves: the process's registry unless a test gives its own.
     public var metrics: MetricsRegistry
+    /// The gateway's FrameRPC identity (its certificate, key and the trust
+    /// roots): every upstream connection is mutual TLS, and an upstream is
+    /// accepted only if its certificate names the service the gateway
+    /// meant to call. `nil`: plaintext (dev mode without certificates, tests
+    /// of plaintext).
+    public var tls: RPCTLSConfiguration?
 
     public init(
         signingKey: String,
@@ -119,12 +130,15 @@ public struct GatewayConfiguration: Sendable {
         loginAccountPerMinute: Int = 5,
         rateLimitKeys: Int = 100_000,
         maximumHashingCalls: Int = 16,
+        accountStatusCacheDuration: Duration = .seconds(2),
         circuitBreaker: CircuitBreaker.Policy = CircuitBreaker.Policy(),
         retry: RetryPolicy = RetryPolicy(),
         logger: Logger = Logger(label: "shop.gateway"),
-        metrics: MetricsRegistry = .shared
+        metrics: MetricsRegistry = .shared,
+        tls: RPCTLSConfiguration? = nil
     ) {
         self.metrics = metrics
+        self.tls = tls
         self.signingKey = signingKey
         self.upstreams = upstreams
         self.upstreamTargets = upstreamTargets
@@ -148,6 +162,7 @@ public struct GatewayConfiguration: Sendable {
         self.loginAccountPerMinute = loginAccountPerMinute
         self.rateLimitKeys = rateLimitKeys
         self.maximumHashingCalls = maximumHashingCalls
+        self.accountStatusCacheDuration = accountStatusCacheDuration
         self.circuitBreaker = circuitBreaker
         self.retry = retry
         self.logger = logger
@@ -199,6 +214,10 @@ public struct GatewayConfiguration: Sendable {
         if maximumConnectionsPerAddress < 1 { problems.append("the connections per address must be at least 1") }
         problems += streamPolicy.problems + passwordRoutePolicy.problems
         problems += circuitBreaker.problems + retry.problems + upstreamConcurrency.problems
+        if accountStatusCacheDuration < .zero || accountStatusCacheDuration > .seconds(60) {
+            problems.append("the account status cache duration must be between 0 and 60 s")
+        }
+        problems += circuitBreaker.problems + retry.problems
         return problems
     }
 }

@@ -14,7 +14,9 @@ import RESTTranscoding
 /// 3. The body is read up to the limit (413), and path, query and body
 ///    become the request message's JSON (``RESTTranscoder``; 400/422).
 /// 4. `Idempotency-Key` fills the message's `idempotency_key` field when it
-///    has one; identity, request id and idempotency key go out as metadata.
+///    has one; the token's account is confirmed (``AccountCheck``, 401 for a
+///    revoked token); the token, request id and idempotency key go out as
+///    metadata.
 /// 5. The call goes through the upstream's breaker and retries; its answer
 ///    becomes the route's success status and REST JSON, or the error table's
 ///    status. Streaming routes answer with Server-Sent Events.
@@ -81,7 +83,10 @@ struct RESTEndpoint: HTTPResponder {
 
         var metadata = Metadata()
         metadata[Metadata.ReservedKey.requestID] = context.requestID
-        identity?.write(to: &metadata)
+        if let identity {
+            try await core.authenticator.confirmAccount(of: identity)
+            identity.write(to: &metadata)
+        }
         if let idempotencyKey { metadata[Self.idempotencyMetadataKey] = idempotencyKey }
         let options = CallOptions(deadline: deadline, metadata: metadata)
         let policy = Upstream.CallPolicy(

@@ -50,6 +50,8 @@ public enum FrameRPCGenerator {
         Shop_Api_Extensions_http,
         Shop_Api_Extensions_idempotent,
         Shop_Api_Extensions_default_deadline_ms,
+        Shop_Api_Extensions_policy,
+        Shop_Api_Extensions_default_policy,
         Shop_Api_Extensions_money,
         Shop_Api_Extensions_doc,
         Shop_Api_Extensions_example,

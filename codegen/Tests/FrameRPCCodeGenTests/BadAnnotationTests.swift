@@ -132,4 +132,38 @@ struct BadAnnotationTests {
         #expect(errors.contains { $0.element == "Items.UpdateItem" && $0.problem.contains("body field 'item'") })
         #expect(errors.contains { $0.element == "Items.DeleteItem" && $0.problem.contains("success_status 500") })
     }
+
+    // MARK: Call policies
+
+    @Test func policyCallerThatIsNotAServiceNameIsRejected() throws {
+        let errors = try errors(generating: "policy_caller_not_a_name")
+        expectOnlyError(
+            errors, in: "policy_caller_not_a_name", element: "Items.GetItem",
+            naming: ["policy caller 'Order'", "is not a service name", "[a-z][a-z0-9-]*"]
+        )
+    }
+
+    @Test func policyWithoutCallersIsRejected() throws {
+        let errors = try errors(generating: "policy_without_callers")
+        expectOnlyError(
+            errors, in: "policy_without_callers", element: "Items.GetItem",
+            naming: ["policy lists no callers"]
+        )
+    }
+
+    @Test func serviceDefaultPolicyWithoutCallersIsRejectedOnTheService() throws {
+        let errors = try errors(generating: "default_policy_without_callers")
+        expectOnlyError(
+            errors, in: "default_policy_without_callers", element: "Items",
+            naming: ["default_policy lists no callers"]
+        )
+    }
+
+    @Test func methodLeftWithoutAPolicyInAServiceThatDeclaresThemIsRejected() throws {
+        let errors = try errors(generating: "policy_method_uncovered")
+        expectOnlyError(
+            errors, in: "policy_method_uncovered", element: "Items.DeleteItem",
+            naming: ["has no call policy", "(shop.api.policy)", "(shop.api.default_policy)"]
+        )
+    }
 }

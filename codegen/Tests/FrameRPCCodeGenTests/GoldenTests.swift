@@ -33,7 +33,15 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
         options: ["ImportFrameRPC": "false"]
     )
 
-    static let all = [library, health]
+    /// A service with call policies: the policy table and the enforcing
+    /// registration.
+    static let guarded = GoldenCase(
+        name: "guarded",
+        proto: "guarded/vault.proto",
+        options: ["RouteTable": "GuardedRoutes", "Title": "guarded vault"]
+    )
+
+    static let all = [library, health, guarded]
 }
 
 /// The generator's output for the checked-in inputs, byte for byte. After an

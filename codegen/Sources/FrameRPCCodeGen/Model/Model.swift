@@ -11,6 +11,20 @@ struct ServiceModel {
     let file: String
     let comments: String
     let methods: [MethodModel]
+
+    /// Whether any method has a call policy: then every method has one
+    /// (``ModelBuilder`` refuses a service that leaves one uncovered) and the
+    /// registration enforces them; otherwise the service is open to any peer.
+    var hasPolicies: Bool { methods.contains { $0.policy != nil } }
+}
+
+/// Which verified services may call a method over FrameRPC, from its
+/// `(shop.api.policy)` or its service's `(shop.api.default_policy)`.
+struct PolicyModel: Equatable {
+    /// Service names, sorted, without repeats.
+    let callers: [String]
+    /// Whether it is the method's own option rather than the service default.
+    let isMethodOwn: Bool
 }
 
 struct MethodModel {
@@ -36,6 +50,8 @@ struct MethodModel {
 
     /// The leading comment as summary and description.
     var doc: DocComment { DocComment(comments) }
+    /// `nil` when neither the method nor its service declares one.
+    let policy: PolicyModel?
 }
 
 /// A message type by its proto and Swift names.

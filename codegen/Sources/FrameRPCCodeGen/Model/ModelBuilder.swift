@@ -20,16 +20,69 @@ struct ModelBuilder {
     }
 
     private mutating func service(from descriptor: ServiceDescriptor) -> ServiceModel {
-        ServiceModel(
+        let file = descriptor.file.name
+        var defaultPolicy: PolicyModel?
+        if descriptor.options.hasShop_Api_defaultPolicy {
+            defaultPolicy = policy(
+                descriptor.options.Shop_Api_defaultPolicy, isMethodOwn: false,
+                file: file, element: descriptor.name, option: "default_policy"
+            )
+        }
+        let methods = descriptor.methods.map { method(from: $0, defaultPolicy: defaultPolicy) }
+        let declaresPolicies = descriptor.options.hasShop_Api_defaultPolicy || descriptor.methods.contains { $0.options.hasShop_Api_policy }
+        if declaresPolicies {
+            for method in descriptor.methods where !method.options.hasShop_Api_policy && !descriptor.options.hasShop_Api_defaultPolicy {
+                fail(
+                    file, "\(descriptor.name).\(method.name)",
+                    "has no call policy while other methods of \(descriptor.name) declare one: add (shop.api.policy) to it or (shop.api.default_policy) to the service"
+                )
+            }
+        }
+        return ServiceModel(
             name: descriptor.name,
             fullName: descriptor.fullName,
-            file: descriptor.file.name,
+            file: file,
             comments: descriptor.protoSourceComments(),
-            methods: descriptor.methods.map { method(from: $0) }
+            methods: methods
         )
     }
 
-    private mutating func method(from descriptor: MethodDescriptor) -> MethodModel {
+    // MARK: Call policies
+
+    /// The callers of a `(shop.api.policy)` or `(shop.api.default_policy)`,
+    /// checked: at least one, each a service name `[a-z][a-z0-9-]*` as in
+    /// `spiffe://<domain>/service/<name>`, none twice. `nil` when invalid
+    /// (the problems are recorded).
+    private mutating func policy(_ policy: Shop_Api_CallPolicy, isMethodOwn: Bool, file: String, element: String, option: String) -> PolicyModel? {
+        guard !policy.callers.isEmpty else {
+            fail(file, element, "\(option) lists no callers; name at least one service (a policy nobody passes would make the RPC unreachable)")
+            return nil
+        }
+        var valid = true
+        var seen: Set<String> = []
+        for caller in policy.callers {
+            if !Self.isServiceName(caller) {
+                fail(file, element, "\(option) caller '\(caller)' is not a service name: expected [a-z][a-z0-9-]*, as in spiffe://<domain>/service/<name>")
+                valid = false
+            } else if !seen.insert(caller).inserted {
+                fail(file, element, "\(option) lists caller '\(caller)' twice")
+                valid = false
+            }
+        }
+        return valid ? PolicyModel(callers: seen.sorted(), isMethodOwn: isMethodOwn) : nil
+    }
+
+    /// `[a-z][a-z0-9-]*`.
+    static func isServiceName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
+        return name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+        }
+    }
+
+    // MARK: Methods
+
+    private mutating func method(from descriptor: MethodDescriptor, defaultPolicy: PolicyModel?) -> MethodModel {
         let options = descriptor.options
         let element = "\(descriptor.service.name).\(descriptor.name)"
         if descriptor.clientStreaming {
@@ -52,6 +105,10 @@ struct ModelBuilder {
                 fail(descriptor.file.name, element, "request_example is given but the route takes no body")
             }
         }
+        var policy = defaultPolicy
+        if options.hasShop_Api_policy {
+            policy = self.policy(options.Shop_Api_policy, isMethodOwn: true, file: descriptor.file.name, element: element, option: "policy")
+        }
         return MethodModel(
             name: descriptor.name,
             swiftName: NamingUtils.toLowerCamelCase(descriptor.name),
@@ -64,7 +121,8 @@ struct ModelBuilder {
             defaultDeadlineMilliseconds: options.hasShop_Api_defaultDeadlineMs ? options.Shop_Api_defaultDeadlineMs : nil,
             route: route,
             requestExample: requestExample,
-            responseExample: responseExample
+            responseExample: responseExample,
+            policy: policy
         )
     }
 

@@ -16,6 +16,10 @@ struct StubRenderer {
             if index > 0 { out.line() }
             renderMethodNames(service, into: &out)
             out.line()
+            if service.hasPolicies {
+                renderPolicies(service, into: &out)
+                out.line()
+            }
             renderClient(service, into: &out)
             out.line()
             renderHandler(service, into: &out)
@@ -30,6 +34,31 @@ struct StubRenderer {
             for method in service.methods {
                 out.line("\(visibility) static let \(method.swiftName) = \(method.wireName.swiftLiteral)")
             }
+        }
+    }
+
+    /// The policy table: one `CallerPolicy` per method, and all of them by
+    /// wire name, for documentation and tests.
+    private func renderPolicies(_ service: ServiceModel, into out: inout SwiftWriter) {
+        out.line("/// Which verified services may call each method of `\(service.fullName)` over")
+        out.line("/// FrameRPC, from `(shop.api.policy)` or the service's `(shop.api.default_policy)`.")
+        out.line("/// The registration checks them before a request is decoded.")
+        out.block("\(visibility) enum \(service.name)Policy") { out in
+            for method in service.methods {
+                guard let policy = method.policy else { continue }
+                let source = policy.isMethodOwn ? "" : " (the service default)"
+                out.line("/// `\(method.name)`: \(policy.callers.joined(separator: ", "))\(source).")
+                out.line("\(visibility) static let \(method.swiftName): CallerPolicy = [\(policy.callers.map(\.swiftLiteral).joined(separator: ", "))]")
+            }
+            out.line()
+            out.line("/// Every method's policy, by wire name.")
+            out.line("\(visibility) static let byMethod: [String: CallerPolicy] = [")
+            out.indented { out in
+                for method in service.methods where method.policy != nil {
+                    out.line("\(service.name)Method.\(method.swiftName): \(method.swiftName),")
+                }
+            }
+            out.line("]")
         }
     }
 
@@ -67,6 +96,14 @@ struct StubRenderer {
     private func renderHandler(_ service: ServiceModel, into out: inout SwiftWriter) {
         out.line("/// What a server of `\(service.fullName)` implements. Conforming types are")
         out.line("/// `RPCService`s: pass one to `RPCServer` to serve every method.")
+        if service.hasPolicies {
+            out.line("///")
+            out.line("/// Each method is open only to the verified services of `\(service.name)Policy`;")
+            out.line("/// any other peer gets PERMISSION_DENIED before its request is decoded.")
+        } else {
+            out.line("///")
+            out.line("/// The service declares no call policy: any peer may call every method.")
+        }
         out.block("\(visibility) protocol \(service.name)Handler: RPCService") { out in
             for (index, method) in service.methods.enumerated() {
                 if index > 0 { out.line() }
@@ -83,12 +120,13 @@ struct StubRenderer {
             out.block("\(visibility) func registerMethods(with router: inout RPCRouter)") { out in
                 for method in service.methods {
                     let name = "\(service.name)Method.\(method.swiftName)"
+                    let policy = method.policy == nil ? "" : ", policy: \(service.name)Policy.\(method.swiftName)"
                     if method.serverStreaming {
-                        out.line("router.registerServerStreaming(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self) { request, writer, context in")
+                        out.line("router.registerServerStreaming(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self\(policy)) { request, writer, context in")
                         out.indented { $0.line("try await self.\(method.swiftName)(request, writer: writer, context: context)") }
                         out.line("}")
                     } else {
-                        out.line("router.registerUnary(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self) { request, context in")
+                        out.line("router.registerUnary(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self\(policy)) { request, context in")
                         out.indented { $0.line("try await self.\(method.swiftName)(request, context: context)") }
                         out.line("}")
                     }

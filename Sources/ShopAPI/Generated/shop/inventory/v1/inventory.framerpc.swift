@@ -16,7 +16,35 @@ public enum InventoryServiceMethod {
     public static let release = "/shop.inventory.v1.InventoryService/Release"
 }
 
+/// Which verified services may call each method of `shop.inventory.v1.InventoryService` over
+/// FrameRPC, from `(shop.api.policy)` or the service's `(shop.api.default_policy)`.
+/// The registration checks them before a request is decoded.
+public enum InventoryServicePolicy {
+    /// `GetStock`: gateway (the service default).
+    public static let getStock: CallerPolicy = ["gateway"]
+    /// `SetStock`: gateway (the service default).
+    public static let setStock: CallerPolicy = ["gateway"]
+    /// `Reserve`: order.
+    public static let reserve: CallerPolicy = ["order"]
+    /// `Commit`: order.
+    public static let commit: CallerPolicy = ["order"]
+    /// `Release`: order.
+    public static let release: CallerPolicy = ["order"]
+
+    /// Every method's policy, by wire name.
+    public static let byMethod: [String: CallerPolicy] = [
+        InventoryServiceMethod.getStock: getStock,
+        InventoryServiceMethod.setStock: setStock,
+        InventoryServiceMethod.reserve: reserve,
+        InventoryServiceMethod.commit: commit,
+        InventoryServiceMethod.release: release,
+    ]
+}
+
 /// A typed client for `shop.inventory.v1.InventoryService`.
+///
+/// Over FrameRPC: the gateway calls what its routes need; reservations are
+/// the order service's alone.
 public struct InventoryServiceClient: Sendable {
     public let rpc: RPCClient
 
@@ -59,6 +87,9 @@ public struct InventoryServiceClient: Sendable {
 
 /// What a server of `shop.inventory.v1.InventoryService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
+///
+/// Each method is open only to the verified services of `InventoryServicePolicy`;
+/// any other peer gets PERMISSION_DENIED before its request is decoded.
 public protocol InventoryServiceHandler: RPCService {
     /// The stock of one product. Public; NOT_FOUND (404) for a product that
     /// has no stock record.
@@ -85,19 +116,19 @@ public protocol InventoryServiceHandler: RPCService {
 
 extension InventoryServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(InventoryServiceMethod.getStock, request: Shop_Inventory_V1_GetStockRequest.self, response: Shop_Inventory_V1_Stock.self) { request, context in
+        router.registerUnary(InventoryServiceMethod.getStock, request: Shop_Inventory_V1_GetStockRequest.self, response: Shop_Inventory_V1_Stock.self, policy: InventoryServicePolicy.getStock) { request, context in
             try await self.getStock(request, context: context)
         }
-        router.registerUnary(InventoryServiceMethod.setStock, request: Shop_Inventory_V1_SetStockRequest.self, response: Shop_Inventory_V1_Stock.self) { request, context in
+        router.registerUnary(InventoryServiceMethod.setStock, request: Shop_Inventory_V1_SetStockRequest.self, response: Shop_Inventory_V1_Stock.self, policy: InventoryServicePolicy.setStock) { request, context in
             try await self.setStock(request, context: context)
         }
-        router.registerUnary(InventoryServiceMethod.reserve, request: Shop_Inventory_V1_ReserveRequest.self, response: Shop_Inventory_V1_Reservation.self) { request, context in
+        router.registerUnary(InventoryServiceMethod.reserve, request: Shop_Inventory_V1_ReserveRequest.self, response: Shop_Inventory_V1_Reservation.self, policy: InventoryServicePolicy.reserve) { request, context in
             try await self.reserve(request, context: context)
         }
-        router.registerUnary(InventoryServiceMethod.commit, request: Shop_Inventory_V1_CommitRequest.self, response: Shop_Inventory_V1_Reservation.self) { request, context in
+        router.registerUnary(InventoryServiceMethod.commit, request: Shop_Inventory_V1_CommitRequest.self, response: Shop_Inventory_V1_Reservation.self, policy: InventoryServicePolicy.commit) { request, context in
             try await self.commit(request, context: context)
         }
-        router.registerUnary(InventoryServiceMethod.release, request: Shop_Inventory_V1_ReleaseRequest.self, response: Shop_Inventory_V1_Reservation.self) { request, context in
+        router.registerUnary(InventoryServiceMethod.release, request: Shop_Inventory_V1_ReleaseRequest.self, response: Shop_Inventory_V1_Reservation.self, policy: InventoryServicePolicy.release) { request, context in
             try await self.release(request, context: context)
         }
     }

@@ -13,7 +13,26 @@ public enum NotificationServiceMethod {
     public static let listNotifications = "/shop.notification.v1.NotificationService/ListNotifications"
 }
 
+/// Which verified services may call each method of `shop.notification.v1.NotificationService` over
+/// FrameRPC, from `(shop.api.policy)` or the service's `(shop.api.default_policy)`.
+/// The registration checks them before a request is decoded.
+public enum NotificationServicePolicy {
+    /// `Notify`: order.
+    public static let notify: CallerPolicy = ["order"]
+    /// `ListNotifications`: gateway (the service default).
+    public static let listNotifications: CallerPolicy = ["gateway"]
+
+    /// Every method's policy, by wire name.
+    public static let byMethod: [String: CallerPolicy] = [
+        NotificationServiceMethod.notify: notify,
+        NotificationServiceMethod.listNotifications: listNotifications,
+    ]
+}
+
 /// A typed client for `shop.notification.v1.NotificationService`.
+///
+/// Over FrameRPC: the gateway lists notifications; only the order service's
+/// outbox relay sends them.
 public struct NotificationServiceClient: Sendable {
     public let rpc: RPCClient
 
@@ -36,6 +55,9 @@ public struct NotificationServiceClient: Sendable {
 
 /// What a server of `shop.notification.v1.NotificationService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
+///
+/// Each method is open only to the verified services of `NotificationServicePolicy`;
+/// any other peer gets PERMISSION_DENIED before its request is decoded.
 public protocol NotificationServiceHandler: RPCService {
     /// Records and sends the notification of one event. The order service's
     /// outbox relay calls it, at least once per event.
@@ -48,10 +70,10 @@ public protocol NotificationServiceHandler: RPCService {
 
 extension NotificationServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(NotificationServiceMethod.notify, request: Shop_Notification_V1_NotifyRequest.self, response: Shop_Notification_V1_Notification.self) { request, context in
+        router.registerUnary(NotificationServiceMethod.notify, request: Shop_Notification_V1_NotifyRequest.self, response: Shop_Notification_V1_Notification.self, policy: NotificationServicePolicy.notify) { request, context in
             try await self.notify(request, context: context)
         }
-        router.registerUnary(NotificationServiceMethod.listNotifications, request: Shop_Notification_V1_ListNotificationsRequest.self, response: Shop_Notification_V1_ListNotificationsResponse.self) { request, context in
+        router.registerUnary(NotificationServiceMethod.listNotifications, request: Shop_Notification_V1_ListNotificationsRequest.self, response: Shop_Notification_V1_ListNotificationsResponse.self, policy: NotificationServicePolicy.listNotifications) { request, context in
             try await self.listNotifications(request, context: context)
         }
     }

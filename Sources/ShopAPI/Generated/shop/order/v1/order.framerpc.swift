@@ -17,7 +17,37 @@ public enum OrderServiceMethod {
     public static let watchOrder = "/shop.order.v1.OrderService/WatchOrder"
 }
 
+/// Which verified services may call each method of `shop.order.v1.OrderService` over
+/// FrameRPC, from `(shop.api.policy)` or the service's `(shop.api.default_policy)`.
+/// The registration checks them before a request is decoded.
+public enum OrderServicePolicy {
+    /// `CreateOrder`: gateway (the service default).
+    public static let createOrder: CallerPolicy = ["gateway"]
+    /// `GetOrder`: gateway (the service default).
+    public static let getOrder: CallerPolicy = ["gateway"]
+    /// `ListOrders`: gateway (the service default).
+    public static let listOrders: CallerPolicy = ["gateway"]
+    /// `CancelOrder`: gateway (the service default).
+    public static let cancelOrder: CallerPolicy = ["gateway"]
+    /// `UpdateOrderStatus`: gateway (the service default).
+    public static let updateOrderStatus: CallerPolicy = ["gateway"]
+    /// `WatchOrder`: gateway (the service default).
+    public static let watchOrder: CallerPolicy = ["gateway"]
+
+    /// Every method's policy, by wire name.
+    public static let byMethod: [String: CallerPolicy] = [
+        OrderServiceMethod.createOrder: createOrder,
+        OrderServiceMethod.getOrder: getOrder,
+        OrderServiceMethod.listOrders: listOrders,
+        OrderServiceMethod.cancelOrder: cancelOrder,
+        OrderServiceMethod.updateOrderStatus: updateOrderStatus,
+        OrderServiceMethod.watchOrder: watchOrder,
+    ]
+}
+
 /// A typed client for `shop.order.v1.OrderService`.
+///
+/// Over FrameRPC: only the gateway calls the order service.
 public struct OrderServiceClient: Sendable {
     public let rpc: RPCClient
 
@@ -68,6 +98,9 @@ public struct OrderServiceClient: Sendable {
 
 /// What a server of `shop.order.v1.OrderService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
+///
+/// Each method is open only to the verified services of `OrderServicePolicy`;
+/// any other peer gets PERMISSION_DENIED before its request is decoded.
 public protocol OrderServiceHandler: RPCService {
     /// Places an order for the caller. Prices come from the catalog, stock is
     /// reserved all or nothing, and the order is confirmed in one local
@@ -100,22 +133,22 @@ public protocol OrderServiceHandler: RPCService {
 
 extension OrderServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(OrderServiceMethod.createOrder, request: Shop_Order_V1_CreateOrderRequest.self, response: Shop_Order_V1_Order.self) { request, context in
+        router.registerUnary(OrderServiceMethod.createOrder, request: Shop_Order_V1_CreateOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.createOrder) { request, context in
             try await self.createOrder(request, context: context)
         }
-        router.registerUnary(OrderServiceMethod.getOrder, request: Shop_Order_V1_GetOrderRequest.self, response: Shop_Order_V1_Order.self) { request, context in
+        router.registerUnary(OrderServiceMethod.getOrder, request: Shop_Order_V1_GetOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.getOrder) { request, context in
             try await self.getOrder(request, context: context)
         }
-        router.registerUnary(OrderServiceMethod.listOrders, request: Shop_Order_V1_ListOrdersRequest.self, response: Shop_Order_V1_ListOrdersResponse.self) { request, context in
+        router.registerUnary(OrderServiceMethod.listOrders, request: Shop_Order_V1_ListOrdersRequest.self, response: Shop_Order_V1_ListOrdersResponse.self, policy: OrderServicePolicy.listOrders) { request, context in
             try await self.listOrders(request, context: context)
         }
-        router.registerUnary(OrderServiceMethod.cancelOrder, request: Shop_Order_V1_CancelOrderRequest.self, response: Shop_Order_V1_Order.self) { request, context in
+        router.registerUnary(OrderServiceMethod.cancelOrder, request: Shop_Order_V1_CancelOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.cancelOrder) { request, context in
             try await self.cancelOrder(request, context: context)
         }
-        router.registerUnary(OrderServiceMethod.updateOrderStatus, request: Shop_Order_V1_UpdateOrderStatusRequest.self, response: Shop_Order_V1_Order.self) { request, context in
+        router.registerUnary(OrderServiceMethod.updateOrderStatus, request: Shop_Order_V1_UpdateOrderStatusRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.updateOrderStatus) { request, context in
             try await self.updateOrderStatus(request, context: context)
         }
-        router.registerServerStreaming(OrderServiceMethod.watchOrder, request: Shop_Order_V1_WatchOrderRequest.self, response: Shop_Order_V1_Order.self) { request, writer, context in
+        router.registerServerStreaming(OrderServiceMethod.watchOrder, request: Shop_Order_V1_WatchOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.watchOrder) { request, writer, context in
             try await self.watchOrder(request, writer: writer, context: context)
         }
     }

@@ -11,9 +11,9 @@
 /// The order service: orders, their items, and an outbox of events relayed
 /// to the notification service.
 ///
-/// Calls act for the caller named by the `x-user-id` and `x-user-role`
-/// metadata the gateway sets; a user sees and changes only their own orders,
-/// an admin any.
+/// Calls act for the end user whose access token the gateway forwards
+/// (`authorization` metadata, verified here); a user sees and changes only
+/// their own orders, an admin any.
 
 import SwiftProtobuf
 

@@ -17,7 +17,38 @@ public enum ProductServiceMethod {
     public static let deleteProduct = "/shop.product.v1.ProductService/DeleteProduct"
 }
 
+/// Which verified services may call each method of `shop.product.v1.ProductService` over
+/// FrameRPC, from `(shop.api.policy)` or the service's `(shop.api.default_policy)`.
+/// The registration checks them before a request is decoded.
+public enum ProductServicePolicy {
+    /// `CreateProduct`: gateway (the service default).
+    public static let createProduct: CallerPolicy = ["gateway"]
+    /// `GetProduct`: gateway (the service default).
+    public static let getProduct: CallerPolicy = ["gateway"]
+    /// `BatchGetProducts`: gateway, order.
+    public static let batchGetProducts: CallerPolicy = ["gateway", "order"]
+    /// `ListProducts`: gateway (the service default).
+    public static let listProducts: CallerPolicy = ["gateway"]
+    /// `UpdateProduct`: gateway (the service default).
+    public static let updateProduct: CallerPolicy = ["gateway"]
+    /// `DeleteProduct`: gateway (the service default).
+    public static let deleteProduct: CallerPolicy = ["gateway"]
+
+    /// Every method's policy, by wire name.
+    public static let byMethod: [String: CallerPolicy] = [
+        ProductServiceMethod.createProduct: createProduct,
+        ProductServiceMethod.getProduct: getProduct,
+        ProductServiceMethod.batchGetProducts: batchGetProducts,
+        ProductServiceMethod.listProducts: listProducts,
+        ProductServiceMethod.updateProduct: updateProduct,
+        ProductServiceMethod.deleteProduct: deleteProduct,
+    ]
+}
+
 /// A typed client for `shop.product.v1.ProductService`.
+///
+/// Over FrameRPC: the gateway calls what its routes need; the order service
+/// reads prices.
 public struct ProductServiceClient: Sendable {
     public let rpc: RPCClient
 
@@ -63,6 +94,9 @@ public struct ProductServiceClient: Sendable {
 
 /// What a server of `shop.product.v1.ProductService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
+///
+/// Each method is open only to the verified services of `ProductServicePolicy`;
+/// any other peer gets PERMISSION_DENIED before its request is decoded.
 public protocol ProductServiceHandler: RPCService {
     /// Adds a product to the catalog. Admins only; stock is set separately,
     /// through the inventory.
@@ -90,22 +124,22 @@ public protocol ProductServiceHandler: RPCService {
 
 extension ProductServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(ProductServiceMethod.createProduct, request: Shop_Product_V1_CreateProductRequest.self, response: Shop_Product_V1_Product.self) { request, context in
+        router.registerUnary(ProductServiceMethod.createProduct, request: Shop_Product_V1_CreateProductRequest.self, response: Shop_Product_V1_Product.self, policy: ProductServicePolicy.createProduct) { request, context in
             try await self.createProduct(request, context: context)
         }
-        router.registerUnary(ProductServiceMethod.getProduct, request: Shop_Product_V1_GetProductRequest.self, response: Shop_Product_V1_Product.self) { request, context in
+        router.registerUnary(ProductServiceMethod.getProduct, request: Shop_Product_V1_GetProductRequest.self, response: Shop_Product_V1_Product.self, policy: ProductServicePolicy.getProduct) { request, context in
             try await self.getProduct(request, context: context)
         }
-        router.registerUnary(ProductServiceMethod.batchGetProducts, request: Shop_Product_V1_BatchGetProductsRequest.self, response: Shop_Product_V1_BatchGetProductsResponse.self) { request, context in
+        router.registerUnary(ProductServiceMethod.batchGetProducts, request: Shop_Product_V1_BatchGetProductsRequest.self, response: Shop_Product_V1_BatchGetProductsResponse.self, policy: ProductServicePolicy.batchGetProducts) { request, context in
             try await self.batchGetProducts(request, context: context)
         }
-        router.registerUnary(ProductServiceMethod.listProducts, request: Shop_Product_V1_ListProductsRequest.self, response: Shop_Product_V1_ListProductsResponse.self) { request, context in
+        router.registerUnary(ProductServiceMethod.listProducts, request: Shop_Product_V1_ListProductsRequest.self, response: Shop_Product_V1_ListProductsResponse.self, policy: ProductServicePolicy.listProducts) { request, context in
             try await self.listProducts(request, context: context)
         }
-        router.registerUnary(ProductServiceMethod.updateProduct, request: Shop_Product_V1_UpdateProductRequest.self, response: Shop_Product_V1_Product.self) { request, context in
+        router.registerUnary(ProductServiceMethod.updateProduct, request: Shop_Product_V1_UpdateProductRequest.self, response: Shop_Product_V1_Product.self, policy: ProductServicePolicy.updateProduct) { request, context in
             try await self.updateProduct(request, context: context)
         }
-        router.registerUnary(ProductServiceMethod.deleteProduct, request: Shop_Product_V1_DeleteProductRequest.self, response: Shop_Product_V1_DeleteProductResponse.self) { request, context in
+        router.registerUnary(ProductServiceMethod.deleteProduct, request: Shop_Product_V1_DeleteProductRequest.self, response: Shop_Product_V1_DeleteProductResponse.self, policy: ProductServicePolicy.deleteProduct) { request, context in
             try await self.deleteProduct(request, context: context)
         }
     }

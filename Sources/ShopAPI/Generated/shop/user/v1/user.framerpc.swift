@@ -16,9 +16,47 @@ public enum UserServiceMethod {
     public static let updateUser = "/shop.user.v1.UserService/UpdateUser"
     public static let deactivateUser = "/shop.user.v1.UserService/DeactivateUser"
     public static let login = "/shop.user.v1.UserService/Login"
+    public static let getAccountStatus = "/shop.user.v1.UserService/GetAccountStatus"
+}
+
+/// Which verified services may call each method of `shop.user.v1.UserService` over
+/// FrameRPC, from `(shop.api.policy)` or the service's `(shop.api.default_policy)`.
+/// The registration checks them before a request is decoded.
+public enum UserServicePolicy {
+    /// `CreateUser`: gateway (the service default).
+    public static let createUser: CallerPolicy = ["gateway"]
+    /// `GetCurrentUser`: gateway (the service default).
+    public static let getCurrentUser: CallerPolicy = ["gateway"]
+    /// `GetUser`: gateway, order.
+    public static let getUser: CallerPolicy = ["gateway", "order"]
+    /// `ListUsers`: gateway (the service default).
+    public static let listUsers: CallerPolicy = ["gateway"]
+    /// `UpdateUser`: gateway (the service default).
+    public static let updateUser: CallerPolicy = ["gateway"]
+    /// `DeactivateUser`: gateway (the service default).
+    public static let deactivateUser: CallerPolicy = ["gateway"]
+    /// `Login`: gateway (the service default).
+    public static let login: CallerPolicy = ["gateway"]
+    /// `GetAccountStatus`: gateway.
+    public static let getAccountStatus: CallerPolicy = ["gateway"]
+
+    /// Every method's policy, by wire name.
+    public static let byMethod: [String: CallerPolicy] = [
+        UserServiceMethod.createUser: createUser,
+        UserServiceMethod.getCurrentUser: getCurrentUser,
+        UserServiceMethod.getUser: getUser,
+        UserServiceMethod.listUsers: listUsers,
+        UserServiceMethod.updateUser: updateUser,
+        UserServiceMethod.deactivateUser: deactivateUser,
+        UserServiceMethod.login: login,
+        UserServiceMethod.getAccountStatus: getAccountStatus,
+    ]
 }
 
 /// A typed client for `shop.user.v1.UserService`.
+///
+/// Over FrameRPC: the gateway calls what its routes need and checks tokens;
+/// the order service reads the customer of an order.
 public struct UserServiceClient: Sendable {
     public let rpc: RPCClient
 
@@ -65,10 +103,21 @@ public struct UserServiceClient: Sendable {
     public func login(_ request: Shop_User_V1_LoginRequest, options: CallOptions = .defaults) async throws -> Shop_User_V1_LoginResponse {
         try await rpc.unary(method: UserServiceMethod.login, request: request, response: Shop_User_V1_LoginResponse.self, options: options.defaultingTimeout(to: .milliseconds(5000)))
     }
+
+    /// Whether tokens issued for the user are still good: the gateway asks on
+    /// each authenticated request (briefly cached) and refuses a token whose
+    /// version is older, or whose user is deactivated. NOT_FOUND for an
+    /// unknown id.
+    public func getAccountStatus(_ request: Shop_User_V1_GetAccountStatusRequest, options: CallOptions = .defaults) async throws -> Shop_User_V1_AccountStatus {
+        try await rpc.unary(method: UserServiceMethod.getAccountStatus, request: request, response: Shop_User_V1_AccountStatus.self, options: options.defaultingTimeout(to: .milliseconds(1000)))
+    }
 }
 
 /// What a server of `shop.user.v1.UserService` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
+///
+/// Each method is open only to the verified services of `UserServicePolicy`;
+/// any other peer gets PERMISSION_DENIED before its request is decoded.
 public protocol UserServiceHandler: RPCService {
     /// Registers a user. Emails are unique, compared case-insensitively.
     func createUser(_ request: Shop_User_V1_CreateUserRequest, context: ServerContext) async throws -> Shop_User_V1_User
@@ -95,30 +144,39 @@ public protocol UserServiceHandler: RPCService {
     /// Email and password for a signed access token. Unknown email and wrong
     /// password get the same UNAUTHENTICATED answer.
     func login(_ request: Shop_User_V1_LoginRequest, context: ServerContext) async throws -> Shop_User_V1_LoginResponse
+
+    /// Whether tokens issued for the user are still good: the gateway asks on
+    /// each authenticated request (briefly cached) and refuses a token whose
+    /// version is older, or whose user is deactivated. NOT_FOUND for an
+    /// unknown id.
+    func getAccountStatus(_ request: Shop_User_V1_GetAccountStatusRequest, context: ServerContext) async throws -> Shop_User_V1_AccountStatus
 }
 
 extension UserServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
-        router.registerUnary(UserServiceMethod.createUser, request: Shop_User_V1_CreateUserRequest.self, response: Shop_User_V1_User.self) { request, context in
+        router.registerUnary(UserServiceMethod.createUser, request: Shop_User_V1_CreateUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.createUser) { request, context in
             try await self.createUser(request, context: context)
         }
-        router.registerUnary(UserServiceMethod.getCurrentUser, request: Shop_User_V1_GetCurrentUserRequest.self, response: Shop_User_V1_User.self) { request, context in
+        router.registerUnary(UserServiceMethod.getCurrentUser, request: Shop_User_V1_GetCurrentUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.getCurrentUser) { request, context in
             try await self.getCurrentUser(request, context: context)
         }
-        router.registerUnary(UserServiceMethod.getUser, request: Shop_User_V1_GetUserRequest.self, response: Shop_User_V1_User.self) { request, context in
+        router.registerUnary(UserServiceMethod.getUser, request: Shop_User_V1_GetUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.getUser) { request, context in
             try await self.getUser(request, context: context)
         }
-        router.registerUnary(UserServiceMethod.listUsers, request: Shop_User_V1_ListUsersRequest.self, response: Shop_User_V1_ListUsersResponse.self) { request, context in
+        router.registerUnary(UserServiceMethod.listUsers, request: Shop_User_V1_ListUsersRequest.self, response: Shop_User_V1_ListUsersResponse.self, policy: UserServicePolicy.listUsers) { request, context in
             try await self.listUsers(request, context: context)
         }
-        router.registerUnary(UserServiceMethod.updateUser, request: Shop_User_V1_UpdateUserRequest.self, response: Shop_User_V1_User.self) { request, context in
+        router.registerUnary(UserServiceMethod.updateUser, request: Shop_User_V1_UpdateUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.updateUser) { request, context in
             try await self.updateUser(request, context: context)
         }
-        router.registerUnary(UserServiceMethod.deactivateUser, request: Shop_User_V1_DeactivateUserRequest.self, response: Shop_User_V1_DeactivateUserResponse.self) { request, context in
+        router.registerUnary(UserServiceMethod.deactivateUser, request: Shop_User_V1_DeactivateUserRequest.self, response: Shop_User_V1_DeactivateUserResponse.self, policy: UserServicePolicy.deactivateUser) { request, context in
             try await self.deactivateUser(request, context: context)
         }
-        router.registerUnary(UserServiceMethod.login, request: Shop_User_V1_LoginRequest.self, response: Shop_User_V1_LoginResponse.self) { request, context in
+        router.registerUnary(UserServiceMethod.login, request: Shop_User_V1_LoginRequest.self, response: Shop_User_V1_LoginResponse.self, policy: UserServicePolicy.login) { request, context in
             try await self.login(request, context: context)
+        }
+        router.registerUnary(UserServiceMethod.getAccountStatus, request: Shop_User_V1_GetAccountStatusRequest.self, response: Shop_User_V1_AccountStatus.self, policy: UserServicePolicy.getAccountStatus) { request, context in
+            try await self.getAccountStatus(request, context: context)
         }
     }
 }

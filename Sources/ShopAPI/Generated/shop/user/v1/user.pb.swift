@@ -10,8 +10,11 @@
 
 /// The user service: accounts, password hashes and token issuing.
 ///
-/// Calls that act for a caller read the caller's identity from the metadata
-/// the gateway sets after verifying the token: `x-user-id` and `x-user-role`.
+/// Calls that act for an end user carry the user's access token as
+/// `authorization: Bearer <token>` metadata, forwarded by the gateway; the
+/// service verifies it itself and believes it only from the gateway. Other
+/// verified services act as themselves (the call policy bounds what they may
+/// call); a call with no identity is anonymous.
 
 import SwiftProtobuf
 
@@ -282,6 +285,39 @@ public nonisolated struct Shop_User_V1_LoginRequest: Sendable {
   public var email: String = String()
 
   public var password: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Shop_User_V1_GetAccountStatusRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What decides whether a user's access tokens are still good.
+public nonisolated struct Shop_User_V1_AccountStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var isActive: Bool = false
+
+  public var role: Shop_User_V1_Role = .unspecified
+
+  /// Raised whenever the account is deactivated, its role changes or its
+  /// password changes; a token carrying an older version is no longer good.
+  public var tokenVersion: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -675,6 +711,81 @@ nonisolated extension Shop_User_V1_LoginRequest: SwiftProtobuf.Message, SwiftPro
   public static func ==(lhs: Shop_User_V1_LoginRequest, rhs: Shop_User_V1_LoginRequest) -> Bool {
     if lhs.email != rhs.email {return false}
     if lhs.password != rhs.password {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_User_V1_GetAccountStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetAccountStatusRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_User_V1_GetAccountStatusRequest, rhs: Shop_User_V1_GetAccountStatusRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_User_V1_AccountStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AccountStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}is_active\0\u{1}role\0\u{3}token_version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.isActive) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.role) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.tokenVersion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if self.isActive != false {
+      try visitor.visitSingularBoolField(value: self.isActive, fieldNumber: 2)
+    }
+    if self.role != .unspecified {
+      try visitor.visitSingularEnumField(value: self.role, fieldNumber: 3)
+    }
+    if self.tokenVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.tokenVersion, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_User_V1_AccountStatus, rhs: Shop_User_V1_AccountStatus) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.isActive != rhs.isActive {return false}
+    if lhs.role != rhs.role {return false}
+    if lhs.tokenVersion != rhs.tokenVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

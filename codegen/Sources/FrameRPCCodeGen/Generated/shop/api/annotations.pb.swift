@@ -167,6 +167,29 @@ public nonisolated struct Shop_Api_HttpRule: Sendable {
   public init() {}
 }
 
+/// Which verified services may call an RPC over FrameRPC (issue 10).
+///
+/// The generated registration checks it before the request is decoded: a
+/// peer whose certificate names a service not listed here (or a peer with no
+/// verified identity at all) gets PERMISSION_DENIED. A service that declares
+/// no policy anywhere stays open to any peer (generic FrameRPC use, the
+/// health service); one that declares any must cover every method, through
+/// the method's own `policy` or the service's `default_policy`.
+public nonisolated struct Shop_Api_CallPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Service names as in the peer's certificate URI
+  /// spiffe://<trust domain>/service/<name>: "gateway", "order", ...
+  /// Each matches [a-z][a-z0-9-]*; the list is never empty.
+  public var callers: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Examples of one method's REST JSON. Each is JSON text in the REST form
 /// (snake_case, money as decimals, enums by short name). When a method
 /// gives none, the generator derives them from its messages' field examples.
@@ -320,6 +343,23 @@ nonisolated extension SwiftProtobuf.Google_Protobuf_MethodOptions {
     clearExtensionValue(ext: Shop_Api_Extensions_default_deadline_ms)
   }
 
+  /// Who may call this RPC over FrameRPC; overrides the service's
+  /// default_policy.
+  public var Shop_Api_policy: Shop_Api_CallPolicy {
+    get {return getExtensionValue(ext: Shop_Api_Extensions_policy) ?? Shop_Api_CallPolicy()}
+    set {setExtensionValue(ext: Shop_Api_Extensions_policy, value: newValue)}
+  }
+  /// Returns true if extension `Shop_Api_Extensions_policy`
+  /// has been explicitly set.
+  public var hasShop_Api_policy: Bool {
+    return hasExtensionValue(ext: Shop_Api_Extensions_policy)
+  }
+  /// Clears the value of extension `Shop_Api_Extensions_policy`.
+  /// Subsequent reads from it will return its default value.
+  public mutating func clearShop_Api_policy() {
+    clearExtensionValue(ext: Shop_Api_Extensions_policy)
+  }
+
   public var Shop_Api_doc: Shop_Api_MethodDoc {
     get {return getExtensionValue(ext: Shop_Api_Extensions_doc) ?? Shop_Api_MethodDoc()}
     set {setExtensionValue(ext: Shop_Api_Extensions_doc, value: newValue)}
@@ -334,6 +374,25 @@ nonisolated extension SwiftProtobuf.Google_Protobuf_MethodOptions {
   public mutating func clearShop_Api_doc() {
     clearExtensionValue(ext: Shop_Api_Extensions_doc)
   }
+}
+
+nonisolated extension SwiftProtobuf.Google_Protobuf_ServiceOptions {
+
+  /// The policy of every method of the service without a `policy` of its own.
+  public var Shop_Api_defaultPolicy: Shop_Api_CallPolicy {
+    get {return getExtensionValue(ext: Shop_Api_Extensions_default_policy) ?? Shop_Api_CallPolicy()}
+    set {setExtensionValue(ext: Shop_Api_Extensions_default_policy, value: newValue)}
+  }
+  /// Returns true if extension `Shop_Api_Extensions_default_policy`
+  /// has been explicitly set.
+  public var hasShop_Api_defaultPolicy: Bool {
+    return hasExtensionValue(ext: Shop_Api_Extensions_default_policy)
+  }
+  /// Clears the value of extension `Shop_Api_Extensions_default_policy`.
+  /// Subsequent reads from it will return its default value.
+  public mutating func clearShop_Api_defaultPolicy() {
+    clearExtensionValue(ext: Shop_Api_Extensions_default_policy)
+  }
 
 }
 
@@ -347,6 +406,8 @@ public nonisolated let Shop_Api_Annotations_Extensions: SwiftProtobuf.SimpleExte
   Shop_Api_Extensions_http,
   Shop_Api_Extensions_idempotent,
   Shop_Api_Extensions_default_deadline_ms,
+  Shop_Api_Extensions_policy,
+  Shop_Api_Extensions_default_policy,
   Shop_Api_Extensions_money,
   Shop_Api_Extensions_doc,
   Shop_Api_Extensions_example,
@@ -372,6 +433,19 @@ public nonisolated let Shop_Api_Extensions_idempotent = SwiftProtobuf.MessageExt
 public nonisolated let Shop_Api_Extensions_default_deadline_ms = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalExtensionField<SwiftProtobuf.ProtobufUInt32>, SwiftProtobuf.Google_Protobuf_MethodOptions>(
   _protobuf_fieldNumber: 72003,
   fieldName: "shop.api.default_deadline_ms"
+)
+
+/// Who may call this RPC over FrameRPC; overrides the service's
+/// default_policy.
+public nonisolated let Shop_Api_Extensions_policy = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalMessageExtensionField<Shop_Api_CallPolicy>, SwiftProtobuf.Google_Protobuf_MethodOptions>(
+  _protobuf_fieldNumber: 72004,
+  fieldName: "shop.api.policy"
+)
+
+/// The policy of every method of the service without a `policy` of its own.
+public nonisolated let Shop_Api_Extensions_default_policy = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalMessageExtensionField<Shop_Api_CallPolicy>, SwiftProtobuf.Google_Protobuf_ServiceOptions>(
+  _protobuf_fieldNumber: 72030,
+  fieldName: "shop.api.default_policy"
 )
 
 /// An int64 amount of cents shown in JSON as a decimal number (19.99).
@@ -519,6 +593,36 @@ nonisolated extension Shop_Api_HttpRule: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.auth != rhs.auth {return false}
     if lhs.ownerField != rhs.ownerField {return false}
     if lhs.responseBody != rhs.responseBody {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_Api_CallPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CallPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}callers\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.callers) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.callers.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.callers, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_Api_CallPolicy, rhs: Shop_Api_CallPolicy) -> Bool {
+    if lhs.callers != rhs.callers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -26,6 +26,8 @@ public struct HealthClient: Sendable {
 
 /// What a server of `framerpc.health.v1.Health` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
+///
+/// The service declares no call policy: any peer may call every method.
 public protocol HealthHandler: RPCService {
     /// SERVING or NOT_SERVING for a known service name; NOT_FOUND for an unknown one.
     func check(_ request: Framerpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Framerpc_Health_V1_HealthCheckResponse

@@ -66,6 +66,8 @@ public struct LibraryClient: Sendable {
 
 /// What a server of `demo.library.v1.Library` implements. Conforming types are
 /// `RPCService`s: pass one to `RPCServer` to serve every method.
+///
+/// The service declares no call policy: any peer may call every method.
 public protocol LibraryHandler: RPCService {
     /// Adds a book to the catalog.
     func createBook(_ request: Demo_Library_V1_CreateBookRequest, context: ServerContext) async throws -> Demo_Library_V1_Book

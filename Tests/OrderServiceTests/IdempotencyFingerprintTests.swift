@@ -18,7 +18,7 @@ struct IdempotencyFingerprintTests {
             let error = await rpcError { _ = try await shop.order([(pen, 2)], by: user, key: "checkout-1") }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("idempotency_key:") == true)
-            let orders = try await shop.orders.listOrders(.init(), options: asUser(user)).orders
+            let orders = try await shop.orders.listOrders(.init(), options: try await asUser(user)).orders
             #expect(orders.map(\.id) == [first.id])
             let stock = try await shop.stock(pen)
             #expect(stock.available == 9 && stock.reserved == 0)
@@ -71,7 +71,7 @@ struct IdempotencyFingerprintTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let orders = try await shop.orders.listOrders(.init(), options: asUser(user)).orders
+            let orders = try await shop.orders.listOrders(.init(), options: try await asUser(user)).orders
             try #require(orders.count == 1)
             let winner = orders[0]
             let winningQuantity = winner.items[0].quantity

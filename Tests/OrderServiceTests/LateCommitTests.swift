@@ -55,7 +55,7 @@ struct LateCommitTests {
     private func notifications(of user: String, count: Int, in shop: Shop) async throws -> [Shop_Notification_V1_Notification] {
         var latest: [Shop_Notification_V1_Notification] = []
         _ = try await eventually {
-            latest = try await shop.notifications.listNotifications(.init(), options: asUser(user)).notifications
+            latest = try await shop.notifications.listNotifications(.init(), options: try await asUser(user)).notifications
             return latest.count >= count
         }
         return latest
@@ -78,7 +78,7 @@ struct LateCommitTests {
             #expect(sold.status == .confirmed)
 
             // The late commit gets through; the watcher sees why the order ends.
-            let watch = CallOptions(timeout: .seconds(60), metadata: asUser(alice).metadata)
+            let watch = CallOptions(timeout: .seconds(60), metadata: try await asUser(alice).metadata)
             let seen = try await shop.orders.watchOrder(.with { $0.id = late.id }, options: watch) { stream in
                 var seen: [Shop_Order_V1_Order] = []
                 for try await update in stream {
@@ -94,7 +94,7 @@ struct LateCommitTests {
             #expect(cancelled.statusDetail.contains("sold out"))
 
             // Exactly one confirmed order holds the unit, and stock is conserved.
-            let orders = try await shop.orders.listOrders(.init(), options: asAdmin()).orders
+            let orders = try await shop.orders.listOrders(.init(), options: try await asAdmin()).orders
             #expect(Set(orders.map(\.id)) == [late.id, sold.id])
             #expect(orders.first { $0.id == sold.id }?.status == .confirmed)
             #expect(orders.first { $0.id == late.id }?.status == .cancelled)
@@ -138,7 +138,7 @@ struct LateCommitTests {
                 return stock.available == 0 && stock.reserved == 0
             }
             #expect(committed)
-            let order = try await shop.orders.getOrder(.with { $0.id = late.id }, options: asUser(alice))
+            let order = try await shop.orders.getOrder(.with { $0.id = late.id }, options: try await asUser(alice))
             #expect(order.status == .confirmed)
             #expect(order.cancellationReason == .unspecified)
 
@@ -178,7 +178,7 @@ struct LateCommitTests {
             front.releaseCommits(of: stuck.id)
             let settled = await eventually { (try? await shop.stock(pen))?.reserved == 0 }
             #expect(settled)
-            let orders = try await shop.orders.listOrders(.init(), options: asAdmin()).orders
+            let orders = try await shop.orders.listOrders(.init(), options: try await asAdmin()).orders
             #expect(orders.allSatisfy { $0.status == .confirmed })
         }
     }

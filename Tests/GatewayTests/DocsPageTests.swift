@@ -73,7 +73,10 @@ struct DocsPageTests {
     }
 
     @Test func theSettingsSwitchTheDocsAndMoveTheirAssets() throws {
-        var environment = ["SHOP_SIGNING_KEY": String(repeating: "k", count: 40)]
+        var environment = [
+            "SHOP_SIGNING_KEY": String(repeating: "k", count: 40),
+            "SHOP_TLS_CERT": "/etc/shop/tls/tls.crt", "SHOP_TLS_KEY": "/etc/shop/tls/tls.key", "SHOP_TLS_CA": "/etc/shop/tls/ca.crt",
+        ]
         for service in GatewayHarness.serviceNames { environment["SHOP_\(service.uppercased())_ADDR"] = "127.0.0.1:7001" }
         environment["SHOP_GATEWAY_DOCS"] = "false"
         environment["SHOP_DOCS_ASSETS_URL"] = "http://127.0.0.1:8123/swagger-ui/"

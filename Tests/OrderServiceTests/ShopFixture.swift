@@ -125,7 +125,7 @@ func withShop<Result: Sendable>(
     }
     return try await withRunningService(UserServiceApp.factory, environment: environment(0, "user", settings: userServiceSettings)) { userPort in
         try await withRunningService(ProductServiceApp.factory, environment: environment(1, "product")) { productPort in
-            try await withService(InventoryServiceApp.factory, environment(2, "inventory", settings: inventorySettings), stoppable: stoppable == .inventory) { inventoryPort, inventoryInstance in
+            try await withService(InventoryServiceApp.factory, environment(2, "inventory", settings: TestSigning.settings.merging(inventorySettings) { _, given in given }), stoppable: stoppable == .inventory) { inventoryPort, inventoryInstance in
                 try await withService(NotificationServiceApp.factory, environment(3, "notification"), stoppable: stoppable == .notification) { notificationPort, notificationInstance in
                   try await withInventoryFront(inventoryFront, forwardingTo: inventoryPort) { orderInventoryPort in
                     let upstreams = [

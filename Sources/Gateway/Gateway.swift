@@ -13,11 +13,14 @@ import ShopAuth
 /// Every route of the table is registered from its description, none by
 /// hand; a collection answers with and without its trailing slash
 /// (`/api/users` and `/api/users/`). Around the routes, outermost first:
-/// ``HTTPMetricsMiddleware`` (request counts and latency by route
+/// ``SecurityHeadersMiddleware`` (nosniff, CSP, referrer policy, HSTS over
+/// TLS), ``HTTPMetricsMiddleware`` (request counts and latency by route
 /// template), CORS (when origins are configured),
+/// ``ResponseCompressionMiddleware`` (gzip or deflate when asked),
 /// ``RequestEnvelopeMiddleware`` (request id and trace context, JSON
-/// errors, `X-Process-Time`, access log) and ``InFlightLimitMiddleware``
-/// (429 past the limit). The gateway's own routes are `GET /`,
+/// errors, `X-Process-Time`, access log), ``RequestDecompressionMiddleware``
+/// (compressed bodies, limited after inflating) and
+/// ``InFlightLimitMiddleware`` (429 past the limit). The gateway's own routes are `GET /`,
 /// `GET /health`, `GET /metrics` (Prometheus text of
 /// ``GatewayConfiguration/metrics``), `GET /openapi.json`, and the docs
 /// pages `GET /docs` and `GET /redoc` (``DocsPages``) unless switched off.
@@ -73,11 +76,14 @@ func makeGateway(
 
     let router = Router(context: GatewayRequestContext.self)
     // Middleware applies to the routes added after it, so it goes first.
+    router.add(middleware: SecurityHeadersMiddleware(servesTLS: false))
     router.add(middleware: HTTPMetricsMiddleware(metrics: configuration.metrics))
     if !configuration.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
     }
+    router.add(middleware: ResponseCompressionMiddleware(policy: configuration.compression))
     router.add(middleware: RequestEnvelopeMiddleware(logger: configuration.logger))
+    router.add(middleware: RequestDecompressionMiddleware(bodyLimit: configuration.bodyLimit))
     router.add(middleware: InFlightLimitMiddleware(limiter: InFlightLimiter(limit: configuration.maximumInFlightRequests)))
 
     SystemRoutes.register(on: router, upstreams: upstreams, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)

@@ -26,6 +26,7 @@ extension GatewayConfiguration {
         public static let breakerProbes = "SHOP_GATEWAY_BREAKER_PROBES"
         public static let retryAttempts = "SHOP_GATEWAY_RETRY_ATTEMPTS"
         public static let docs = "SHOP_GATEWAY_DOCS"
+        public static let compressMinimum = "SHOP_GATEWAY_COMPRESS_MIN_BYTES"
         public static let docsAssets = "SHOP_DOCS_ASSETS_URL"
         public static let redocAssets = "SHOP_REDOC_ASSETS_URL"
 
@@ -52,6 +53,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_IDLE_TIMEOUT_MS` | a connection silent this long while sending a request, or between requests, is closed | 30000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
+    /// | `SHOP_GATEWAY_COMPRESS_MIN_BYTES` | smallest response body compressed when the client accepts gzip or deflate; 0 switches compression off | 1024 |
     /// | `SHOP_GATEWAY_DOCS` | serve `/docs` and `/redoc` (`true` or `false`) | `true` |
     /// | `SHOP_DOCS_ASSETS_URL`, `SHOP_REDOC_ASSETS_URL` | where Swagger UI's and ReDoc's files are | jsDelivr's `swagger-ui-dist@5`, `redoc@2/bundles` |
     ///
@@ -126,6 +128,9 @@ extension GatewayConfiguration {
         breaker.halfOpenProbes = try integer(EnvironmentKey.breakerProbes, in: 1...1_000) ?? breaker.halfOpenProbes
         configuration.circuitBreaker = breaker
         configuration.retry.maximumAttempts = try integer(EnvironmentKey.retryAttempts, in: 1...10) ?? configuration.retry.maximumAttempts
+        if let minimum = try integer(EnvironmentKey.compressMinimum, in: 0...(1 << 30)) {
+            configuration.compression = CompressionPolicy(minimumResponseBytes: max(minimum, 1), compressResponses: minimum > 0)
+        }
         if let text = value(EnvironmentKey.docs) {
             switch text.lowercased() {
             case "true", "1", "yes", "on": configuration.docs.enabled = true

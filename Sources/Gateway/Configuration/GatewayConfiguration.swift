@@ -63,6 +63,8 @@ public struct GatewayConfiguration: Sendable {
     public var retry: RetryPolicy
     /// `/docs` and `/redoc`: on, and where their assets come from.
     public var docs = DocsConfiguration()
+    /// When responses are compressed.
+    public var compression = CompressionPolicy()
     /// The gateway's logger; access lines go to it at `info`.
     public var logger: Logger
     /// Where the gateway records its metrics and what `GET /metrics`

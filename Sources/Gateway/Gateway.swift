@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdHTTP2
 import Logging
 import NIOCore
 import RESTTranscoding
@@ -76,7 +77,7 @@ func makeGateway(
 
     let router = Router(context: GatewayRequestContext.self)
     // Middleware applies to the routes added after it, so it goes first.
-    router.add(middleware: SecurityHeadersMiddleware(servesTLS: false))
+    router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.tls != nil))
     router.add(middleware: HTTPMetricsMiddleware(metrics: configuration.metrics))
     if !configuration.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
@@ -94,9 +95,20 @@ func makeGateway(
         router.on(RouterPath(route.path), method: method, responder: RESTEndpoint(route: route, upstream: upstream, core: core))
     }
 
+    let server: HTTPServerBuilder
+    if let tls = configuration.tls {
+        let certificate = try EdgeCertificate(tls, logger: configuration.logger)
+        let idle = configuration.idleTimeout
+        server = try .http2Upgrade(
+            tlsConfiguration: certificate.configuration,
+            configuration: .init(idleTimeout: idle, streamConfiguration: .init(idleTimeout: TimeAmount(idle)))
+        )
+    } else {
+        server = .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout)))
+    }
     let application = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+        server: server,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
         services: [upstreams],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

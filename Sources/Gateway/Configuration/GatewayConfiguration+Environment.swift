@@ -27,6 +27,8 @@ extension GatewayConfiguration {
         public static let retryAttempts = "SHOP_GATEWAY_RETRY_ATTEMPTS"
         public static let docs = "SHOP_GATEWAY_DOCS"
         public static let compressMinimum = "SHOP_GATEWAY_COMPRESS_MIN_BYTES"
+        public static let tlsCertificate = "SHOP_GATEWAY_TLS_CERT"
+        public static let tlsKey = "SHOP_GATEWAY_TLS_KEY"
         public static let docsAssets = "SHOP_DOCS_ASSETS_URL"
         public static let redocAssets = "SHOP_REDOC_ASSETS_URL"
 
@@ -53,6 +55,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_IDLE_TIMEOUT_MS` | a connection silent this long while sending a request, or between requests, is closed | 30000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
+    /// | `SHOP_GATEWAY_TLS_CERT`, `SHOP_GATEWAY_TLS_KEY` | PEM certificate chain and key: serve HTTPS (HTTP/2 by ALPN, and HTTP/1.1); both or neither | none: plain HTTP |
     /// | `SHOP_GATEWAY_COMPRESS_MIN_BYTES` | smallest response body compressed when the client accepts gzip or deflate; 0 switches compression off | 1024 |
     /// | `SHOP_GATEWAY_DOCS` | serve `/docs` and `/redoc` (`true` or `false`) | `true` |
     /// | `SHOP_DOCS_ASSETS_URL`, `SHOP_REDOC_ASSETS_URL` | where Swagger UI's and ReDoc's files are | jsDelivr's `swagger-ui-dist@5`, `redoc@2/bundles` |
@@ -128,6 +131,16 @@ extension GatewayConfiguration {
         breaker.halfOpenProbes = try integer(EnvironmentKey.breakerProbes, in: 1...1_000) ?? breaker.halfOpenProbes
         configuration.circuitBreaker = breaker
         configuration.retry.maximumAttempts = try integer(EnvironmentKey.retryAttempts, in: 1...10) ?? configuration.retry.maximumAttempts
+        switch (value(EnvironmentKey.tlsCertificate), value(EnvironmentKey.tlsKey)) {
+        case (let certificate?, let key?):
+            configuration.tls = GatewayTLS(certificateChainPath: certificate, privateKeyPath: key)
+        case (nil, nil):
+            break
+        case (nil, _?):
+            throw ConfigurationError("\(EnvironmentKey.tlsKey) is set without \(EnvironmentKey.tlsCertificate): HTTPS needs both")
+        case (_?, nil):
+            throw ConfigurationError("\(EnvironmentKey.tlsCertificate) is set without \(EnvironmentKey.tlsKey): HTTPS needs both")
+        }
         if let minimum = try integer(EnvironmentKey.compressMinimum, in: 0...(1 << 30)) {
             configuration.compression = CompressionPolicy(minimumResponseBytes: max(minimum, 1), compressResponses: minimum > 0)
         }

@@ -158,7 +158,12 @@ let package = Package(
         ),
         .target(name: "ProductService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
         .target(name: "InventoryService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
-        .target(name: "OrderService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(
+            name: "OrderService",
+            // Crypto: the SHA-256 of idempotency fingerprints.
+            dependencies: serviceDependencies + [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "NotificationService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
         // The HTTP front door: the REST API of the route table, on Hummingbird.
         .target(

@@ -44,8 +44,10 @@ struct InventoryHandler: InventoryServiceHandler {
     }
 
     /// The reserved units are sold. Committing twice answers the committed
-    /// reservation; a released (or expired) one is FAILED_PRECONDITION; an
-    /// order without a reservation is NOT_FOUND.
+    /// reservation; an expired one is taken again from `available` if all
+    /// its units are there; otherwise, and for one released on request, it
+    /// is FAILED_PRECONDITION with a `CommitRefusal` detail
+    /// (``CommitRefused``); an order without a reservation is NOT_FOUND.
     func commit(_ request: Shop_Inventory_V1_CommitRequest, context: ServerContext) async throws -> Shop_Inventory_V1_Reservation {
         let orderID = try Validation.id(request.orderID, field: "order_id")
         guard let reservation = try await store.commit(orderID: orderID, now: Date()) else {

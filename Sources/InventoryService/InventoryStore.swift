@@ -49,6 +49,16 @@ struct InventoryStore: Sendable {
                 );
                 """)
         }
+        // Why a reservation was released: a late commit may take the units
+        // of an expired one again, never those of one released on request
+        // (its order is gone). Rows released before this are treated as
+        // released on request, the safe side.
+        migrator.registerMigration("v2: release cause") { db in
+            try db.execute(sql: """
+                ALTER TABLE reservation ADD COLUMN released_by TEXT
+                    CHECK (released_by IS NULL OR released_by IN ('expiry', 'request'))
+                """)
+        }
         return migrator
     }
 
@@ -120,8 +130,16 @@ struct InventoryStore: Sendable {
     /// Marks a held reservation sold: its units move from `reserved` to
     /// `committed`. A committed one is returned as it is.
     ///
+    /// A late commit, for a reservation that expired, takes its units again
+    /// straight from `available` to `committed`, all items or none, each by
+    /// a conditional update that cannot take what is not there (so the sum
+    /// of the three counts never changes and no count goes below zero).
+    ///
     /// - Returns: `nil` when the order has no reservation.
-    /// - Throws: FAILED_PRECONDITION when it was released (or expired).
+    /// - Throws: ``CommitRefused`` (FAILED_PRECONDITION with a
+    ///   `CommitRefusal` detail) when the reservation was released on
+    ///   request, or expired and its units are no longer all available;
+    ///   then nothing changes.
     func commit(orderID: String, now: Date) async throws -> StoredReservation? {
         try await pool.write { db in
             guard var reservation = try Self.reservation(db, orderID) else { return nil }
@@ -129,7 +147,19 @@ struct InventoryStore: Sendable {
             case .committed:
                 return reservation
             case .released:
-                throw RPCError(code: .failedPrecondition, message: "the reservation for order \(orderID) was released; it cannot be committed")
+                guard try Self.releaseCause(db, orderID) == .expiry else {
+                    throw CommitRefused(orderID: orderID, reason: .released)
+                }
+                for item in reservation.items {
+                    guard try Self.tryMove(db, item, from: .available, to: .committed) else {
+                        // Thrown inside the transaction: what earlier items took is rolled back.
+                        let level = try Self.stock(db, item.productID)
+                        throw CommitRefused(orderID: orderID, reason: .stockGone, item: item, available: level?.available ?? 0)
+                    }
+                }
+                try Self.setState(db, orderID, .committed, now: now)
+                reservation.state = .committed
+                return reservation
             case .reserved:
                 for item in reservation.items {
                     try Self.move(db, item, from: .reserved, to: .committed)
@@ -149,7 +179,7 @@ struct InventoryStore: Sendable {
     func release(orderID: String, now: Date) async throws -> StoredReservation? {
         try await pool.write { db in
             guard let reservation = try Self.reservation(db, orderID) else { return nil }
-            return try Self.release(db, reservation, now: now)
+            return try Self.release(db, reservation, by: .request, now: now)
         }
     }
 
@@ -164,7 +194,7 @@ struct InventoryStore: Sendable {
             )
             for orderID in orderIDs {
                 if let reservation = try Self.reservation(db, orderID) {
-                    _ = try Self.release(db, reservation, now: now)
+                    _ = try Self.release(db, reservation, by: .expiry, now: now)
                 }
             }
             return orderIDs.count
@@ -173,10 +203,29 @@ struct InventoryStore: Sendable {
 
     // MARK: Inside a transaction
 
-    private static func release(_ db: Database, _ reservation: StoredReservation, now: Date) throws -> StoredReservation {
+    /// Why a reservation was released (the `released_by` column).
+    private enum ReleaseCause: String {
+        case expiry, request
+    }
+
+    private static func releaseCause(_ db: Database, _ orderID: String) throws -> ReleaseCause? {
+        try String.fetchOne(db, sql: "SELECT released_by FROM reservation WHERE order_id = ?", arguments: [orderID])
+            .flatMap(ReleaseCause.init(rawValue:))
+    }
+
+    private static func release(_ db: Database, _ reservation: StoredReservation, by cause: ReleaseCause, now: Date) throws -> StoredReservation {
         let heldIn: Count
         switch reservation.state {
-        case .released: return reservation
+        case .released:
+            // A release on request after an expiry makes it final: a commit
+            // still on its way must not take the units for a cancelled order.
+            if cause == .request {
+                try db.execute(
+                    sql: "UPDATE reservation SET released_by = ? WHERE order_id = ?",
+                    arguments: [cause.rawValue, reservation.orderID]
+                )
+            }
+            return reservation
         case .reserved: heldIn = .reserved
         case .committed: heldIn = .committed
         }
@@ -184,6 +233,10 @@ struct InventoryStore: Sendable {
             try move(db, item, from: heldIn, to: .available)
         }
         try setState(db, reservation.orderID, .released, now: now)
+        try db.execute(
+            sql: "UPDATE reservation SET released_by = ? WHERE order_id = ?",
+            arguments: [cause.rawValue, reservation.orderID]
+        )
         var released = reservation
         released.state = .released
         return released
@@ -198,16 +251,22 @@ struct InventoryStore: Sendable {
     /// the column names (fixed ``Count`` cases) are part of the SQL text;
     /// every value is a bound argument.
     private static func move(_ db: Database, _ item: StoredReservation.Item, from: Count, to: Count) throws {
+        guard try tryMove(db, item, from: from, to: to) else {
+            // The counts no longer match the reservation: refuse rather than
+            // break the invariant (the transaction rolls back).
+            throw RPCError(code: .internal, message: "stock of product \(item.productID) does not hold the reservation's units")
+        }
+    }
+
+    /// Moves an item's units between two count columns if `from` holds
+    /// them all; `false` (and nothing changed) when it does not.
+    private static func tryMove(_ db: Database, _ item: StoredReservation.Item, from: Count, to: Count) throws -> Bool {
         let (from, to) = (from.rawValue, to.rawValue)
         try db.execute(
             sql: "UPDATE stock SET \(from) = \(from) - ?, \(to) = \(to) + ? WHERE product_id = ? AND \(from) >= ?",
             arguments: [item.quantity, item.quantity, item.productID, item.quantity]
         )
-        guard db.changesCount == 1 else {
-            // The counts no longer match the reservation: refuse rather than
-            // break the invariant (the transaction rolls back).
-            throw RPCError(code: .internal, message: "stock of product \(item.productID) does not hold the reservation's units")
-        }
+        return db.changesCount == 1
     }
 
     private static func setState(_ db: Database, _ orderID: String, _ state: StoredReservation.State, now: Date) throws {

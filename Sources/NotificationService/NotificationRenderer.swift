@@ -27,6 +27,15 @@ public enum NotificationRenderer {
                 subject: "Your order \(orderID) is cancelled",
                 body: "Order \(orderID) has been cancelled; nothing will be shipped.\(totalSentence)"
             )
+        case "order_cancelled_out_of_stock":
+            // The order had been confirmed; its stock lapsed while the
+            // system was catching up and was sold to someone else.
+            let product = data["product_id"].map { "product \($0)" } ?? "an item in it"
+            return Message(
+                subject: "Your order \(orderID) could not be completed",
+                body: "We are sorry: order \(orderID) has been cancelled because \(product) sold out before we could "
+                    + "complete your order. Nothing will be shipped and nothing is owed.\(totalSentence)"
+            )
         case "order_shipped":
             return Message(
                 subject: "Your order \(orderID) has shipped",

@@ -14,6 +14,7 @@ struct OrderHandler: OrderServiceHandler {
     let store: OrderStore
     let placement: OrderPlacement
     let upstreams: Upstreams
+    let inventoryDelivery: InventoryDelivery
     let updates: OrderUpdates
     let inventoryDoorbell: Doorbell
     let notificationDoorbell: Doorbell
@@ -125,7 +126,11 @@ struct OrderHandler: OrderServiceHandler {
         caller: Caller,
         context: ServerContext
     ) async throws -> Shop_Order_V1_Order {
-        let (order, events) = try await store.transition(orderID: orderID, to: target) { row in
+        // Who cancelled, for the order's status detail and the notification.
+        let cancellationDetail = target == .cancelled
+            ? (caller.isPrivileged ? "cancelled by an administrator" : "cancelled by the customer")
+            : nil
+        let (order, events) = try await store.transition(orderID: orderID, to: target, cancellationDetail: cancellationDetail) { row in
             guard caller.mayAccess(ownedBy: row.userID) else {
                 throw RPCError(code: .permissionDenied, message: "order \(orderID) belongs to another user")
             }
@@ -142,10 +147,10 @@ struct OrderHandler: OrderServiceHandler {
     /// Delivers an inventory event now, outside the caller's deadline and
     /// cancellation; marks it delivered, or leaves it to the relay.
     private func settleInventory(_ event: OutboxEvent, context: ServerContext) async {
-        let (inventory, store, logger) = (upstreams.inventory, store, logger)
+        let (delivery, store, logger) = (inventoryDelivery, store, logger)
         let settled = await UpstreamCall.detached(from: context) {
             do {
-                try await InventoryDelivery.deliver(event, to: inventory, timeout: OrderPlacement.followUpTimeout)
+                try await delivery.deliver(event, timeout: OrderPlacement.followUpTimeout)
                 try await store.markDelivered(eventID: event.id)
                 return true
             } catch {

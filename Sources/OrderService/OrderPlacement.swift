@@ -8,14 +8,17 @@ import ShopAPI
 /// order").
 ///
 /// 1. Validate the items and decide whose order it is.
-/// 2. An idempotency key already used by this user answers with its order.
+/// 2. An idempotency key already used by this user answers with its order,
+///    if the request is the same (``RequestFingerprint``); a different
+///    request under a used key is INVALID_ARGUMENT (HTTP 422).
 /// 3. UserService.GetUser: the customer exists and is active.
 /// 4. ProductService.BatchGetProducts: unit prices come from the catalog,
 ///    never from the client.
 /// 5. InventoryService.Reserve, keyed by the new order id: all items or none.
 /// 6. One local transaction writes the order (confirmed), its items, its
 ///    notification event and the commit of its reservation (outbox).
-/// 7. InventoryService.Commit; if that fails the outbox relay retries it.
+/// 7. InventoryService.Commit; if that fails the outbox relay retries it
+///    (``InventoryDelivery`` settles a commit refused for good).
 ///
 /// A failure after the reservation and before the transaction releases the
 /// reservation (or queues its release, if the inventory service cannot be
@@ -28,6 +31,7 @@ import ShopAPI
 struct OrderPlacement: Sendable {
     let store: OrderStore
     let upstreams: Upstreams
+    let inventoryDelivery: InventoryDelivery
     let inventoryDoorbell: Doorbell
     let notificationDoorbell: Doorbell
     let coalescer = PlacementCoalescer()
@@ -55,18 +59,25 @@ struct OrderPlacement: Sendable {
         let key = try Self.idempotencyKey(field: request.idempotencyKey, metadata: context.metadata[Self.idempotencyMetadataKey])
 
         guard let key else {
-            return try await placeNew(lines: lines, ownerID: ownerID, key: nil, context: context)
+            return try await placeNew(lines: lines, ownerID: ownerID, key: nil, fingerprint: nil, context: context)
         }
-        return try await coalescer.run(.init(userID: ownerID, idempotencyKey: key)) {
+        let fingerprint = RequestFingerprint(ownerID: ownerID, lines: lines)
+        // Only the same request joins a run under way: a different one is
+        // judged on its own (and refused once the first order exists).
+        let order = try await coalescer.run(.init(userID: ownerID, idempotencyKey: key, fingerprint: fingerprint.value)) {
             if let existing = try await store.order(userID: ownerID, idempotencyKey: key) {
                 return existing
             }
-            return try await placeNew(lines: lines, ownerID: ownerID, key: key, context: context)
+            return try await placeNew(lines: lines, ownerID: ownerID, key: key, fingerprint: fingerprint, context: context)
         }
+        try fingerprint.check(order.row.requestFingerprint)
+        return order
     }
 
     /// Steps 3 to 7 for an order not placed before.
-    private func placeNew(lines: [Line], ownerID: String, key: String?, context: ServerContext) async throws -> StoredOrder {
+    private func placeNew(
+        lines: [Line], ownerID: String, key: String?, fingerprint: RequestFingerprint?, context: ServerContext
+    ) async throws -> StoredOrder {
         try await checkCustomer(ownerID)
         let prices = try await catalogPrices(for: lines)
         let items = lines.enumerated().map { position, line in
@@ -81,7 +92,8 @@ struct OrderPlacement: Sendable {
         let order = StoredOrder(
             row: OrderRow(
                 id: orderID, userID: ownerID, status: OrderStatusMachine.name(.confirmed),
-                totalAmount: total, idempotencyKey: key, createdAt: now, updatedAt: now
+                totalAmount: total, idempotencyKey: key, requestFingerprint: fingerprint?.value,
+                createdAt: now, updatedAt: now
             ),
             items: items.map { var item = $0; item.orderID = orderID; return item }
         )
@@ -99,8 +111,9 @@ struct OrderPlacement: Sendable {
             return existing
         case .inserted(let order):
             notificationDoorbell.ring()
-            await commitReservation(commit, context: context)
-            return order
+            // A commit refused even now (the reservation expired while this
+            // call was slow) has cancelled the order: answer with that.
+            return await commitReservation(commit, context: context) ?? order
         }
     }
 
@@ -161,19 +174,29 @@ struct OrderPlacement: Sendable {
 
     /// Commits the reservation of a written order; on failure the outbox
     /// relay retries (the commit event was written with the order).
-    private func commitReservation(_ event: OutboxEvent, context: ServerContext) async {
-        let (inventory, store, logger) = (upstreams.inventory, store, logger)
-        let committed = await UpstreamCall.detached(from: context) {
+    ///
+    /// - Returns: the order as cancelled, if the commit was refused for good.
+    private func commitReservation(_ event: OutboxEvent, context: ServerContext) async -> StoredOrder? {
+        let (delivery, store, logger) = (inventoryDelivery, store, logger)
+        let outcome: InventoryDelivery.Outcome? = await UpstreamCall.detached(from: context) {
             do {
-                try await InventoryDelivery.deliver(event, to: inventory, timeout: Self.followUpTimeout)
+                let outcome = try await delivery.deliver(event, timeout: Self.followUpTimeout)
                 try await store.markDelivered(eventID: event.id)
-                return true
+                return outcome
             } catch {
                 logger.warning("commit failed; the outbox will retry", metadata: ["order_id": "\(event.orderID)", "error": "\(error)"])
-                return false
+                return nil
             }
         }
-        if !committed { inventoryDoorbell.ring() }
+        switch outcome {
+        case nil:
+            inventoryDoorbell.ring()
+            return nil
+        case .orderCancelled(let order):
+            return order
+        case .delivered, .refused:
+            return nil
+        }
     }
 
     /// Releases the reservation of an order that will not be written. If

@@ -18,6 +18,14 @@ struct OrderRow: Codable, FetchableRecord, PersistableRecord, Sendable {
     /// Integer cents.
     var totalAmount: Int64
     var idempotencyKey: String?
+    /// The ``RequestFingerprint`` of the request that placed the order under
+    /// its idempotency key; `nil` without a key (and for orders placed
+    /// before fingerprints were kept, which any request may then replay).
+    var requestFingerprint: String?
+    /// For a cancelled order, ``CancellationCause`` name of why.
+    var cancellationReason: String?
+    /// For humans: why the order has its status, when there is more to say.
+    var statusDetail: String?
     /// Microseconds since 1970, UTC.
     var createdAt: Int64
     var updatedAt: Int64
@@ -28,6 +36,9 @@ struct OrderRow: Codable, FetchableRecord, PersistableRecord, Sendable {
         case status
         case totalAmount = "total_amount"
         case idempotencyKey = "idempotency_key"
+        case requestFingerprint = "request_fingerprint"
+        case cancellationReason = "cancellation_reason"
+        case statusDetail = "status_detail"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -37,12 +48,23 @@ struct OrderRow: Codable, FetchableRecord, PersistableRecord, Sendable {
         static let userID = Column(CodingKeys.userID)
         static let status = Column(CodingKeys.status)
         static let idempotencyKey = Column(CodingKeys.idempotencyKey)
+        static let cancellationReason = Column(CodingKeys.cancellationReason)
+        static let statusDetail = Column(CodingKeys.statusDetail)
         static let createdAt = Column(CodingKeys.createdAt)
         static let updatedAt = Column(CodingKeys.updatedAt)
     }
 
     var orderStatus: Shop_Order_V1_OrderStatus {
         OrderStatusMachine.status(named: status)
+    }
+
+    /// Why the order was cancelled, as the API names it.
+    var cancellation: Shop_Order_V1_CancellationReason {
+        switch cancellationReason.flatMap(CancellationCause.init(rawValue:)) {
+        case .requested: .requested
+        case .stockUnavailable: .stockUnavailable
+        case nil: .unspecified
+        }
     }
 }
 

@@ -17,18 +17,29 @@ public enum OrderServiceApp {
         let store = try OrderStore(path: environment.databasePath("order"), metrics: environment.metrics)
         let inventoryDoorbell = Doorbell()
         let notificationDoorbell = Doorbell()
+        let updates = OrderUpdates()
+        let inventoryDelivery = InventoryDelivery(
+            inventory: upstreams.inventory,
+            store: store,
+            updates: updates,
+            notificationDoorbell: notificationDoorbell,
+            inventoryDoorbell: inventoryDoorbell,
+            logger: logger
+        )
 
         let handler = OrderHandler(
             store: store,
             placement: OrderPlacement(
                 store: store,
                 upstreams: upstreams,
+                inventoryDelivery: inventoryDelivery,
                 inventoryDoorbell: inventoryDoorbell,
                 notificationDoorbell: notificationDoorbell,
                 logger: logger
             ),
             upstreams: upstreams,
-            updates: OrderUpdates(),
+            inventoryDelivery: inventoryDelivery,
+            updates: updates,
             inventoryDoorbell: inventoryDoorbell,
             notificationDoorbell: notificationDoorbell,
             logger: logger
@@ -46,12 +57,11 @@ public enum OrderServiceApp {
                 $0.data = event.data
             }, options: CallOptions(timeout: .seconds(5)))
         }
-        let inventory = upstreams.inventory
         let inventoryRelay = OutboxRelay(
             destination: .inventory, store: store, doorbell: inventoryDoorbell, logger: logger,
             metrics: environment.metrics
         ) { event in
-            try await InventoryDelivery.deliver(event, to: inventory, timeout: .seconds(5))
+            try await inventoryDelivery.deliver(event, timeout: .seconds(5))
         }
         return RunnableService(handler: handler, background: [notificationRelay, inventoryRelay])
     }

@@ -67,6 +67,23 @@ struct OrderStore: Sendable {
                 table.add(column: "request_id", .text)
             }
         }
+        // Idempotency keys remember what they were used for; cancellations
+        // say why; failed events wait out their own backoff, and each
+        // order's oldest pending event is found by an index.
+        migrator.registerMigration("v3: fingerprints, reasons, per-order outbox") { db in
+            try db.alter(table: OrderRow.databaseTableName) { table in
+                table.add(column: "request_fingerprint", .text)
+                table.add(column: "cancellation_reason", .text)
+                table.add(column: "status_detail", .text)
+            }
+            try db.alter(table: OutboxEvent.databaseTableName) { table in
+                table.add(column: "next_attempt_at", .integer)
+            }
+            try db.execute(sql: """
+                CREATE INDEX outbox_pending_by_order ON outbox(destination, order_id, seq)
+                WHERE delivered_at IS NULL AND abandoned = 0
+                """)
+        }
         return migrator
     }
 
@@ -141,12 +158,16 @@ struct OrderStore: Sendable {
     /// same order is dropped: releasing the reservation returns the units
     /// whether or not it was committed).
     ///
-    /// - Parameter authorize: throws when the caller may not change this
-    ///   order; runs before the state machine is consulted.
+    /// - Parameters:
+    ///   - cancellationDetail: for a cancellation, who asked for it (stored
+    ///     as the order's status detail; the reason is "requested").
+    ///   - authorize: throws when the caller may not change this order;
+    ///     runs before the state machine is consulted.
     /// - Returns: the changed order and the events written.
     func transition(
         orderID: String,
         to target: Shop_Order_V1_OrderStatus,
+        cancellationDetail: String? = nil,
         authorize: @escaping @Sendable (OrderRow) throws -> Void
     ) async throws -> (StoredOrder, [OutboxEvent]) {
         let origin = OutboxEvent.Origin.current
@@ -159,23 +180,73 @@ struct OrderStore: Sendable {
             let statusName = OrderStatusMachine.name(target)
             order.row.status = statusName
             order.row.updatedAt = max(StoredTime.now(), order.row.updatedAt + 1)
-            try order.row.update(db, columns: [OrderRow.Columns.status, OrderRow.Columns.updatedAt])
+            if target == .cancelled {
+                order.row.cancellationReason = CancellationCause.requested.rawValue
+                order.row.statusDetail = cancellationDetail
+            } else {
+                order.row.statusDetail = nil
+            }
+            try order.row.update(db, columns: [
+                OrderRow.Columns.status, OrderRow.Columns.updatedAt,
+                OrderRow.Columns.cancellationReason, OrderRow.Columns.statusDetail,
+            ])
 
             var events = [Self.notificationEvent(for: order, origin: origin)]
             if target == .cancelled {
-                try OutboxEvent
-                    .filter(OutboxEvent.Columns.orderID == orderID)
-                    .filter(OutboxEvent.Columns.kind == OutboxEvent.Kind.inventoryCommit)
-                    .filter(OutboxEvent.Columns.deliveredAt == nil)
-                    .updateAll(db, OutboxEvent.Columns.deliveredAt.set(to: StoredTime.now()),
-                               OutboxEvent.Columns.lastError.set(to: "superseded by the cancellation"))
-                events.append(OutboxEvent(
-                    destination: .inventory, kind: OutboxEvent.Kind.inventoryRelease,
-                    orderID: orderID, userID: order.row.userID, origin: origin
-                ))
+                events.append(try Self.supersedeCommit(of: order, origin: origin, db))
             }
             for index in events.indices { try events[index].insert(db) }
             return (order, events)
+        }
+    }
+
+    /// What settling a refused commit came to.
+    enum RefusedCommitSettlement: Sendable {
+        /// The order was cancelled for lack of stock; the events written
+        /// (its notification and the release of whatever is still held).
+        case cancelled(StoredOrder, [OutboxEvent])
+        /// The order was already cancelled (or is gone): nothing to do.
+        case alreadySettled
+        /// The order has shipped or been delivered and cannot be cancelled:
+        /// the event is set aside (abandoned) for a person to reconcile.
+        case needsReconciliation(StoredOrder)
+    }
+
+    /// Settles an order whose commit the inventory service refused for good,
+    /// in one transaction: the commit event is marked delivered (it has its
+    /// answer), and a confirmed (or pending) order becomes cancelled with
+    /// the reason `stock_unavailable` and `detail`, with an
+    /// `order_cancelled_out_of_stock` notification and an inventory release
+    /// of anything still held, both in the outbox.
+    func settleRefusedCommit(event: OutboxEvent, detail: String, productID: String?) async throws -> RefusedCommitSettlement {
+        try await pool.write { db in
+            let now = StoredTime.now()
+            guard var order = try Self.order(id: event.orderID, db), order.status != .cancelled else {
+                try Self.settle(eventID: event.id, note: "refused: \(detail)", abandon: false, db)
+                return .alreadySettled
+            }
+            guard OrderStatusMachine.canMove(from: order.status, to: .cancelled) else {
+                try Self.settle(eventID: event.id, note: "refused after the order moved on: \(detail)", abandon: true, db)
+                return .needsReconciliation(order)
+            }
+            try Self.settle(eventID: event.id, note: "refused: \(detail)", abandon: false, db)
+            order.row.status = OrderStatusMachine.name(.cancelled)
+            order.row.updatedAt = max(now, order.row.updatedAt + 1)
+            order.row.cancellationReason = CancellationCause.stockUnavailable.rawValue
+            order.row.statusDetail = detail
+            try order.row.update(db, columns: [
+                OrderRow.Columns.status, OrderRow.Columns.updatedAt,
+                OrderRow.Columns.cancellationReason, OrderRow.Columns.statusDetail,
+            ])
+            var data = Self.notificationEvent(for: order).data
+            data["product_id"] = productID
+            let notice = OutboxEvent(
+                destination: .notification, kind: OutboxEvent.Kind.orderCancelledOutOfStock,
+                orderID: order.row.id, userID: order.row.userID, data: data, origin: event.origin
+            )
+            var events = [notice, try Self.supersedeCommit(of: order, origin: event.origin, db)]
+            for index in events.indices { try events[index].insert(db) }
+            return .cancelled(order, events)
         }
     }
 
@@ -191,9 +262,40 @@ struct OrderStore: Sendable {
                 "status": order.row.status,
                 "total": String(order.row.totalAmount),
                 "items": String(order.items.count),
-            ],
+            ].merging(order.row.statusDetail.map { ["detail": $0] } ?? [:]) { first, _ in first },
             origin: origin
         )
+    }
+
+    /// For a cancellation: drops the order's undelivered commit (releasing
+    /// returns the units whether or not it was committed) and makes the
+    /// release event, to be inserted with the change.
+    private static func supersedeCommit(of order: StoredOrder, origin: OutboxEvent.Origin, _ db: Database) throws -> OutboxEvent {
+        try OutboxEvent
+            .filter(OutboxEvent.Columns.orderID == order.row.id)
+            .filter(OutboxEvent.Columns.kind == OutboxEvent.Kind.inventoryCommit)
+            .filter(OutboxEvent.Columns.deliveredAt == nil)
+            .filter(OutboxEvent.Columns.abandoned == false)
+            .updateAll(db, OutboxEvent.Columns.deliveredAt.set(to: StoredTime.now()),
+                       OutboxEvent.Columns.lastError.set(to: "superseded by the cancellation"))
+        return OutboxEvent(
+            destination: .inventory, kind: OutboxEvent.Kind.inventoryRelease,
+            orderID: order.row.id, userID: order.row.userID, origin: origin
+        )
+    }
+
+    /// Marks an event answered (delivered) or set aside (abandoned), with a note.
+    private static func settle(eventID: String, note: String, abandon: Bool, _ db: Database) throws {
+        var assignments = [OutboxEvent.Columns.attempts += 1, OutboxEvent.Columns.lastError.set(to: note)]
+        if abandon {
+            assignments.append(OutboxEvent.Columns.abandoned.set(to: true))
+        } else {
+            assignments.append(OutboxEvent.Columns.deliveredAt.set(to: StoredTime.now()))
+        }
+        _ = try OutboxEvent
+            .filter(OutboxEvent.Columns.id == eventID)
+            .filter(OutboxEvent.Columns.deliveredAt == nil)
+            .updateAll(db, assignments)
     }
 
     // MARK: Outbox
@@ -218,16 +320,37 @@ struct OrderStore: Sendable {
         }
     }
 
-    /// Up to `limit` events for `destination` still to deliver, oldest first.
-    func pendingEvents(for destination: OutboxEvent.Destination, limit: Int) async throws -> [OutboxEvent] {
+    /// Up to `limit` events for `destination` that are due now: for each
+    /// order, its oldest undelivered event, unless that one is waiting out
+    /// its backoff. Oldest first.
+    ///
+    /// An order's later events wait behind its oldest (per-order order);
+    /// events of other orders do not.
+    func dueEvents(for destination: OutboxEvent.Destination, now: Int64, limit: Int) async throws -> [OutboxEvent] {
         try await pool.read { db in
-            try OutboxEvent
-                .filter(OutboxEvent.Columns.destination == destination.rawValue)
-                .filter(OutboxEvent.Columns.deliveredAt == nil)
-                .filter(OutboxEvent.Columns.abandoned == false)
-                .order(OutboxEvent.Columns.seq)
-                .limit(limit)
-                .fetchAll(db)
+            try OutboxEvent.fetchAll(db, sql: """
+                SELECT outbox.* FROM outbox
+                WHERE destination = ? AND delivered_at IS NULL AND abandoned = 0
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                  AND seq = (
+                    SELECT MIN(head.seq) FROM outbox AS head
+                    WHERE head.destination = outbox.destination AND head.order_id = outbox.order_id
+                      AND head.delivered_at IS NULL AND head.abandoned = 0
+                  )
+                ORDER BY seq
+                LIMIT ?
+                """, arguments: [destination.rawValue, now, limit])
+        }
+    }
+
+    /// When the earliest event for `destination` now waiting out its
+    /// backoff becomes due; `nil` when none waits.
+    func nextRetry(for destination: OutboxEvent.Destination, after now: Int64) async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: """
+                SELECT MIN(next_attempt_at) FROM outbox
+                WHERE destination = ? AND delivered_at IS NULL AND abandoned = 0 AND next_attempt_at > ?
+                """, arguments: [destination.rawValue, now])
         }
     }
 
@@ -237,17 +360,21 @@ struct OrderStore: Sendable {
             _ = try OutboxEvent
                 .filter(OutboxEvent.Columns.id == eventID)
                 .filter(OutboxEvent.Columns.deliveredAt == nil)
+                .filter(OutboxEvent.Columns.abandoned == false)
                 .updateAll(db, OutboxEvent.Columns.deliveredAt.set(to: StoredTime.now()),
                            OutboxEvent.Columns.attempts += 1)
         }
     }
 
-    /// A delivery failed; it will be tried again.
-    func recordFailure(eventID: String, reason: String) async throws {
+    /// A delivery failed; it will be tried again from `retryAt`
+    /// (microseconds since 1970), and until then its order's later events
+    /// wait.
+    func recordFailure(eventID: String, reason: String, retryAt: Int64) async throws {
         try await pool.write { db in
             _ = try OutboxEvent
                 .filter(OutboxEvent.Columns.id == eventID)
-                .updateAll(db, OutboxEvent.Columns.attempts += 1, OutboxEvent.Columns.lastError.set(to: reason))
+                .updateAll(db, OutboxEvent.Columns.attempts += 1, OutboxEvent.Columns.lastError.set(to: reason),
+                           OutboxEvent.Columns.nextAttemptAt.set(to: retryAt))
         }
     }
 

@@ -10,8 +10,10 @@ import Tracing
 /// Two destinations share the table: the notification service (events such
 /// as `order_confirmed`, whose id the notification service deduplicates)
 /// and the inventory service (`inventory_commit`, `inventory_release`:
-/// idempotent calls keyed by the order id). Each destination's events are
-/// delivered in the order they were written (`seq`).
+/// idempotent calls keyed by the order id). Each order's events for one
+/// destination are delivered in the order they were written (`seq`); events
+/// of different orders do not wait for each other, so one event that keeps
+/// failing holds back only the events of its own order.
 ///
 /// An event remembers the trace and request it was written for
 /// (``Origin``), so its delivery, which happens later and outside any
@@ -28,6 +30,9 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
     enum Kind {
         static let inventoryCommit = "inventory_commit"
         static let inventoryRelease = "inventory_release"
+        /// The notification sent when an order is cancelled because its
+        /// late commit found the units sold to someone else.
+        static let orderCancelledOutOfStock = "order_cancelled_out_of_stock"
 
         /// The notification kind for an order reaching `status`, e.g.
         /// `order_confirmed`.
@@ -51,6 +56,9 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
     /// Set when the receiver refused the event for good (a caller error):
     /// it is kept for inspection but no longer retried.
     var abandoned: Bool
+    /// Microseconds since 1970 before which a failed event is not tried
+    /// again (its backoff); `nil` for an event that has not failed.
+    var nextAttemptAt: Int64?
     /// The `traceparent` of the span that wrote the event, if any.
     var traceParent: String?
     /// The request id of the request that wrote the event, if any.
@@ -89,6 +97,7 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         case attempts
         case lastError = "last_error"
         case abandoned
+        case nextAttemptAt = "next_attempt_at"
         case traceParent = "trace_parent"
         case requestID = "request_id"
     }
@@ -103,6 +112,7 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         static let attempts = Column(CodingKeys.attempts)
         static let lastError = Column(CodingKeys.lastError)
         static let abandoned = Column(CodingKeys.abandoned)
+        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
     }
 
     init(
@@ -125,6 +135,7 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         self.attempts = 0
         self.lastError = nil
         self.abandoned = false
+        self.nextAttemptAt = nil
         self.traceParent = origin.traceParent
         self.requestID = origin.requestID
     }

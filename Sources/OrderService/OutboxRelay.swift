@@ -9,14 +9,18 @@ import Tracing
 /// "at least once" half of exactly-once delivery (the receiver ignores an
 /// event it has already seen, which is the other half).
 ///
-/// A background `Service`: it takes the oldest undelivered events, hands
-/// each to ``deliver`` in order and marks it delivered only after the
-/// receiver acknowledged it. On a failure it stops the round (keeping the
-/// order of events) and waits with exponential backoff and jitter before
-/// trying again; when idle it waits for the doorbell or a poll interval.
-/// An event the receiver refuses for good (a caller error such as
-/// INVALID_ARGUMENT) is marked abandoned and logged, so one bad event cannot
-/// block the rest. It stops on graceful shutdown or cancellation.
+/// A background `Service`. Each round takes the events that are due (per
+/// order, its oldest undelivered event; ``OrderStore/dueEvents(for:now:limit:)``),
+/// delivers up to ``concurrency`` of them at a time and marks each delivered
+/// only after the receiver acknowledged it. An event that fails waits out its
+/// own exponential backoff with jitter (`next_attempt_at`), and only the
+/// later events of its order wait with it: one failing event never holds
+/// back other orders. When nothing is due it waits for the doorbell, the
+/// next retry or a poll interval, whichever comes first. An event the
+/// receiver refuses for good (a caller error such as INVALID_ARGUMENT) is
+/// marked abandoned and logged; deliveries that must never be abandoned
+/// (inventory commits) settle their refusals themselves
+/// (``InventoryDelivery``). It stops on graceful shutdown or cancellation.
 ///
 /// Each delivery runs in the trace and request its event was written for
 /// (``OutboxEvent/Origin``), so its call and its log lines carry the trace
@@ -64,53 +68,84 @@ final class OutboxRelay: Service, Sendable {
         self.backoff = backoff
     }
 
+    /// Deliveries in flight at once, each for a different order.
+    let concurrency = 8
+
     func run() async throws {
         await cancelWhenGracefulShutdown { await self.relay() }
     }
 
     private func relay() async {
-        var failures = 0
+        var readFailures = 0
         while !Task.isCancelled {
             switch await deliverRound() {
-            case .idle:
-                failures = 0
-                await doorbell.wait(upTo: pollInterval)
             case .progressed:
-                failures = 0
-            case .failed:
-                failures += 1
-                try? await Task.sleep(for: backoff.delay(afterFailures: failures))
+                readFailures = 0
+            case .waiting(let nextRetry):
+                readFailures = 0
+                var wait = pollInterval
+                if let nextRetry {
+                    let untilRetry = Duration.microseconds(max(0, nextRetry - StoredTime.now()))
+                    wait = min(wait, untilRetry)
+                }
+                await doorbell.wait(upTo: wait)
+            case .storeFailed:
+                readFailures += 1
+                try? await Task.sleep(for: backoff.delay(afterFailures: readFailures))
             }
         }
     }
 
     private enum Round {
-        case idle, progressed, failed
+        /// Some event was delivered (its order's next may now be due).
+        case progressed
+        /// Nothing was delivered; the earliest backoff ends at `nextRetry`.
+        case waiting(nextRetry: Int64?)
+        /// The outbox could not be read.
+        case storeFailed
     }
 
-    /// Delivers one batch in order; stops at the first failure.
+    /// Delivers the events due now, a few at a time.
     private func deliverRound() async -> Round {
+        let now = StoredTime.now()
         let batch: [OutboxEvent]
         do {
-            batch = try await store.pendingEvents(for: destination, limit: batchSize)
+            batch = try await store.dueEvents(for: destination, now: now, limit: batchSize)
         } catch {
             logger.error("outbox read failed", metadata: ["destination": "\(destination.rawValue)", "error": "\(error)"])
-            return .failed
+            return .storeFailed
         }
-        // A batch smaller than the limit is the whole backlog; only a
-        // full one needs counting.
-        var backlog = batch.count
-        if batch.count == batchSize, let count = try? await store.pendingCount(for: destination) { backlog = count }
-        pending.record(backlog)
-        if batch.isEmpty { return .idle }
-        for event in batch {
-            if Task.isCancelled { return .progressed }
-            let settled = await ServiceContext.withValue(event.origin.deliveryContext) { await settle(event) }
-            guard settled else { return .failed }
-            backlog -= 1
-            pending.record(backlog)
+        await recordBacklog()
+        if batch.isEmpty {
+            return .waiting(nextRetry: try? await store.nextRetry(for: destination, after: now))
         }
-        return .progressed
+        let settledCount = await withTaskGroup(of: Bool.self) { group in
+            var queued = batch.makeIterator()
+            for _ in 0..<concurrency {
+                guard let event = queued.next() else { break }
+                group.addTask { await self.settleInContext(event) }
+            }
+            var settled = 0
+            while let done = await group.next() {
+                if done { settled += 1 }
+                if !Task.isCancelled, let event = queued.next() {
+                    group.addTask { await self.settleInContext(event) }
+                }
+            }
+            return settled
+        }
+        await recordBacklog()
+        if settledCount > 0 { return .progressed }
+        return .waiting(nextRetry: try? await store.nextRetry(for: destination, after: StoredTime.now()))
+    }
+
+    private func recordBacklog() async {
+        if let count = try? await store.pendingCount(for: destination) { pending.record(count) }
+    }
+
+    /// ``settle(_:)`` in the trace the event was written for.
+    private func settleInContext(_ event: OutboxEvent) async -> Bool {
+        await ServiceContext.withValue(event.origin.deliveryContext) { await settle(event) }
     }
 
     /// Delivers one event; `false` when it failed and must be retried.
@@ -124,13 +159,19 @@ final class OutboxRelay: Service, Sendable {
             try? await store.markAbandoned(eventID: event.id, reason: error.description)
             abandoned.increment()
         } catch {
-            if Task.isCancelled { return true }
+            if Task.isCancelled { return false }
             logger.warning("outbox delivery failed; will retry", metadata: metadata(event, error))
-            try? await store.recordFailure(eventID: event.id, reason: "\(error)")
+            let retryAt = StoredTime.now() + Self.microseconds(backoff.delay(afterFailures: event.attempts + 1))
+            try? await store.recordFailure(eventID: event.id, reason: "\(error)", retryAt: retryAt)
             failures.increment()
             return false
         }
         return true
+    }
+
+    private static func microseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 
     private func metadata(_ event: OutboxEvent, _ error: any Error) -> Logger.Metadata {

@@ -1,5 +1,5 @@
-/// Joins concurrent CreateOrder calls that carry the same user and
-/// idempotency key in this process: the first one places the order, the
+/// Joins concurrent CreateOrder calls that carry the same user,
+/// idempotency key and request (``RequestFingerprint``) in this process: the first one places the order, the
 /// others wait for it and get the same outcome (the same order, or the
 /// same error).
 ///
@@ -12,6 +12,7 @@ actor PlacementCoalescer {
     struct Key: Hashable, Sendable {
         let userID: String
         let idempotencyKey: String
+        let fingerprint: String
     }
 
     /// Runs `operation`, or joins the run already under way for `key`.

@@ -17,6 +17,8 @@ struct StoredOrder: Sendable {
             $0.totalAmount = row.totalAmount
             $0.createdAt = StoredTime.timestamp(row.createdAt)
             $0.updatedAt = StoredTime.timestamp(row.updatedAt)
+            $0.cancellationReason = row.cancellation
+            $0.statusDetail = row.statusDetail ?? ""
         }
     }
 }

@@ -45,7 +45,7 @@ struct CommitTests {
         }
     }
 
-    @Test("committing a released reservation is FAILED_PRECONDITION and changes nothing")
+    @Test("committing a reservation released on request is FAILED_PRECONDITION with a RELEASED refusal and changes nothing, though the units are free")
     func commitReleased() async throws {
         try await withInventoryService { client, _ throws in
             let mug = newID()
@@ -55,6 +55,8 @@ struct CommitTests {
             try await client.release(order)
             let error = await rpcError { try await client.commit(order) }
             #expect(error?.code == .failedPrecondition)
+            #expect(commitRefusal(in: error)?.reason == .released)
+            #expect(commitRefusal(in: error)?.orderID == order)
             #expect(try await client.counts(mug) == Counts(10, 0))
         }
     }

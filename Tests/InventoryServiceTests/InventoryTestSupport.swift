@@ -26,6 +26,12 @@ func withInventoryService<Result: Sendable>(
     }
 }
 
+/// The `CommitRefusal` detail of a refused commit, if it carries one.
+func commitRefusal(in error: RPCError?) -> Shop_Inventory_V1_CommitRefusal? {
+    guard let detail = error?.details.first(where: { $0.isA(Shop_Inventory_V1_CommitRefusal.self) }) else { return nil }
+    return try? Shop_Inventory_V1_CommitRefusal(unpackingAny: detail)
+}
+
 /// A new random product or order id.
 func newID() -> String { Validation.newID() }
 

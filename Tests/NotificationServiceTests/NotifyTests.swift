@@ -30,6 +30,7 @@ struct NotifyTests {
         ("order_cancelled", "is cancelled"),
         ("order_shipped", "has shipped"),
         ("order_delivered", "has been delivered"),
+        ("order_cancelled_out_of_stock", "could not be completed"),
     ])
     func rendersOrderKinds(kind: String, phrase: String) async throws {
         try await withNotificationService { client in
@@ -39,6 +40,21 @@ struct NotifyTests {
             ))
             #expect(notification.subject == "Your order \(order) \(phrase)")
             #expect(notification.body.contains(order))
+        }
+    }
+
+    @Test("an order cancelled for lack of stock says which product sold out and what it cost")
+    func rendersOrderCancelledOutOfStock() async throws {
+        try await withNotificationService { client in
+            let (order, product) = (Validation.newID(), Validation.newID())
+            let notification = try await client.notify(notifyRequest(
+                user: Validation.newID(), kind: "order_cancelled_out_of_stock",
+                data: ["order_id": order, "product_id": product, "total": "1250"]
+            ))
+            #expect(notification.subject == "Your order \(order) could not be completed")
+            #expect(notification.body.contains("cancelled"))
+            #expect(notification.body.contains("product \(product) sold out"))
+            #expect(notification.body.contains("12.50"))
         }
     }
 

@@ -101,10 +101,17 @@ let userServiceSettings = [
 
 /// Runs the five services for the duration of `body`.
 ///
-/// - Parameter orderMetrics: where the order service records its metrics.
+/// - Parameters:
+///   - orderMetrics: where the order service records its metrics.
+///   - inventorySettings: `SHOP_*` settings of the inventory service (such
+///     as a short reservation TTL).
+///   - inventoryFront: when given, the order service reaches the inventory
+///     service through it (``InventoryFront``).
 func withShop<Result: Sendable>(
     stoppable: StoppableUpstream? = nil,
     orderMetrics: MetricsRegistry = .shared,
+    inventorySettings: [String: String] = [:],
+    inventoryFront: InventoryFront? = nil,
     _ body: (Shop) async throws -> Result
 ) async throws -> Result {
     let folders = try (0..<5).map { _ in try TemporaryDirectory() }
@@ -117,12 +124,13 @@ func withShop<Result: Sendable>(
     }
     return try await withRunningService(UserServiceApp.factory, environment: environment(0, "user", settings: userServiceSettings)) { userPort in
         try await withRunningService(ProductServiceApp.factory, environment: environment(1, "product")) { productPort in
-            try await withService(InventoryServiceApp.factory, environment(2, "inventory"), stoppable: stoppable == .inventory) { inventoryPort, inventoryInstance in
+            try await withService(InventoryServiceApp.factory, environment(2, "inventory", settings: inventorySettings), stoppable: stoppable == .inventory) { inventoryPort, inventoryInstance in
                 try await withService(NotificationServiceApp.factory, environment(3, "notification"), stoppable: stoppable == .notification) { notificationPort, notificationInstance in
+                  try await withInventoryFront(inventoryFront, forwardingTo: inventoryPort) { orderInventoryPort in
                     let upstreams = [
                         "user": ServiceEndpoint(port: userPort),
                         "product": ServiceEndpoint(port: productPort),
-                        "inventory": ServiceEndpoint(port: inventoryPort),
+                        "inventory": ServiceEndpoint(port: orderInventoryPort),
                         "notification": ServiceEndpoint(port: notificationPort),
                     ]
                     return try await withRunningService(OrderServiceApp.factory, environment: environment(4, "order", upstreams: upstreams)) { orderPort in
@@ -140,9 +148,27 @@ func withShop<Result: Sendable>(
                             stoppable: inventoryInstance ?? notificationInstance
                         ))
                     }
+                  }
                 }
             }
         }
+    }
+}
+
+/// Runs `body` with the port the order service should call the inventory
+/// service on: the front's, when there is one, else the inventory's own.
+private func withInventoryFront<Result: Sendable>(
+    _ front: InventoryFront?,
+    forwardingTo inventoryPort: Int,
+    _ body: (Int) async throws -> Result
+) async throws -> Result {
+    guard let front else { return try await body(inventoryPort) }
+    let upstream = RPCClient(host: "127.0.0.1", port: inventoryPort)
+    defer { upstream.shutdown() }
+    let handler = front.handler(forwardingTo: InventoryServiceClient(upstream))
+    let environment = ServiceEnvironment(dataDirectory: NSTemporaryDirectory(), logger: testLogger("inventory-front"))
+    return try await withRunningService({ _ in RunnableService(handler: handler) }, environment: environment) { port in
+        try await body(port)
     }
 }
 

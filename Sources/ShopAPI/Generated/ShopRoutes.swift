@@ -587,6 +587,8 @@ public enum ShopRoutes {
             FieldShape("created_at", .timestamp),
             FieldShape("updated_at", .timestamp),
             FieldShape("user", .message("shop.user.v1.User")),
+            FieldShape("cancellation_reason", .enumeration(prefix: "CANCELLATION_REASON_", values: ["unspecified", "requested", "stock_unavailable"])),
+            FieldShape("status_detail", .string),
         ]),
         "shop.order.v1.GetOrderRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -1064,7 +1066,7 @@ public enum ShopRoutes {
               "OrderService"
             ],
             "summary": "Places an order for the caller.",
-            "description": "Prices come from the catalog, stock is reserved all or nothing, and the order is confirmed in one local transaction with its outbox event; an `Idempotency-Key` header makes a retry return the first order.\n\nNeeds a bearer token (any signed-in user).",
+            "description": "Prices come from the catalog, stock is reserved all or nothing, and the order is confirmed in one local transaction with its outbox event. An `Idempotency-Key` header makes a retry with the same body return the first order; the same key with another body is refused (422).\n\nNeeds a bearer token (any signed-in user).",
             "requestBody": {
               "required": true,
               "content": {
@@ -2472,7 +2474,7 @@ public enum ShopRoutes {
               },
               "idempotency_key": {
                 "type": "string",
-                "description": "The same key returns the first order instead of placing another. The gateway fills it from the Idempotency-Key header."
+                "description": "The same key with the same request (items, quantities and user) returns the first order instead of placing another; the same key with a different request is INVALID_ARGUMENT. The gateway fills it from the Idempotency-Key header."
               }
             }
           },
@@ -2573,6 +2575,18 @@ public enum ShopRoutes {
                   }
                 ],
                 "description": "Embedded by GetOrder only."
+              },
+              "cancellation_reason": {
+                "type": "string",
+                "enum": [
+                  "requested",
+                  "stock_unavailable"
+                ],
+                "description": "Set when the status is cancelled."
+              },
+              "status_detail": {
+                "type": "string",
+                "description": "For humans: why the order has its status, when there is more to say than the status itself (who cancelled it, which product ran out)."
               }
             }
           },

@@ -41,7 +41,11 @@ public struct InventoryServiceClient: Sendable {
         try await rpc.unary(method: InventoryServiceMethod.reserve, request: request, response: Shop_Inventory_V1_Reservation.self, options: options)
     }
 
-    /// The reserved units are sold: they leave `reserved` for good.
+    /// The reserved units are sold: they leave `reserved` for good. A commit
+    /// arriving after its reservation expired takes the units again from
+    /// `available` when they are all there (all items or none); otherwise it is
+    /// FAILED_PRECONDITION with a CommitRefusal detail, as it is for a
+    /// reservation released on request.
     public func commit(_ request: Shop_Inventory_V1_CommitRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Reservation {
         try await rpc.unary(method: InventoryServiceMethod.commit, request: request, response: Shop_Inventory_V1_Reservation.self, options: options)
     }
@@ -67,7 +71,11 @@ public protocol InventoryServiceHandler: RPCService {
     /// All items or none: FAILED_PRECONDITION when any item lacks stock.
     func reserve(_ request: Shop_Inventory_V1_ReserveRequest, context: ServerContext) async throws -> Shop_Inventory_V1_Reservation
 
-    /// The reserved units are sold: they leave `reserved` for good.
+    /// The reserved units are sold: they leave `reserved` for good. A commit
+    /// arriving after its reservation expired takes the units again from
+    /// `available` when they are all there (all items or none); otherwise it is
+    /// FAILED_PRECONDITION with a CommitRefusal detail, as it is for a
+    /// reservation released on request.
     func commit(_ request: Shop_Inventory_V1_CommitRequest, context: ServerContext) async throws -> Shop_Inventory_V1_Reservation
 
     /// The reserved units return to `available` (also for committed ones, when

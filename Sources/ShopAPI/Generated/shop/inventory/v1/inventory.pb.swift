@@ -68,6 +68,51 @@ public nonisolated enum Shop_Inventory_V1_ReservationState: SwiftProtobuf.Enum, 
 
 }
 
+/// Why Commit could not sell a reservation's units.
+public nonisolated enum Shop_Inventory_V1_CommitRefusalReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The reservation expired before the commit arrived, and its units were
+  /// no longer all available to take again (sold to another order since).
+  case stockGone // = 1
+
+  /// The reservation was released on request (its order was cancelled or
+  /// never written); a released-on-request reservation is never committed.
+  case released // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .stockGone
+    case 2: self = .released
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .stockGone: return 1
+    case .released: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Shop_Inventory_V1_CommitRefusalReason] = [
+    .unspecified,
+    .stockGone,
+    .released,
+  ]
+
+}
+
 /// The stock of one product.
 public nonisolated struct Shop_Inventory_V1_Stock: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -186,12 +231,40 @@ public nonisolated struct Shop_Inventory_V1_ReleaseRequest: Sendable {
   public init() {}
 }
 
+/// The typed detail of Commit's FAILED_PRECONDITION: the commit will never
+/// succeed, so the caller must stop retrying and settle the order otherwise.
+public nonisolated struct Shop_Inventory_V1_CommitRefusal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reason: Shop_Inventory_V1_CommitRefusalReason = .unspecified
+
+  public var orderID: String = String()
+
+  /// For STOCK_GONE: the first product short of units, what it still has
+  /// available and what the reservation needed.
+  public var productID: String = String()
+
+  public var available: Int32 = 0
+
+  public var requested: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "shop.inventory.v1"
 
 nonisolated extension Shop_Inventory_V1_ReservationState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESERVATION_STATE_UNSPECIFIED\0\u{1}RESERVATION_STATE_RESERVED\0\u{1}RESERVATION_STATE_COMMITTED\0\u{1}RESERVATION_STATE_RELEASED\0")
+}
+
+nonisolated extension Shop_Inventory_V1_CommitRefusalReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COMMIT_REFUSAL_REASON_UNSPECIFIED\0\u{1}COMMIT_REFUSAL_REASON_STOCK_GONE\0\u{1}COMMIT_REFUSAL_REASON_RELEASED\0")
 }
 
 nonisolated extension Shop_Inventory_V1_Stock: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -464,6 +537,56 @@ nonisolated extension Shop_Inventory_V1_ReleaseRequest: SwiftProtobuf.Message, S
 
   public static func ==(lhs: Shop_Inventory_V1_ReleaseRequest, rhs: Shop_Inventory_V1_ReleaseRequest) -> Bool {
     if lhs.orderID != rhs.orderID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_Inventory_V1_CommitRefusal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CommitRefusal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{3}order_id\0\u{3}product_id\0\u{1}available\0\u{1}requested\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.orderID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.productID) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.available) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.requested) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 1)
+    }
+    if !self.orderID.isEmpty {
+      try visitor.visitSingularStringField(value: self.orderID, fieldNumber: 2)
+    }
+    if !self.productID.isEmpty {
+      try visitor.visitSingularStringField(value: self.productID, fieldNumber: 3)
+    }
+    if self.available != 0 {
+      try visitor.visitSingularInt32Field(value: self.available, fieldNumber: 4)
+    }
+    if self.requested != 0 {
+      try visitor.visitSingularInt32Field(value: self.requested, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_Inventory_V1_CommitRefusal, rhs: Shop_Inventory_V1_CommitRefusal) -> Bool {
+    if lhs.reason != rhs.reason {return false}
+    if lhs.orderID != rhs.orderID {return false}
+    if lhs.productID != rhs.productID {return false}
+    if lhs.available != rhs.available {return false}
+    if lhs.requested != rhs.requested {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

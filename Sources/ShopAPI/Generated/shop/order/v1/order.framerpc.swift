@@ -27,8 +27,9 @@ public struct OrderServiceClient: Sendable {
 
     /// Places an order for the caller. Prices come from the catalog, stock is
     /// reserved all or nothing, and the order is confirmed in one local
-    /// transaction with its outbox event; an `Idempotency-Key` header makes a
-    /// retry return the first order.
+    /// transaction with its outbox event. An `Idempotency-Key` header makes a
+    /// retry with the same body return the first order; the same key with
+    /// another body is refused (422).
     public func createOrder(_ request: Shop_Order_V1_CreateOrderRequest, options: CallOptions = .defaults) async throws -> Shop_Order_V1_Order {
         try await rpc.unary(method: OrderServiceMethod.createOrder, request: request, response: Shop_Order_V1_Order.self, options: options.defaultingTimeout(to: .milliseconds(10000)))
     }
@@ -70,8 +71,9 @@ public struct OrderServiceClient: Sendable {
 public protocol OrderServiceHandler: RPCService {
     /// Places an order for the caller. Prices come from the catalog, stock is
     /// reserved all or nothing, and the order is confirmed in one local
-    /// transaction with its outbox event; an `Idempotency-Key` header makes a
-    /// retry return the first order.
+    /// transaction with its outbox event. An `Idempotency-Key` header makes a
+    /// retry with the same body return the first order; the same key with
+    /// another body is refused (422).
     func createOrder(_ request: Shop_Order_V1_CreateOrderRequest, context: ServerContext) async throws -> Shop_Order_V1_Order
 
     /// One order by id, with its user embedded. Users may read only their

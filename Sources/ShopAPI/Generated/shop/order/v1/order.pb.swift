@@ -79,6 +79,50 @@ public nonisolated enum Shop_Order_V1_OrderStatus: SwiftProtobuf.Enum, Swift.Cas
 
 }
 
+/// Why an order is cancelled.
+public nonisolated enum Shop_Order_V1_CancellationReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Its owner or an admin asked for it.
+  case requested // = 1
+
+  /// Its reservation expired before the inventory service could commit it,
+  /// and the units had been sold to another order meanwhile.
+  case stockUnavailable // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .requested
+    case 2: self = .stockUnavailable
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .requested: return 1
+    case .stockUnavailable: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Shop_Order_V1_CancellationReason] = [
+    .unspecified,
+    .requested,
+    .stockUnavailable,
+  ]
+
+}
+
 /// One line of an order, at the price it was placed at.
 public nonisolated struct Shop_Order_V1_OrderItem: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -98,59 +142,85 @@ public nonisolated struct Shop_Order_V1_OrderItem: Sendable {
 }
 
 /// An order and its items.
-public nonisolated struct Shop_Order_V1_Order: Sendable {
+public nonisolated struct Shop_Order_V1_Order: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The order's id (a UUID).
-  public var id: String = String()
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
   /// Whose order it is.
-  public var userID: String = String()
+  public var userID: String {
+    get {_storage._userID}
+    set {_uniqueStorage()._userID = newValue}
+  }
 
-  public var status: Shop_Order_V1_OrderStatus = .unspecified
+  public var status: Shop_Order_V1_OrderStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
 
-  public var items: [Shop_Order_V1_OrderItem] = []
+  public var items: [Shop_Order_V1_OrderItem] {
+    get {_storage._items}
+    set {_uniqueStorage()._items = newValue}
+  }
 
   /// The sum of quantity times unit price.
-  public var totalAmount: Int64 = 0
+  public var totalAmount: Int64 {
+    get {_storage._totalAmount}
+    set {_uniqueStorage()._totalAmount = newValue}
+  }
 
   public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAt = newValue}
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
   }
   /// Returns true if `createdAt` has been explicitly set.
-  public var hasCreatedAt: Bool {self._createdAt != nil}
+  public var hasCreatedAt: Bool {_storage._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
-  public mutating func clearCreatedAt() {self._createdAt = nil}
+  public mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
 
   public var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_updatedAt = newValue}
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
   }
   /// Returns true if `updatedAt` has been explicitly set.
-  public var hasUpdatedAt: Bool {self._updatedAt != nil}
+  public var hasUpdatedAt: Bool {_storage._updatedAt != nil}
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearUpdatedAt() {self._updatedAt = nil}
+  public mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
 
   /// Embedded by GetOrder only.
   public var user: Shop_User_V1_User {
-    get {_user ?? Shop_User_V1_User()}
-    set {_user = newValue}
+    get {_storage._user ?? Shop_User_V1_User()}
+    set {_uniqueStorage()._user = newValue}
   }
   /// Returns true if `user` has been explicitly set.
-  public var hasUser: Bool {self._user != nil}
+  public var hasUser: Bool {_storage._user != nil}
   /// Clears the value of `user`. Subsequent reads from it will return its default value.
-  public mutating func clearUser() {self._user = nil}
+  public mutating func clearUser() {_uniqueStorage()._user = nil}
+
+  /// Set when the status is cancelled.
+  public var cancellationReason: Shop_Order_V1_CancellationReason {
+    get {_storage._cancellationReason}
+    set {_uniqueStorage()._cancellationReason = newValue}
+  }
+
+  /// For humans: why the order has its status, when there is more to say
+  /// than the status itself (who cancelled it, which product ran out).
+  public var statusDetail: String {
+    get {_storage._statusDetail}
+    set {_uniqueStorage()._statusDetail = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _user: Shop_User_V1_User? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Shop_Order_V1_OrderItemRequest: Sendable {
@@ -180,8 +250,10 @@ public nonisolated struct Shop_Order_V1_CreateOrderRequest: Sendable {
   /// For admins placing an order for someone else; others leave it empty.
   public var userID: String = String()
 
-  /// The same key returns the first order instead of placing another. The
-  /// gateway fills it from the Idempotency-Key header.
+  /// The same key with the same request (items, quantities and user)
+  /// returns the first order instead of placing another; the same key with a
+  /// different request is INVALID_ARGUMENT. The gateway fills it from the
+  /// Idempotency-Key header.
   public var idempotencyKey: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -284,6 +356,10 @@ nonisolated extension Shop_Order_V1_OrderStatus: SwiftProtobuf._ProtoNameProvidi
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ORDER_STATUS_UNSPECIFIED\0\u{1}ORDER_STATUS_PENDING\0\u{1}ORDER_STATUS_CONFIRMED\0\u{1}ORDER_STATUS_SHIPPED\0\u{1}ORDER_STATUS_DELIVERED\0\u{1}ORDER_STATUS_CANCELLED\0")
 }
 
+nonisolated extension Shop_Order_V1_CancellationReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CANCELLATION_REASON_UNSPECIFIED\0\u{1}CANCELLATION_REASON_REQUESTED\0\u{1}CANCELLATION_REASON_STOCK_UNAVAILABLE\0")
+}
+
 nonisolated extension Shop_Order_V1_OrderItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderItem"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}product_id\0\u{1}quantity\0\u{3}unit_price\0")
@@ -326,68 +402,132 @@ nonisolated extension Shop_Order_V1_OrderItem: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Shop_Order_V1_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Order"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}user_id\0\u{1}status\0\u{1}items\0\u{3}total_amount\0\u{3}created_at\0\u{3}updated_at\0\u{1}user\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}user_id\0\u{1}status\0\u{1}items\0\u{3}total_amount\0\u{3}created_at\0\u{3}updated_at\0\u{1}user\0\u{3}cancellation_reason\0\u{3}status_detail\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _userID: String = String()
+    var _status: Shop_Order_V1_OrderStatus = .unspecified
+    var _items: [Shop_Order_V1_OrderItem] = []
+    var _totalAmount: Int64 = 0
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _user: Shop_User_V1_User? = nil
+    var _cancellationReason: Shop_Order_V1_CancellationReason = .unspecified
+    var _statusDetail: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _userID = source._userID
+      _status = source._status
+      _items = source._items
+      _totalAmount = source._totalAmount
+      _createdAt = source._createdAt
+      _updatedAt = source._updatedAt
+      _user = source._user
+      _cancellationReason = source._cancellationReason
+      _statusDetail = source._statusDetail
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.userID) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.totalAmount) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._user) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._userID) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 4: try { try decoder.decodeRepeatedMessageField(value: &_storage._items) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._totalAmount) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._user) }()
+        case 9: try { try decoder.decodeSingularEnumField(value: &_storage._cancellationReason) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._statusDetail) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._userID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._userID, fieldNumber: 2)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 3)
+      }
+      if !_storage._items.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._items, fieldNumber: 4)
+      }
+      if _storage._totalAmount != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._totalAmount, fieldNumber: 5)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._user {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      if _storage._cancellationReason != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._cancellationReason, fieldNumber: 9)
+      }
+      if !_storage._statusDetail.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._statusDetail, fieldNumber: 10)
+      }
     }
-    if !self.userID.isEmpty {
-      try visitor.visitSingularStringField(value: self.userID, fieldNumber: 2)
-    }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 3)
-    }
-    if !self.items.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 4)
-    }
-    if self.totalAmount != 0 {
-      try visitor.visitSingularInt64Field(value: self.totalAmount, fieldNumber: 5)
-    }
-    try { if let v = self._createdAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
-    try { if let v = self._updatedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    } }()
-    try { if let v = self._user {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Shop_Order_V1_Order, rhs: Shop_Order_V1_Order) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.userID != rhs.userID {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.items != rhs.items {return false}
-    if lhs.totalAmount != rhs.totalAmount {return false}
-    if lhs._createdAt != rhs._createdAt {return false}
-    if lhs._updatedAt != rhs._updatedAt {return false}
-    if lhs._user != rhs._user {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._userID != rhs_storage._userID {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._items != rhs_storage._items {return false}
+        if _storage._totalAmount != rhs_storage._totalAmount {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._user != rhs_storage._user {return false}
+        if _storage._cancellationReason != rhs_storage._cancellationReason {return false}
+        if _storage._statusDetail != rhs_storage._statusDetail {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -88,7 +88,8 @@ func measure(
     host: String,
     port: Int,
     serverPID: Int32?,
-    options: LoadOptions
+    options: LoadOptions,
+    certificates: BenchCertificates? = nil
 ) async throws -> RunResult {
     let payload = options.payload
     let window = TimedWindow(warmup: options.warmup, duration: options.duration)
@@ -99,6 +100,9 @@ func measure(
         sample = try await RawEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
     case .framerpc, .rpcClient:
         sample = try await FrameRPCEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
+    case .framerpcTLS:
+        guard let certificates else { throw BenchError("framerpc-mtls needs certificates (--tls-dir)") }
+        sample = try await FrameRPCEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window, tls: certificates.client)
     case .rpcServer:
         sample = try await EventLoopFrameRPCClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
     }
@@ -118,10 +122,13 @@ struct Run: AsyncParsableCommand {
     var concurrency: [Int] = [1, 64]
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp(
-        "Systems to run: raw, framerpc; diagnostics: rpc-server, rpc-client.",
+        "Systems to run: raw, framerpc, framerpc-mtls; diagnostics: rpc-server, rpc-client.",
         discussion: "rpc-server is FrameRPC's server driven by an event-loop client; rpc-client is FrameRPC's client against an event-loop server."
     ))
-    var systems: [SystemKind] = [.raw, .framerpc]
+    var systems: [SystemKind] = [.raw, .framerpc, .framerpcTLS]
+
+    @Option(help: "Fresh connections timed (connect, handshake and one call) for the handshake figure, plaintext and mTLS each; 0 skips it.")
+    var handshakes = 200
 
     @Flag(help: "Exit with status 1 if a target is missed.")
     var failOnMiss = false
@@ -141,13 +148,15 @@ struct Run: AsyncParsableCommand {
         if buildMode != "release" {
             printError("warning: this is a \(buildMode) build; measure with `swift build -c release`")
         }
+        let certificates = try BenchCertificates.make()
+        defer { certificates.remove() }
         var results: [RunResult] = []
         for level in concurrency {
             for system in systems {
                 var best: RunResult?
                 for attempt in 1...(1 + max(0, retriesIfDisturbed)) {
                     printError("running \(system.label) at concurrency \(level) (\(options.warmup) s warm-up + \(options.duration) s)\(attempt > 1 ? ", attempt \(attempt)" : "")...")
-                    var result = try await measureAgainstChild(system: system, concurrency: level)
+                    var result = try await measureAgainstChild(system: system, concurrency: level, certificates: certificates)
                     result.attempts = attempt
                     if result.errors > 0 {
                         printError("warning: \(result.errors) calls failed or returned wrong bytes")
@@ -159,22 +168,27 @@ struct Run: AsyncParsableCommand {
                 results.append(best!)
             }
         }
+        var handshake: HandshakeResult?
+        if handshakes > 0, systems.contains(.framerpcTLS) {
+            printError("timing \(handshakes) fresh connections, plaintext and mTLS...")
+            handshake = try await HandshakeProbe.compare(host: options.host, count: handshakes, certificates: certificates, nioExecutor: options.nioExecutor)
+        }
         let report = Report(
             build: buildMode, executor: options.nioExecutor ? "nio" : "default", host: options.host, payloadBytes: options.payloadSize,
-            warmupSeconds: options.warmup, durationSeconds: options.duration, results: results
+            warmupSeconds: options.warmup, durationSeconds: options.duration, results: results, handshake: handshake
         )
         try options.emit(report)
         if failOnMiss, !report.passed { throw ExitCode(1) }
     }
 
     /// One measurement against a fresh server process.
-    private func measureAgainstChild(system: SystemKind, concurrency: Int) async throws -> RunResult {
-        let server = try await ServerProcess.start(kind: system, host: options.host, nioExecutor: options.nioExecutor)
+    private func measureAgainstChild(system: SystemKind, concurrency: Int, certificates: BenchCertificates) async throws -> RunResult {
+        let server = try await ServerProcess.start(kind: system, host: options.host, nioExecutor: options.nioExecutor, tlsDirectory: certificates.directory)
         let result: RunResult
         do {
             result = try await measure(
                 system: system, concurrency: concurrency, host: options.host,
-                port: server.port, serverPID: server.pid, options: options
+                port: server.port, serverPID: server.pid, options: options, certificates: certificates
             )
         } catch {
             try? server.stop()
@@ -207,6 +221,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run Swift concurrency on NIO's event loops (see `run --help`).")
     var nioExecutor = false
 
+    @Option(name: .customLong("tls-dir"), help: "Folder with the certificates of a framerpc-mtls server (written by `run`).")
+    var tlsDirectory: String?
+
     func run() async throws {
         if nioExecutor { try installNIOExecutor() }
         if exitOnStdinEof {
@@ -222,9 +239,14 @@ struct Serve: AsyncParsableCommand {
                 : try await EventLoopFrameRPCServer.bind(host: host, port: port)
             announce(port: channel.localAddress?.port ?? 0)
             try await channel.closeFuture.get()
-        case .framerpc, .rpcServer:
+        case .framerpc, .rpcServer, .framerpcTLS:
+            var tls: RPCTLSConfiguration?
+            if kind == .framerpcTLS {
+                guard let tlsDirectory else { throw ValidationError("--kind framerpc-mtls needs --tls-dir") }
+                tls = BenchCertificates(directory: tlsDirectory).server
+            }
             let server = RPCServer(
-                configuration: RPCServer.Configuration(host: host, port: port),
+                configuration: RPCServer.Configuration(host: host, port: port, tls: tls),
                 services: [EchoService()]
             )
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -261,11 +283,15 @@ struct Client: AsyncParsableCommand {
     @Option(help: "Calls in flight on the one connection.")
     var concurrency: Int = 1
 
+    @Option(name: .customLong("tls-dir"), help: "Folder with the certificates, for --kind framerpc-mtls.")
+    var tlsDirectory: String?
+
     func run() async throws {
         try options.installExecutorIfAsked()
         let result = try await measure(
             system: kind, concurrency: concurrency, host: options.host,
-            port: port, serverPID: serverPid, options: options
+            port: port, serverPID: serverPid, options: options,
+            certificates: tlsDirectory.map(BenchCertificates.init(directory:))
         )
         let report = Report(
             build: buildMode, executor: options.nioExecutor ? "nio" : "default", host: options.host, payloadBytes: options.payloadSize,

@@ -17,8 +17,8 @@ enum FrameRPCEchoClient {
     /// Runs `concurrency` tasks, each calling Echo in a loop over one shared
     /// client (so one connection) until `window.end`, and returns what they
     /// measured.
-    static func run(host: String, port: Int, payload: [UInt8], concurrency: Int, window: TimedWindow) async throws -> LoadSample {
-        let client = RPCClient(host: host, port: port)
+    static func run(host: String, port: Int, payload: [UInt8], concurrency: Int, window: TimedWindow, tls: RPCTLSConfiguration? = nil) async throws -> LoadSample {
+        let client = RPCClient(host: host, port: port, configuration: RPCClient.Configuration(tls: tls))
         defer { client.shutdown() }
         let request = Google_Protobuf_BytesValue.with { $0.value = Data(payload) }
         let expectedCount = payload.count

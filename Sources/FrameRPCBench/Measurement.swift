@@ -166,6 +166,8 @@ enum SystemKind: String, Codable, Sendable, CaseIterable {
     case raw
     /// FrameRPC's server and client.
     case framerpc
+    /// FrameRPC's server and client over mutual TLS 1.3.
+    case framerpcTLS = "framerpc-mtls"
     /// Diagnostic: FrameRPC's server, driven by an event-loop client (HalfSystems.swift).
     case rpcServer = "rpc-server"
     /// Diagnostic: FrameRPC's client, against an event-loop server (HalfSystems.swift).
@@ -175,6 +177,7 @@ enum SystemKind: String, Codable, Sendable, CaseIterable {
         switch self {
         case .raw: "raw floor"
         case .framerpc: "FrameRPC"
+        case .framerpcTLS: "FrameRPC mTLS"
         case .rpcServer: "FrameRPC server only"
         case .rpcClient: "FrameRPC client only"
         }

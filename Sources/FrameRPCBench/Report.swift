@@ -24,9 +24,11 @@ struct Report: Encodable, Sendable {
     let layout = "server and client in separate processes, one TCP connection"
     let results: [RunResult]
     let ratios: [Ratio]
+    /// Connect plus first call on fresh connections, plaintext against mTLS.
+    let handshake: HandshakeResult?
 
     enum CodingKeys: String, CodingKey {
-        case benchmark, build, executor, host, processors, layout, results, ratios
+        case benchmark, build, executor, host, processors, layout, results, ratios, handshake
         case payloadBytes = "payload_bytes"
         case warmupSeconds = "warmup_seconds"
         case durationSeconds = "duration_seconds"
@@ -35,7 +37,11 @@ struct Report: Encodable, Sendable {
     /// All targets met (runs without a target do not count).
     var passed: Bool { ratios.allSatisfy { $0.pass ?? true } }
 
-    init(build: String, executor: String, host: String, payloadBytes: Int, warmupSeconds: Double, durationSeconds: Double, results: [RunResult]) {
+    init(
+        build: String, executor: String, host: String, payloadBytes: Int, warmupSeconds: Double, durationSeconds: Double,
+        results: [RunResult], handshake: HandshakeResult? = nil
+    ) {
+        self.handshake = handshake
         self.build = build
         self.executor = executor
         self.host = host
@@ -98,6 +104,25 @@ struct Report: Encodable, Sendable {
                 ))
             }
         }
+        // What mutual TLS adds to FrameRPC, at each concurrency run.
+        for concurrency in concurrencies {
+            guard let plain = results.first(where: { $0.system == .framerpc && $0.concurrency == concurrency }),
+                  let tls = results.first(where: { $0.system == .framerpcTLS && $0.concurrency == concurrency }) else { continue }
+            ratios.append(Ratio(
+                name: "tls_calls_per_second_c\(concurrency)", description: "mTLS/plaintext FrameRPC calls/s at c=\(concurrency)",
+                value: tls.callsPerSecond / plain.callsPerSecond, bound: nil, target: nil, pass: nil
+            ))
+            ratios.append(Ratio(
+                name: "tls_added_p50_micros_c\(concurrency)", description: "µs mTLS adds to p50 at c=\(concurrency)",
+                value: tls.p50Micros - plain.p50Micros, bound: nil, target: nil, pass: nil
+            ))
+            if let tlsCPU = tls.cpuMicrosPerCall, let plainCPU = plain.cpuMicrosPerCall {
+                ratios.append(Ratio(
+                    name: "tls_added_cpu_micros_c\(concurrency)", description: "CPU µs/call mTLS adds at c=\(concurrency)",
+                    value: tlsCPU - plainCPU, bound: nil, target: nil, pass: nil
+                ))
+            }
+        }
         return ratios
     }
 
@@ -154,6 +179,10 @@ struct Report: Encodable, Sendable {
                 }
                 lines.append(line)
             }
+        }
+        if let handshake {
+            lines.append("")
+            lines.append("fresh connection, connect + first call (\(handshake.count) each): plaintext p50 \(Self.number(handshake.plaintextP50Micros, 1)) µs, mTLS p50 \(Self.number(handshake.tlsP50Micros, 1)) µs; the TLS 1.3 handshake adds \(Self.number(handshake.addedMicros, 1)) µs (p99 \(Self.number(handshake.plaintextP99Micros, 1)) / \(Self.number(handshake.tlsP99Micros, 1)) µs)")
         }
         lines.append("")
         lines.append("CPU µs/call: client + server CPU time (user+system) over the timed window / calls completed in it.")

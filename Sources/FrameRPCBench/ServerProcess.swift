@@ -29,11 +29,12 @@ final class ServerProcess {
         self.logURL = logURL
     }
 
-    static func start(kind: SystemKind, host: String, nioExecutor: Bool) async throws -> ServerProcess {
+    static func start(kind: SystemKind, host: String, nioExecutor: Bool, tlsDirectory: String? = nil) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
         process.arguments = ["serve", "--kind", kind.rawValue, "--host", host, "--exit-on-stdin-eof"]
             + (nioExecutor ? ["--nio-executor"] : [])
+            + (kind == .framerpcTLS ? ["--tls-dir", tlsDirectory ?? ""] : [])
         let stdinPipe = Pipe()
         let stdoutPipe = Pipe()
         let logURL = FileManager.default.temporaryDirectory

@@ -20,6 +20,11 @@ public struct ServiceEnvironment: Sendable {
     public var upstreamTargets: [String: RPCTarget]
     /// Settings by `SHOP_*` name, e.g. `SHOP_SIGNING_KEY`.
     public var settings: [String: String]
+    /// This service's mutual TLS material (its certificate, key and trust
+    /// roots): its server requires it of every caller and its clients
+    /// present it, checking that each upstream is the service it names.
+    /// `nil`: plaintext (dev mode without certificates only).
+    public var tls: RPCTLSConfiguration?
     public var logger: Logger
     /// Where the service's metrics are recorded: the RPC server's and
     /// clients' series, the database's, the service's own. The process's
@@ -31,6 +36,7 @@ public struct ServiceEnvironment: Sendable {
         upstreams: [String: ServiceEndpoint] = [:],
         upstreamTargets: [String: RPCTarget] = [:],
         settings: [String: String] = [:],
+        tls: RPCTLSConfiguration? = nil,
         logger: Logger = Logger(label: "shop"),
         metrics: MetricsRegistry = .shared
     ) {
@@ -38,6 +44,7 @@ public struct ServiceEnvironment: Sendable {
         self.upstreams = upstreams
         self.upstreamTargets = upstreamTargets
         self.settings = settings
+        self.tls = tls
         self.logger = logger
         self.metrics = metrics
     }
@@ -58,13 +65,16 @@ public struct ServiceEnvironment: Sendable {
 
     /// A client for an upstream service, balanced across its addresses, or
     /// a configuration error naming it. Its calls continue the current trace
-    /// and are counted in ``metrics``.
+    /// and are counted in ``metrics``; with ``tls`` it presents this
+    /// service's certificate and accepts only a server whose certificate
+    /// names `upstream` (`spiffe://shop.local/service/<upstream>`).
     public func client(for upstream: String) throws -> RPCClient {
         guard let target = target(for: upstream) else {
             throw ConfigurationError("no address for the \(upstream) service (--upstream \(upstream)=HOST:PORT or SHOP_\(upstream.uppercased())_ADDR)")
         }
         return RPCClient(
             target: target,
+            configuration: RPCClient.Configuration(tls: tls?.requiringServerIdentity(PeerIdentity.serviceURI(upstream))),
             interceptors: RPCObservability.clientInterceptors(metrics: metrics),
             logger: logger
         )

@@ -37,16 +37,18 @@ extension RPCServer {
     ///   - logger: the server's own events (listening, draining).
     ///   - metrics: where the call and connection series go.
     ///   - callLogger: one `call` line per call; `nil` for none.
+    ///   - tls: mutual TLS for every connection; `nil` serves plaintext.
     public static func shopService(
         _ service: any RPCService,
         at endpoint: ServiceEndpoint,
+        tls: RPCTLSConfiguration? = nil,
         interceptors: [any ServerInterceptor] = [],
         logger: Logger,
         metrics: MetricsRegistry = .shared,
         callLogger: Logger? = nil
     ) -> RPCServer {
         RPCServer(
-            configuration: .init(host: endpoint.host, port: endpoint.port),
+            configuration: .init(host: endpoint.host, port: endpoint.port, tls: tls),
             services: [service],
             interceptors: RPCObservability.serverInterceptors(metrics: metrics, callLogger: callLogger) + interceptors,
             connectionObserver: RPCObservability.connectionObserver(metrics: metrics),

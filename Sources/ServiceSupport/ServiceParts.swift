@@ -29,6 +29,7 @@ public struct ServiceParts: Sendable {
         server = RPCServer.shopService(
             service.handler,
             at: endpoint,
+            tls: environment.tls,
             interceptors: interceptors,
             logger: serverLogger ?? environment.logger,
             metrics: environment.metrics,

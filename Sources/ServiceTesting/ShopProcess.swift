@@ -25,6 +25,10 @@ public final class ShopProcess: Sendable {
     }
 
     /// Starts `shop serve <service>` and waits for it to say it is ready.
+    ///
+    /// It gets the test PKI's certificate for `service` (``TestPKI``), as a
+    /// deployment gives each process its own; `settings` may override or
+    /// blank them.
     public static func start(
         service: String,
         dataDirectory: String,
@@ -37,6 +41,7 @@ public final class ShopProcess: Sendable {
             arguments += ["--upstream", "\(name)=\(endpoint.host):\(endpoint.port)"]
         }
         var environment = ProcessInfo.processInfo.environment
+        for (key, value) in TestPKI.shared.settings(for: service) { environment[key] = value }
         for (key, value) in settings { environment[key] = value }
         let output = ProcessOutput()
         let child = try ChildProcess.spawn(executable: executable.path, arguments: arguments, environment: environment) { line in

@@ -1,3 +1,5 @@
+import FrameRPC
+
 /// One process of the system as the supervisor runs it: what to start and
 /// how to know it is ready.
 public struct ChildSpec: Sendable {
@@ -16,8 +18,19 @@ public struct ChildSpec: Sendable {
     public var arguments: [String]
     public var environment: [String: String]
     public var readiness: Readiness
+    /// How the supervisor's health probes connect (``Readiness/healthRPC(host:port:)``):
+    /// mutual TLS with these files, or plaintext when `nil`.
+    public var probeTLS: RPCTLSConfiguration?
 
-    public init(name: String, executable: String, arguments: [String], environment: [String: String], readiness: Readiness) {
+    public init(
+        name: String,
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        readiness: Readiness,
+        probeTLS: RPCTLSConfiguration? = nil
+    ) {
+        self.probeTLS = probeTLS
         self.name = name
         self.executable = executable
         self.arguments = arguments

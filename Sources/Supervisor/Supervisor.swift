@@ -114,7 +114,7 @@ public actor Supervisor: Service {
             try? await Task.sleep(for: .milliseconds(50))
         }
         guard case .healthRPC(let host, let port) = spec.readiness else { return true }
-        let client = RPCClient(host: host, port: port)
+        let client = RPCClient(host: host, port: port, configuration: RPCClient.Configuration(tls: spec.probeTLS))
         defer { client.shutdown() }
         let health = HealthClient(client)
         while ContinuousClock.now < deadline, !child.hasExited, !stopping {

@@ -1,5 +1,7 @@
 import Foundation
+import FrameRPC
 import ShopAuth
+import ShopCertificates
 
 /// The whole system on one machine, as `shop up` starts it: which children,
 /// on which ports, with which settings.
@@ -30,10 +32,25 @@ public struct SystemPlan: Sendable {
     public var environment: [String: String]
     /// The supervisor's pid, which children watch so they never outlive it.
     public var supervisorPID: Int32 = getpid()
+    /// The folder with the CA and one certificate per process
+    /// (``ServiceCertificates``): each child gets `SHOP_TLS_CERT`,
+    /// `SHOP_TLS_KEY` and `SHOP_TLS_CA` for its own, and the supervisor's
+    /// health probes present the probed service's own certificate (as a
+    /// Kubernetes probe inside its pod does). `nil`: plaintext.
+    public var certificates: ServiceCertificates?
 
     /// - Parameter basePort: the user service's port; the others follow it
     ///   in the order of their default ports (7001 gives 7001...7005).
-    public init(executable: String, host: String = "127.0.0.1", gatewayPort: Int = 8000, basePort: Int = 7001, dataDirectory: String, environment: [String: String]) {
+    public init(
+        executable: String,
+        host: String = "127.0.0.1",
+        gatewayPort: Int = 8000,
+        basePort: Int = 7001,
+        dataDirectory: String,
+        environment: [String: String],
+        certificates: ServiceCertificates? = nil
+    ) {
+        self.certificates = certificates
         self.executable = executable
         self.host = host
         self.gatewayPort = gatewayPort
@@ -81,11 +98,12 @@ public struct SystemPlan: Sendable {
                 name: service.name,
                 executable: executable,
                 arguments: arguments,
-                environment: shared,
-                readiness: .healthRPC(host: host, port: servicePorts[service.name]!)
+                environment: shared.merging(tlsSettings(for: service.name)) { $1 },
+                readiness: .healthRPC(host: host, port: servicePorts[service.name]!),
+                probeTLS: probeTLS(for: service.name)
             )
         }
-        var gateway = shared
+        var gateway = shared.merging(tlsSettings(for: "gateway")) { $1 }
         gateway["SHOP_GATEWAY_HOST"] = host
         gateway["SHOP_GATEWAY_PORT"] = String(gatewayPort)
         for service in Self.services {
@@ -93,6 +111,28 @@ public struct SystemPlan: Sendable {
         }
         children.append(ChildSpec(name: "gateway", executable: executable, arguments: ["gateway"], environment: gateway, readiness: .readyLine))
         return children
+    }
+
+    /// `SHOP_TLS_CERT`, `SHOP_TLS_KEY` and `SHOP_TLS_CA` for `name`'s own
+    /// certificate; empty without ``certificates``.
+    public func tlsSettings(for name: String) -> [String: String] {
+        guard let certificates else { return [:] }
+        return [
+            "SHOP_TLS_CERT": certificates.certificatePath(for: name),
+            "SHOP_TLS_KEY": certificates.keyPath(for: name),
+            "SHOP_TLS_CA": certificates.caCertificatePath,
+        ]
+    }
+
+    private func probeTLS(for name: String) -> RPCTLSConfiguration? {
+        certificates.map {
+            .files(
+                certificateChain: $0.certificatePath(for: name),
+                privateKey: $0.keyPath(for: name),
+                trustRoots: $0.caCertificatePath,
+                serverIdentity: $0.identity(of: name)
+            )
+        }
     }
 
     private func isEmpty(_ key: String) -> Bool {

@@ -29,6 +29,8 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "A service's address, NAME=HOST:PORT, a comma-separated list, or NAME=dns://HOST:PORT (SHOP_<NAME>_ADDR); repeatable.")
     var upstream: [String] = []
 
+    @OptionGroup var tls: TLSOptions
+
     mutating func validate() throws {
         if let port, !(0...65_535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535")
@@ -39,7 +41,7 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = tls.applied(to: ProcessInfo.processInfo.environment)
         if let host { environment["SHOP_GATEWAY_HOST"] = host }
         if let port { environment["SHOP_GATEWAY_PORT"] = String(port) }
         for flag in try upstream.map(UpstreamFlag.init(parsing:)) {

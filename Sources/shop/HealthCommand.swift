@@ -1,5 +1,6 @@
 import ArgumentParser
 import FrameRPC
+import Foundation
 import ServiceSupport
 
 struct HealthCommand: AsyncParsableCommand {
@@ -17,11 +18,29 @@ struct HealthCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for an answer.")
     var timeout: Double = 2
 
+    @OptionGroup var tls: TLSOptions
+
+    @Option(help: "The identity the server must prove, e.g. spiffe://shop.local/service/user; default: any server the CA verifies.")
+    var expect: String?
+
     func run() async throws {
         guard let endpoint = ServiceEndpoint(address) else {
             throw ValidationError("'\(address)' is not HOST:PORT")
         }
-        let client = RPCClient(host: endpoint.host, port: endpoint.port)
+        // The probe presents the same certificate as the process it checks
+        // (a Kubernetes probe runs inside that pod) and needs it wherever
+        // that process needs it.
+        let tlsConfiguration: RPCTLSConfiguration?
+        do {
+            tlsConfiguration = try TLSSettings.configuration(from: tls.applied(to: ProcessInfo.processInfo.environment))
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        let client = RPCClient(
+            host: endpoint.host,
+            port: endpoint.port,
+            configuration: RPCClient.Configuration(tls: tlsConfiguration?.requiringServerIdentity(expect))
+        )
         defer { client.shutdown() }
         do {
             let response = try await HealthClient(client).check(

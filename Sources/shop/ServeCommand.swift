@@ -12,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         Every flag has a SHOP_* environment variable; the flag wins. Upstream \
         addresses: --upstream NAME=ADDRESS or SHOP_<NAME>_ADDR, where ADDRESS \
-        is HOST:PORT, a comma-separated list of them, or dns://NAME:PORT.
+        is HOST:PORT, a comma-separated list of them, or dns://NAME:PORT.         FrameRPC is mutual TLS with SHOP_TLS_CERT, SHOP_TLS_KEY and         SHOP_TLS_CA (`shop certs` makes them); without them the service         refuses to start unless SHOP_DEV_MODE is set, and dev mode binds         loopback only.
         """
     )
 
@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An upstream service's address, NAME=HOST:PORT (or a comma-separated list, or dns://NAME:PORT); repeatable.")
     var upstream: [String] = []
 
+    @OptionGroup var tls: TLSOptions
+
     mutating func validate() throws {
         guard ServiceCatalog.entry(service) != nil else {
             throw ValidationError("unknown service '\(service)'; expected one of: \(ServiceCatalog.names.joined(separator: ", "))")
@@ -44,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = tls.applied(to: ProcessInfo.processInfo.environment)
         guard let entry = ServiceCatalog.entry(service) else { throw ValidationError("unknown service '\(service)'") }
         var upstreams: [String: RPCTarget] = [:]
         for name in ServiceCatalog.names {
@@ -64,6 +66,15 @@ struct ServeCommand: AsyncParsableCommand {
             host: host ?? environment["SHOP_HOST"] ?? "127.0.0.1",
             port: port ?? envPort ?? entry.port
         )
+        if let problem = TLSSettings.devModeHostProblem(host: endpoint.host, settings: environment) {
+            throw ValidationError(problem)
+        }
+        let tlsConfiguration: RPCTLSConfiguration?
+        do {
+            tlsConfiguration = try TLSSettings.configuration(from: environment)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
         let level = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         // JSON lines on standard error, metrics into the shared registry:
         // before anything that logs or records is built.
@@ -75,6 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
             dataDirectory: data ?? environment["SHOP_DATA_DIR"] ?? "./data",
             upstreamTargets: upstreams,
             settings: settings,
+            tls: tlsConfiguration,
             logger: logger
         )
         let name = service

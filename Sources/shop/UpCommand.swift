@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import ServiceSupport
 import ShopAuth
+import ShopCertificates
 import Supervisor
 
 struct UpCommand: AsyncParsableCommand {
@@ -14,7 +16,9 @@ struct UpCommand: AsyncParsableCommand {
         with its SQLite files under --data, then the gateway on --port. \
         Prints `ready` once every service answers its health RPC and the \
         gateway listens; restarts a child that crashes; Ctrl-C or SIGTERM \
-        stops them all, gateway first. Dev mode: without SHOP_SIGNING_KEY \
+        stops them all, gateway first. Every FrameRPC connection is mutual \
+        TLS: a throwaway CA and one certificate per process are made under \
+        DATA/certs (reused while valid). Dev mode: without SHOP_SIGNING_KEY \
         and SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD, public development values \
         are used (and printed); never use them in production.
         """
@@ -35,18 +39,24 @@ struct UpCommand: AsyncParsableCommand {
     mutating func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...65_531).contains(basePort) else { throw ValidationError("--base-port must be between 1 and 65531") }
+        guard TLSSettings.isLoopback(host) else {
+            throw ValidationError("--host must be a loopback address (127.0.0.1, ::1, localhost): dev mode's secrets and certificates are public")
+        }
     }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let dataDirectory = data ?? environment["SHOP_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+        let dataPath = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        let certificates = ServiceCertificates(directory: URL(fileURLWithPath: dataPath).appendingPathComponent("certs").path)
         let plan = SystemPlan(
             executable: Self.executablePath,
             host: host,
             gatewayPort: port,
             basePort: basePort,
-            dataDirectory: URL(fileURLWithPath: dataDirectory).standardizedFileURL.path,
-            environment: environment
+            dataDirectory: dataPath,
+            environment: environment,
+            certificates: certificates
         )
         let console = Console(names: plan.children.map(\.name))
 
@@ -59,6 +69,19 @@ struct UpCommand: AsyncParsableCommand {
         } catch {
             Self.fail("cannot create the data folder \(plan.dataDirectory): \(error.localizedDescription)")
         }
+
+        let certificateNote: String
+        if let problem = certificates.reuseProblem() {
+            do {
+                try certificates.create(validity: 30 * 86_400)
+            } catch {
+                Self.fail("cannot create the development certificates in \(certificates.directory): \(error)")
+            }
+            certificateNote = "made a development CA and certificates (\(problem))"
+        } else {
+            certificateNote = "reusing the development CA and certificates"
+        }
+        console.supervisor("mutual TLS: \(certificateNote) in \(certificates.directory): CA \(certificates.caCertificatePath), one <name>.pem and <name>.key per process")
 
         let defaults = plan.developmentDefaults
         if !defaults.isEmpty {

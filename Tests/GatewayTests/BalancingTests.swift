@@ -46,7 +46,7 @@ struct GatewayBalancingTests {
     static let listProducts = ProductServiceMethod.listProducts
 
     static func environment(_ folder: TemporaryDirectory) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: folder.path, logger: testLogger("gateway-tests.balancing"))
+        ServiceEnvironment(dataDirectory: folder.path, tls: TestPKI.shared.server(as: "product"), logger: testLogger("gateway-tests.balancing"))
     }
 
     /// Sends `GET /api/products/` from `workers` loops until `tally` is stopped.

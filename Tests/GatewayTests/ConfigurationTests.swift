@@ -12,7 +12,38 @@ struct ConfigurationTests {
         "SHOP_INVENTORY_ADDR": "10.0.0.3:7003",
         "SHOP_ORDER_ADDR": "10.0.0.4:7004",
         "SHOP_NOTIFICATION_ADDR": "10.0.0.5:7005",
+        "SHOP_TLS_CERT": "/etc/shop/tls/tls.crt",
+        "SHOP_TLS_KEY": "/etc/shop/tls/tls.key",
+        "SHOP_TLS_CA": "/etc/shop/tls/ca.crt",
     ]
+
+    @Test("the gateway's certificate, key and CA come from SHOP_TLS_CERT, SHOP_TLS_KEY and SHOP_TLS_CA")
+    func tlsFromEnvironment() throws {
+        let tls = try GatewayConfiguration.fromEnvironment(Self.environment).tls
+        #expect(tls == .files(certificateChain: "/etc/shop/tls/tls.crt", privateKey: "/etc/shop/tls/tls.key", trustRoots: "/etc/shop/tls/ca.crt"))
+    }
+
+    @Test("outside dev mode a gateway without TLS settings is refused in one sentence naming what is missing")
+    func tlsRequiredOutsideDevMode() throws {
+        var environment = Self.environment
+        environment["SHOP_TLS_KEY"] = nil
+        environment["SHOP_TLS_CA"] = nil
+        let error = #expect(throws: ConfigurationError.self) {
+            try GatewayConfiguration.fromEnvironment(environment)
+        }
+        #expect(error?.description.contains("SHOP_TLS_KEY and SHOP_TLS_CA are missing") == true)
+    }
+
+    @Test("dev mode refuses a non-loopback address: its secrets are public")
+    func devModeStaysOnLoopback() throws {
+        var environment = Self.environment
+        environment["SHOP_DEV_MODE"] = "true"
+        environment["SHOP_GATEWAY_HOST"] = "0.0.0.0"
+        let error = #expect(throws: ConfigurationError.self) {
+            try GatewayConfiguration.fromEnvironment(environment)
+        }
+        #expect(error?.description.contains("only binds loopback") == true)
+    }
 
     @Test("the environment gives addresses, key and defaults")
     func fromEnvironment() throws {

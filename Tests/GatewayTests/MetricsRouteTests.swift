@@ -66,11 +66,12 @@ struct MetricsRouteTests {
         let environment = ServiceEnvironment(
             dataDirectory: folder.path,
             settings: [ServiceEnvironment.MetricsSetting.port: "0"],
+            tls: TestPKI.shared.server(as: "product"),
             logger: testLogger("metrics-tests.product"),
             metrics: metrics
         )
         try await withRunningServicePorts(ProductServiceApp.factory, environment: environment) { ports in
-            let client = ProductServiceClient(RPCClient(host: "127.0.0.1", port: ports.rpc))
+            let client = ProductServiceClient(RPCClient.testing(port: ports.rpc, calling: "product"))
             defer { client.rpc.shutdown() }
             for _ in 0..<2 { _ = try await client.listProducts(.init()) }
             let metricsPort = try #require(ports.metrics)
@@ -92,7 +93,7 @@ struct MetricsRouteTests {
     func serviceEndpointOff() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let environment = ServiceEnvironment(dataDirectory: folder.path, logger: testLogger("metrics-tests.product"), metrics: MetricsRegistry())
+        let environment = ServiceEnvironment(dataDirectory: folder.path, tls: TestPKI.shared.server(as: "product"), logger: testLogger("metrics-tests.product"), metrics: MetricsRegistry())
         try await withRunningServicePorts(ProductServiceApp.factory, environment: environment) { ports in
             #expect(ports.metrics == nil)
         }

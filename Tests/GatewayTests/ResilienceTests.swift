@@ -35,7 +35,7 @@ struct ResilienceTests {
     func breakerClosesAfterRecovery() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let environment = ServiceEnvironment(dataDirectory: folder.path, logger: testLogger("gateway-tests.product"))
+        let environment = ServiceEnvironment(dataDirectory: folder.path, tls: TestPKI.shared.server(as: "product"), logger: testLogger("gateway-tests.product"))
         let port = try restartablePort()
         var upstreams = try GatewayHarness.deadUpstreams()
         upstreams["product"] = ServiceEndpoint(host: "127.0.0.1", port: port)

@@ -16,11 +16,11 @@ struct ConcurrencyTests {
             let mug = newID()
             try await client.set(mug, available: 10)
             // Five clients, each its own TCP connection, ten calls each.
-            let clients = (0..<5).map { _ in RPCClient(host: "127.0.0.1", port: port) }
+            let clients = (0..<5).map { _ in InventoryTestClient(port: port) }
             defer { clients.forEach { $0.shutdown() } }
             let outcomes = try await withThrowingTaskGroup(of: Outcome.self) { group in
                 for call in 0..<50 {
-                    let caller = InventoryServiceClient(clients[call % clients.count])
+                    let caller = clients[call % clients.count]
                     group.addTask {
                         do {
                             try await caller.reserve(newID(), [(mug, 1)])
@@ -46,12 +46,12 @@ struct ConcurrencyTests {
             let (mug, pen) = (newID(), newID())
             try await client.set(mug, available: 12)
             try await client.set(pen, available: 7)
-            let clients = (0..<4).map { _ in RPCClient(host: "127.0.0.1", port: port) }
+            let clients = (0..<4).map { _ in InventoryTestClient(port: port) }
             defer { clients.forEach { $0.shutdown() } }
             // Each order takes 2 mugs and 1 pen: stock allows exactly 6 orders.
             let reserved = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for call in 0..<30 {
-                    let caller = InventoryServiceClient(clients[call % clients.count])
+                    let caller = clients[call % clients.count]
                     group.addTask {
                         do {
                             try await caller.reserve(newID(), [(mug, 2), (pen, 1)])
@@ -78,14 +78,14 @@ struct ConcurrencyTests {
             for order in orders {
                 try await client.reserve(order, [(mug, 1)])
             }
-            let clients = (0..<4).map { _ in RPCClient(host: "127.0.0.1", port: port) }
+            let clients = (0..<4).map { _ in InventoryTestClient(port: port) }
             defer { clients.forEach { $0.shutdown() } }
             // Orders 0..<20 are committed (each twice, concurrently), 20..<30
             // released (twice), 30..<40 stay held.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, order) in orders.enumerated() where index < 30 {
                     for attempt in 0..<2 {
-                        let caller = InventoryServiceClient(clients[(index + attempt) % clients.count])
+                        let caller = clients[(index + attempt) % clients.count]
                         group.addTask {
                             if index < 20 {
                                 try await caller.commit(order)

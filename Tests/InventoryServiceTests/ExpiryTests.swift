@@ -66,7 +66,7 @@ struct ExpiryTests {
             ["SHOP_RESERVATION_TTL_SECONDS": "0"],
             ["SHOP_RESERVATION_SWEEP_SECONDS": "-1"],
         ] {
-            let environment = ServiceEnvironment(dataDirectory: directory.path, settings: settings, logger: testLogger("inventory-tests"))
+            let environment = inventoryEnvironment(directory.path, settings: settings)
             await #expect(throws: ConfigurationError.self) {
                 _ = try await InventoryServiceApp.factory(environment)
             }

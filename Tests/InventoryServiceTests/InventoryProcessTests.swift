@@ -12,21 +12,19 @@ struct InventoryProcessTests {
         let (mug, pen, held, sold) = (newID(), newID(), newID(), newID())
 
         let first = try await ShopProcess.start(service: "inventory", dataDirectory: directory.path)
-        let firstRPC = RPCClient(host: "127.0.0.1", port: first.port)
-        let before = InventoryServiceClient(firstRPC)
+        let before = InventoryTestClient(port: first.port)
         try await before.set(mug, available: 10)
         try await before.set(pen, available: 5)
         let reservation = try await before.reserve(held, [(mug, 3), (pen, 1)])
         try await before.reserve(sold, [(mug, 2)])
         try await before.commit(sold)
-        firstRPC.shutdown()
+        before.shutdown()
         await first.kill9()
 
         let second = try await ShopProcess.start(service: "inventory", dataDirectory: directory.path)
         // Should an expectation throw, releasing `second` kills it.
-        let secondRPC = RPCClient(host: "127.0.0.1", port: second.port)
-        defer { secondRPC.shutdown() }
-        let after = InventoryServiceClient(secondRPC)
+        let after = InventoryTestClient(port: second.port)
+        defer { after.shutdown() }
         #expect(try await after.counts(mug) == Counts(5, 3))
         #expect(try await after.counts(pen) == Counts(4, 1))
         // The reservation is still there: a retry reserves nothing more.

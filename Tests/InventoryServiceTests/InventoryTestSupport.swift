@@ -10,19 +10,64 @@ let asAdmin = ServiceTesting.asAdmin()
 /// Calls as a plain user.
 let asUser = CallOptions(metadata: ["x-user-id": Validation.newID(), "x-user-role": "user"])
 
+/// The inventory service's two callers, as in the real system: the order
+/// service reserves, commits and releases; the gateway reads and sets stock.
+struct InventoryTestClient: Sendable {
+    /// Calls as the order service.
+    let order: InventoryServiceClient
+    /// Calls as the gateway.
+    let gateway: InventoryServiceClient
+
+    /// Both callers on their own connections to `port`; shut down with ``shutdown()``.
+    init(port: Int) {
+        order = InventoryServiceClient(RPCClient.testing(port: port, calling: "inventory", as: "order"))
+        gateway = InventoryServiceClient(RPCClient.testing(port: port, calling: "inventory"))
+    }
+
+    func shutdown() {
+        order.rpc.shutdown()
+        gateway.rpc.shutdown()
+    }
+
+    func getStock(_ request: Shop_Inventory_V1_GetStockRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Stock {
+        try await gateway.getStock(request, options: options)
+    }
+
+    func setStock(_ request: Shop_Inventory_V1_SetStockRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Stock {
+        try await gateway.setStock(request, options: options)
+    }
+
+    func reserve(_ request: Shop_Inventory_V1_ReserveRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Reservation {
+        try await order.reserve(request, options: options)
+    }
+
+    func commit(_ request: Shop_Inventory_V1_CommitRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Reservation {
+        try await order.commit(request, options: options)
+    }
+
+    func release(_ request: Shop_Inventory_V1_ReleaseRequest, options: CallOptions = .defaults) async throws -> Shop_Inventory_V1_Reservation {
+        try await order.release(request, options: options)
+    }
+}
+
+/// The inventory service's settings and TLS identity in `directory`.
+func inventoryEnvironment(_ directory: String, settings: [String: String] = [:]) -> ServiceEnvironment {
+    ServiceEnvironment(dataDirectory: directory, settings: settings, tls: TestPKI.shared.server(as: "inventory"), logger: testLogger("inventory-tests"))
+}
+
 /// Runs the inventory service in this process on a fresh data folder, with
-/// its expiry sweep, and gives `body` a client to it over TCP and its port.
+/// its expiry sweep, over mutual TLS, and gives `body` its clients and its port.
 func withInventoryService<Result: Sendable>(
     settings: [String: String] = [:],
-    _ body: (InventoryServiceClient, Int) async throws -> Result
+    _ body: (InventoryTestClient, Int) async throws -> Result
 ) async throws -> Result {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let environment = ServiceEnvironment(dataDirectory: directory.path, settings: settings, logger: testLogger("inventory-tests"))
+    let environment = inventoryEnvironment(directory.path, settings: settings)
     return try await withRunningService(InventoryServiceApp.factory, environment: environment) { port in
-        let rpc = RPCClient(host: "127.0.0.1", port: port)
-        defer { rpc.shutdown() }
-        return try await body(InventoryServiceClient(rpc), port)
+        let client = InventoryTestClient(port: port)
+        defer { client.shutdown() }
+        return try await body(client, port)
     }
 }
 
@@ -35,7 +80,7 @@ func commitRefusal(in error: RPCError?) -> Shop_Inventory_V1_CommitRefusal? {
 /// A new random product or order id.
 func newID() -> String { Validation.newID() }
 
-extension InventoryServiceClient {
+extension InventoryTestClient {
     @discardableResult
     func set(_ productID: String, available: Int32) async throws -> Shop_Inventory_V1_Stock {
         try await setStock(.with {

@@ -8,7 +8,7 @@ import Testing
 struct ListNotificationsTests {
     /// Sends `count` notifications to `user`, one after the other; returns
     /// their ids in the order sent.
-    private func send(_ count: Int, to user: String, client: NotificationServiceClient) async throws -> [String] {
+    private func send(_ count: Int, to user: String, client: NotificationTestClient) async throws -> [String] {
         var ids: [String] = []
         for index in 0..<count {
             ids.append(try await client.notify(notifyRequest(user: user, data: ["order_id": "order-\(index)"])).id)

@@ -5,22 +5,47 @@ import ServiceSupport
 import ServiceTesting
 import ShopAPI
 
+/// The notification service's two callers, as in the real system: the
+/// order service's outbox relay sends `Notify`, the gateway lists.
+struct NotificationTestClient: Sendable {
+    /// Calls as the order service.
+    let order: NotificationServiceClient
+    /// Calls as the gateway.
+    let gateway: NotificationServiceClient
+
+    func notify(_ request: Shop_Notification_V1_NotifyRequest, options: CallOptions = .defaults) async throws -> Shop_Notification_V1_Notification {
+        try await order.notify(request, options: options)
+    }
+
+    func listNotifications(
+        _ request: Shop_Notification_V1_ListNotificationsRequest,
+        options: CallOptions = .defaults
+    ) async throws -> Shop_Notification_V1_ListNotificationsResponse {
+        try await gateway.listNotifications(request, options: options)
+    }
+}
+
 /// The notification service running on an ephemeral port with its own
-/// temporary data folder, and a client for it.
+/// temporary data folder, over mutual TLS, and clients for it.
 func withNotificationService<Result: Sendable>(
     dataDirectory: String? = nil,
-    _ body: (NotificationServiceClient) async throws -> Result
+    _ body: (NotificationTestClient) async throws -> Result
 ) async throws -> Result {
     let temporary = try TemporaryDirectory()
     defer { temporary.remove() }
     let environment = ServiceEnvironment(
         dataDirectory: dataDirectory ?? temporary.path,
+        tls: TestPKI.shared.server(as: "notification"),
         logger: testLogger("notification")
     )
     return try await withRunningService(NotificationServiceApp.factory, environment: environment) { port in
-        let rpc = RPCClient(host: "127.0.0.1", port: port)
-        defer { rpc.shutdown() }
-        return try await body(NotificationServiceClient(rpc))
+        let order = RPCClient.testing(port: port, calling: "notification", as: "order")
+        let gateway = RPCClient.testing(port: port, calling: "notification")
+        defer {
+            order.shutdown()
+            gateway.shutdown()
+        }
+        return try await body(NotificationTestClient(order: NotificationServiceClient(order), gateway: NotificationServiceClient(gateway)))
     }
 }
 

@@ -38,6 +38,25 @@ struct CallMetricsTests {
         }
     }
 
+    @Test("a failed TLS handshake is counted in rpc_server_tls_handshake_failures_total; a verified client is not")
+    func countsHandshakeFailures() async throws {
+        let metrics = MetricsRegistry()
+        try await withProbeServer(metrics: metrics, tls: TestPKI.shared.server(as: "user")) { port in
+            let verified = RPCClient(host: "127.0.0.1", port: port, configuration: RPCClient.Configuration(tls: TestPKI.shared.client(as: "gateway", calling: "user")))
+            defer { verified.shutdown() }
+            _ = try await verified.echo()
+            #expect(PrometheusText(metrics.exposition()).value("rpc_server_tls_handshake_failures_total") ?? 0 == 0)
+
+            let plaintext = probeClient(port: port)
+            defer { plaintext.shutdown() }
+            await #expect(throws: RPCError.self) { _ = try await plaintext.echo() }
+            let counted = await eventually(timeout: .seconds(10)) {
+                PrometheusText(metrics.exposition()).value("rpc_server_tls_handshake_failures_total") == 1
+            }
+            #expect(counted)
+        }
+    }
+
     @Test("a closed connection leaves the open-connections gauge")
     func connectionClosed() async throws {
         let metrics = MetricsRegistry()

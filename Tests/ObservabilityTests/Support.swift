@@ -65,9 +65,11 @@ func withProbeServer<Result: Sendable>(
     logger: Logger = Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() },
     tracer: any Tracer = NoOpTracer(),
     downstream: RPCClient? = nil,
+    tls: RPCTLSConfiguration? = nil,
     _ body: (Int) async throws -> Result
 ) async throws -> Result {
     let server = RPCServer(
+        configuration: RPCServer.Configuration(tls: tls),
         services: [ProbeService(downstream: downstream, logger: logger)],
         interceptors: RPCObservability.serverInterceptors(metrics: metrics, callLogger: logger, tracer: tracer),
         connectionObserver: RPCObservability.connectionObserver(metrics: metrics)

@@ -25,7 +25,7 @@ struct InvariantTests {
             ]
             let products = initial.keys.sorted()
             // One client per user, as several front doors would.
-            let clients = users.map { _ in RPCClient(host: "127.0.0.1", port: shop.orderPort) }
+            let clients = users.map { _ in RPCClient.testing(port: shop.orderPort, calling: "order") }
             defer { clients.forEach { $0.shutdown() } }
 
             // 40 orders, each sent twice at once under one key (a retry

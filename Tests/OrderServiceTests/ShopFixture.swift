@@ -118,7 +118,8 @@ func withShop<Result: Sendable>(
     defer { folders.forEach { $0.remove() } }
     func environment(_ index: Int, _ name: String, upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = [:]) -> ServiceEnvironment {
         ServiceEnvironment(
-            dataDirectory: folders[index].path, upstreams: upstreams, settings: settings, logger: testLogger(name),
+            dataDirectory: folders[index].path, upstreams: upstreams, settings: settings,
+            tls: TestPKI.shared.server(as: name), logger: testLogger(name),
             metrics: name == "order" ? orderMetrics : .shared
         )
     }
@@ -134,8 +135,9 @@ func withShop<Result: Sendable>(
                         "notification": ServiceEndpoint(port: notificationPort),
                     ]
                     return try await withRunningService(OrderServiceApp.factory, environment: environment(4, "order", upstreams: upstreams)) { orderPort in
-                        let clients = [orderPort, userPort, productPort, inventoryPort, notificationPort].map {
-                            RPCClient(host: "127.0.0.1", port: $0)
+                        // The test stands where the gateway stands.
+                        let clients = zip([orderPort, userPort, productPort, inventoryPort, notificationPort], ["order", "user", "product", "inventory", "notification"]).map {
+                            RPCClient.testing(port: $0, calling: $1)
                         }
                         defer { clients.forEach { $0.shutdown() } }
                         return try await body(Shop(
@@ -234,7 +236,7 @@ final class ServiceInstance: Sendable {
 
     private static func launch(_ factory: ServiceFactory, environment: ServiceEnvironment, port: Int) async throws -> (Task<Void, Never>, Int) {
         let service = try await factory(environment)
-        let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(port: port), logger: environment.logger)
+        let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(port: port), tls: environment.tls, logger: environment.logger)
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await server.run() }

@@ -11,7 +11,7 @@ import Testing
 @Suite("Two product instances behind one client")
 struct LoadBalancingTests {
     static func environment(_ folder: TemporaryDirectory) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: folder.path, logger: testLogger("product-balancing"))
+        ServiceEnvironment(dataDirectory: folder.path, tls: TestPKI.shared.server(as: "product"), logger: testLogger("product-balancing"))
     }
 
     /// Polls `condition` until it holds or `timeout` passes.
@@ -52,10 +52,12 @@ struct LoadBalancingTests {
         let second = CallCounter()
         try await withRunningService(ProductServiceApp.factory, environment: Self.environment(folder), interceptors: [first]) { firstPort in
             try await withRunningService(ProductServiceApp.factory, environment: Self.environment(folder), interceptors: [second]) { secondPort in
-                // As the order service gets its clients: from its environment.
+                // As a service gets its clients: from its environment (the
+                // gateway's identity: it is the one creating and reading products).
                 let caller = ServiceEnvironment(
                     dataDirectory: folder.path,
-                    upstreamTargets: ["product": try RPCTarget(parsing: "127.0.0.1:\(firstPort),127.0.0.1:\(secondPort)")]
+                    upstreamTargets: ["product": try RPCTarget(parsing: "127.0.0.1:\(firstPort),127.0.0.1:\(secondPort)")],
+                    tls: TestPKI.shared.server(as: "gateway")
                 )
                 let rpc = try caller.client(for: "product")
                 defer { rpc.shutdown() }
@@ -83,7 +85,7 @@ struct LoadBalancingTests {
             let rpc = RPCClient(target: .addresses([
                 RPCAddress(host: "127.0.0.1", port: survivorPort),
                 RPCAddress(host: "127.0.0.1", port: secondPort),
-            ]))
+            ]), configuration: RPCClient.Configuration(tls: TestPKI.shared.client(as: "gateway", calling: "product")))
             defer { rpc.shutdown() }
             let client = ProductServiceClient(rpc)
             let product = try await client.create("Kettle")

@@ -11,7 +11,7 @@ struct ProductDurabilityTests {
         defer { directory.remove() }
 
         let first = try await ShopProcess.start(service: "product", dataDirectory: directory.path)
-        let firstRPC = RPCClient(host: "127.0.0.1", port: first.port)
+        let firstRPC = RPCClient.testing(port: first.port, calling: "product")
         let created = try await ProductServiceClient(firstRPC).create("Durable", price: 1_234, category: "kept")
         let updated = try await ProductServiceClient(firstRPC).updateProduct(.with {
             $0.id = created.id
@@ -22,7 +22,7 @@ struct ProductDurabilityTests {
 
         let second = try await ShopProcess.start(service: "product", dataDirectory: directory.path)
         // Should an expectation throw, releasing `second` kills it.
-        let secondRPC = RPCClient(host: "127.0.0.1", port: second.port)
+        let secondRPC = RPCClient.testing(port: second.port, calling: "product")
         defer { secondRPC.shutdown() }
         let client = ProductServiceClient(secondRPC)
         #expect(try await client.get(created.id) == updated)

@@ -16,9 +16,9 @@ func withProductService<Result: Sendable>(
 ) async throws -> Result {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let environment = ServiceEnvironment(dataDirectory: directory.path, logger: testLogger("product-tests"))
+    let environment = ServiceEnvironment(dataDirectory: directory.path, tls: TestPKI.shared.server(as: "product"), logger: testLogger("product-tests"))
     return try await withRunningService(ProductServiceApp.factory, environment: environment) { port in
-        let rpc = RPCClient(host: "127.0.0.1", port: port)
+        let rpc = RPCClient.testing(port: port, calling: "product")
         defer { rpc.shutdown() }
         return try await body(ProductServiceClient(rpc))
     }
@@ -56,6 +56,7 @@ extension ProductServiceClient {
         }).products
     }
 
+    /// `BatchGetProducts`, which the order service (and the gateway) call.
     func batch(_ ids: [String]) async throws -> [Shop_Product_V1_Product] {
         try await batchGetProducts(.with { $0.ids = ids }).products
     }

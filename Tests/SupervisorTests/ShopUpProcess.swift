@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import FrameRPC
 import ServiceSupport
 import ServiceTesting
 import Supervisor
@@ -13,6 +14,7 @@ final class ShopUpProcess: Sendable {
     let output: ProcessOutput
     let gatewayPort: Int
     let basePort: Int
+    let dataDirectory: String
 
     /// The settings every test's system gets: cheap password hashing (the
     /// system's behaviour, not its KDF, is under test here).
@@ -22,7 +24,8 @@ final class ShopUpProcess: Sendable {
         "SHOP_LOG_LEVEL": "info",
     ]
 
-    private init(child: ChildProcess, output: ProcessOutput, gatewayPort: Int, basePort: Int) {
+    private init(child: ChildProcess, output: ProcessOutput, gatewayPort: Int, basePort: Int, dataDirectory: String) {
+        self.dataDirectory = dataDirectory
         self.child = child
         self.output = output
         self.gatewayPort = gatewayPort
@@ -40,7 +43,7 @@ final class ShopUpProcess: Sendable {
             environment: environment,
             onLine: output.append
         )
-        return ShopUpProcess(child: child, output: output, gatewayPort: gatewayPort, basePort: basePort)
+        return ShopUpProcess(child: child, output: output, gatewayPort: gatewayPort, basePort: basePort, dataDirectory: dataDirectory)
     }
 
     /// Starts `shop up` on free ports and waits for its `ready` line.
@@ -55,6 +58,20 @@ final class ShopUpProcess: Sendable {
     }
 
     var pid: pid_t { child.pid }
+
+    /// Where `shop up` keeps its development CA and certificates.
+    var certificateDirectory: String { "\(dataDirectory)/certs" }
+
+    /// A client for `service`, over mutual TLS with the certificate `shop up`
+    /// made for `caller` (the gateway unless told).
+    func client(for service: String, as caller: String = "gateway") -> RPCClient {
+        RPCClient(host: "127.0.0.1", port: port(of: service), configuration: RPCClient.Configuration(tls: .files(
+            certificateChain: "\(certificateDirectory)/\(caller).pem",
+            privateKey: "\(certificateDirectory)/\(caller).key",
+            trustRoots: "\(certificateDirectory)/ca.pem",
+            serverIdentity: "spiffe://shop.local/service/\(service)"
+        )))
+    }
 
     func port(of service: String) -> Int {
         let offset = SystemPlan.services.first { $0.name == service }.map { $0.port - 7001 } ?? 0

@@ -27,6 +27,20 @@ struct ShopUpTests {
             #expect(FileManager.default.fileExists(atPath: "\(folder.path)/\(service).sqlite"), "no database for \(service)")
         }
 
+        // Mutual TLS everywhere: the certificates are made, reported, and
+        // a caller without one gets nothing from a service.
+        #expect(system.output.lines.contains { $0.contains("mutual TLS: made a development CA and certificates") && $0.contains(system.certificateDirectory) })
+        for name in Self.children {
+            #expect(FileManager.default.fileExists(atPath: "\(system.certificateDirectory)/\(name).pem"), "no certificate for \(name)")
+        }
+        let plaintext = RPCClient(host: "127.0.0.1", port: system.port(of: "user"))
+        defer { plaintext.shutdown() }
+        let refused = await rpcError { _ = try await HealthClient(plaintext).check(.init(), options: CallOptions(timeout: .seconds(5))) }
+        #expect(refused != nil, "a plaintext caller was answered")
+        let verified = system.client(for: "user")
+        defer { verified.shutdown() }
+        #expect(try await HealthClient(verified).check(.init(), options: CallOptions(timeout: .seconds(5))).status == .serving)
+
         let status = await system.stop()
         #expect(status == 0, "\(system.output.lines.suffix(20).joined(separator: "\n"))")
         let stopped = system.output.lines.compactMap { line -> String? in
@@ -45,7 +59,7 @@ struct ShopUpTests {
         defer { folder.remove() }
         let system = try await ShopUpProcess.start(dataDirectory: folder.path)
 
-        let client = RPCClient(host: "127.0.0.1", port: system.port(of: "user"))
+        let client = system.client(for: "user")
         defer { client.shutdown() }
         let users = UserServiceClient(client)
         let created = try await users.createUser(.with {
@@ -109,7 +123,7 @@ struct ShopUpTests {
         let system = try await ShopUpProcess.start(dataDirectory: folder.path)
         let warnings = system.output.lines.filter { $0.contains("WARNING: dev mode") }
         #expect(warnings.count == 1)
-        let client = RPCClient(host: "127.0.0.1", port: system.port(of: "user"))
+        let client = system.client(for: "user")
         defer { client.shutdown() }
         let login = try await UserServiceClient(client).login(.with {
             $0.email = DevelopmentSecrets.adminEmail

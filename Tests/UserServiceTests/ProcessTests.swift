@@ -13,13 +13,13 @@ struct ProcessTests {
         let settings = Fixture.settings
 
         let first = try await ShopProcess.start(service: "user", dataDirectory: temporary.path, settings: settings)
-        let firstRPC = RPCClient(host: "127.0.0.1", port: first.port)
+        let firstRPC = RPCClient.testing(port: first.port, calling: "user")
         let created = try await UserServiceClient(firstRPC).register()
         firstRPC.shutdown()
         await first.kill9()
 
         let second = try await ShopProcess.start(service: "user", dataDirectory: temporary.path, settings: settings)
-        let secondRPC = RPCClient(host: "127.0.0.1", port: second.port)
+        let secondRPC = RPCClient.testing(port: second.port, calling: "user")
         // Should an expectation throw, releasing `second` kills it.
         defer { secondRPC.shutdown() }
         let client = UserServiceClient(secondRPC)

@@ -43,7 +43,7 @@ enum Fixture {
     }
 
     static func environment(_ directory: String, settings: [String: String] = Fixture.settings) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: directory, settings: settings, logger: testLogger("user-tests"))
+        ServiceEnvironment(dataDirectory: directory, settings: settings, tls: TestPKI.shared.server(as: "user"), logger: testLogger("user-tests"))
     }
 }
 
@@ -58,7 +58,7 @@ func withUserService<Result: Sendable>(
     defer { temporary.remove() }
     let environment = Fixture.environment(directory ?? temporary.path, settings: settings)
     return try await withRunningService(UserServiceApp.factory, environment: environment) { port in
-        let rpc = RPCClient(host: "127.0.0.1", port: port)
+        let rpc = RPCClient.testing(port: port, calling: "user")
         defer { rpc.shutdown() }
         return try await body(UserServiceClient(rpc))
     }

@@ -67,6 +67,8 @@ public final class RPCClient: Sendable {
             host = name
             self.port = port
         }
+        var configuration = configuration
+        configuration.tlsSource = configuration.tls.map { TLSContextSource(configuration: $0, role: .client, logger: logger) }
         self.configuration = configuration
         self.interceptors = interceptors
         self.logger = logger
@@ -283,7 +285,13 @@ extension RPCClient {
         public var backoff: Backoff
         /// How often a `dns://` target is looked up again.
         public var dnsRefreshInterval: Duration
+        /// Mutual TLS on every connection (this client's certificate, the
+        /// roots the server must verify against, the identity it must
+        /// have); `nil` connects in plaintext.
+        public var tls: RPCTLSConfiguration?
         public var eventLoopGroup: any EventLoopGroup
+        /// Built from ``tls`` by the client, shared by its endpoints.
+        var tlsSource: TLSContextSource?
         /// How a DNS name becomes addresses: `getaddrinfo` unless a test
         /// scripts the answers.
         var dnsLookup: @Sendable (_ host: String, _ port: Int) async throws -> [RPCAddress] = DNSLookup.addresses(of:port:)
@@ -294,8 +302,10 @@ extension RPCClient {
             keepalive: Keepalive? = Keepalive(),
             backoff: Backoff = Backoff(),
             dnsRefreshInterval: Duration = .seconds(30),
+            tls: RPCTLSConfiguration? = nil,
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
         ) {
+            self.tls = tls
             self.maximumFrameSize = maximumFrameSize
             self.connectTimeout = connectTimeout
             self.keepalive = keepalive

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// One endpoint of a client: its multiplexed connection, opened lazily, and
@@ -210,6 +211,21 @@ final class Subchannel: Sendable {
                         retire(channelID)
                     }
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls = configuration.tlsSource {
+                        // No server name: identities are URI SANs, checked
+                        // in the handshake (ClientTLSHandshakeHandler).
+                        let context = try tls.context()
+                        if let expected = tls.configuration.serverIdentity {
+                            try pipeline.addHandler(NIOSSLClientHandler._makeSSLClientHandler(
+                                context: context,
+                                serverHostname: nil,
+                                additionalPeerCertificateVerificationCallback: ClientTLSHandshakeHandler.identityCheck(expected: expected)
+                            ))
+                        } else {
+                            try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                        }
+                        try pipeline.addHandler(ClientTLSHandshakeHandler(logger: logger))
+                    }
                     if let keepalive = configuration.keepalive {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(keepalive.interval)))
                     }

@@ -8,4 +8,13 @@ public protocol ConnectionObserver: Sendable {
     func connectionOpened()
     /// A connection that was accepted has closed and its calls are done.
     func connectionClosed()
+    /// A TLS handshake failed (no client certificate, an invalid or expired
+    /// one, plaintext on a TLS port, no handshake in time); the connection
+    /// is closed before any frame is read (``connectionClosed()`` follows
+    /// as for any connection).
+    func tlsHandshakeFailed()
+}
+
+extension ConnectionObserver {
+    public func tlsHandshakeFailed() {}
 }

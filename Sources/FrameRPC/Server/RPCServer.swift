@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -26,6 +27,7 @@ public final class RPCServer: Service, Sendable {
     private let interceptors: [any ServerInterceptor]
     private let connectionObserver: (any ConnectionObserver)?
     private let logger: Logger
+    private let tls: TLSContextSource?
     private let state = Mutex(State())
     private let bound = OnceValue<Result<SocketAddress, any Error>>()
 
@@ -58,6 +60,7 @@ public final class RPCServer: Service, Sendable {
         self.interceptors = interceptors
         self.connectionObserver = connectionObserver
         self.logger = logger
+        tls = configuration.tls.map { TLSContextSource(configuration: $0, role: .server, logger: logger) }
     }
 
     /// The address the server listens on, once `run()` has bound it; with
@@ -74,6 +77,8 @@ public final class RPCServer: Service, Sendable {
     public func run() async throws {
         let serverChannel: NIOAsyncChannel<ServerConnection, Never>
         do {
+            // Unusable TLS material stops the server before it binds.
+            _ = try tls?.context()
             serverChannel = try await bind()
         } catch {
             bound.set(.failure(error))
@@ -135,6 +140,8 @@ public final class RPCServer: Service, Sendable {
         let configuration = configuration
         let router = router
         let logger = logger
+        let tls = tls
+        let connectionObserver = connectionObserver
         return try await ServerBootstrap(group: configuration.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -149,6 +156,12 @@ public final class RPCServer: Service, Sendable {
                         logger: logger
                     )
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        // First, so everything after it sees only what a
+                        // verified peer sent.
+                        try pipeline.addHandler(NIOSSLServerHandler(context: tls.context()))
+                        try pipeline.addHandler(ServerTLSHandshakeHandler(observer: connectionObserver, logger: logger))
+                    }
                     if let keepalive = configuration.keepalive {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(keepalive.interval)))
                     }
@@ -177,6 +190,9 @@ extension RPCServer {
         public var keepalive: Keepalive?
         /// How long a drain waits for calls in flight before closing anyway.
         public var drainGracePeriod: Duration
+        /// Mutual TLS on every connection; `nil` serves plaintext (and
+        /// ``ServerContext/peer`` is always `nil`).
+        public var tls: RPCTLSConfiguration?
         public var eventLoopGroup: any EventLoopGroup
 
         public init(
@@ -186,8 +202,10 @@ extension RPCServer {
             maximumConcurrentCallsPerConnection: Int = 256,
             keepalive: Keepalive? = Keepalive(),
             drainGracePeriod: Duration = .seconds(10),
+            tls: RPCTLSConfiguration? = nil,
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
         ) {
+            self.tls = tls
             self.host = host
             self.port = port
             self.maximumFrameSize = maximumFrameSize

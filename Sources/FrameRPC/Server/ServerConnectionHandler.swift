@@ -26,6 +26,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext!
     private var handle: ServerConnectionHandle!
     private var remoteAddress = "unknown"
+    /// The verified client certificate's identity, once TLS says so.
+    private var peer: PeerIdentity?
 
     private var calls: [UInt64: ActiveCall] = [:]
     /// Handler tasks still running, including those of calls that already
@@ -115,6 +117,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case IdleStateHandler.IdleStateEvent.read = event, let settings = configuration.keepalive {
             sendKeepalivePing(timeout: settings.timeout)
+        } else if let verified = event as? PeerVerified {
+            peer = verified.identity
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -179,7 +183,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 metadata: metadata,
                 deadline: deadline,
                 remoteAddress: remoteAddress,
-                callID: callID
+                callID: callID,
+                peer: peer
             ),
             payload: request.payload,
             method: method,

@@ -59,6 +59,7 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_COMPRESS_MIN_BYTES` | smallest response body compressed when the client accepts gzip or deflate; 0 switches compression off | 1024 |
     /// | `SHOP_GATEWAY_DOCS` | serve `/docs` and `/redoc` (`true` or `false`) | `true` |
     /// | `SHOP_DOCS_ASSETS_URL`, `SHOP_REDOC_ASSETS_URL` | where Swagger UI's and ReDoc's files are | jsDelivr's `swagger-ui-dist@5`, `redoc@2/bundles` |
+    /// | `SHOP_TLS_CERT`, `SHOP_TLS_KEY`, `SHOP_TLS_CA` | the gateway's FrameRPC certificate, key and CA (``TLSSettings``) | required outside dev mode |
     ///
     /// - Throws: ``ConfigurationError`` naming the variable that is missing
     ///   or malformed (never showing the signing key).
@@ -105,7 +106,11 @@ extension GatewayConfiguration {
         }
 
         var configuration = GatewayConfiguration(signingKey: signingKey, upstreams: upstreams, upstreamTargets: targets, logger: logger)
+        configuration.tls = try TLSSettings.configuration(from: environment)
         configuration.host = value(EnvironmentKey.host) ?? configuration.host
+        if let problem = TLSSettings.devModeHostProblem(host: configuration.host, settings: environment) {
+            throw ConfigurationError(problem)
+        }
         configuration.port = try integer(EnvironmentKey.port, in: 0...65_535) ?? configuration.port
         configuration.defaultDeadline = try milliseconds(EnvironmentKey.defaultDeadline) ?? configuration.defaultDeadline
         configuration.maximumDeadline = try milliseconds(EnvironmentKey.maximumDeadline) ?? configuration.maximumDeadline

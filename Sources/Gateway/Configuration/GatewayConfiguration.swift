@@ -73,6 +73,12 @@ public struct GatewayConfiguration: Sendable {
     /// Where the gateway records its metrics and what `GET /metrics`
     /// serves: the process's registry unless a test gives its own.
     public var metrics: MetricsRegistry
+    /// The gateway's FrameRPC identity (its certificate, key and the trust
+    /// roots): every upstream connection is mutual TLS, and an upstream is
+    /// accepted only if its certificate names the service the gateway
+    /// meant to call. `nil`: plaintext (dev mode without certificates, tests
+    /// of plaintext).
+    public var tls: RPCTLSConfiguration?
 
     public init(
         signingKey: String,
@@ -91,9 +97,11 @@ public struct GatewayConfiguration: Sendable {
         circuitBreaker: CircuitBreaker.Policy = CircuitBreaker.Policy(),
         retry: RetryPolicy = RetryPolicy(),
         logger: Logger = Logger(label: "shop.gateway"),
-        metrics: MetricsRegistry = .shared
+        metrics: MetricsRegistry = .shared,
+        tls: RPCTLSConfiguration? = nil
     ) {
         self.metrics = metrics
+        self.tls = tls
         self.signingKey = signingKey
         self.upstreams = upstreams
         self.upstreamTargets = upstreamTargets

@@ -26,6 +26,7 @@ public final class UpstreamDirectory: Service, Sendable {
                 serviceName: service,
                 client: RPCClient(
                     target: target,
+                    configuration: RPCClient.Configuration(tls: configuration.tls?.requiringServerIdentity(PeerIdentity.serviceURI(name))),
                     interceptors: RPCObservability.clientInterceptors(metrics: configuration.metrics),
                     logger: logger
                 ),

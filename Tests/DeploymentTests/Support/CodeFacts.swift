@@ -72,10 +72,11 @@ enum CodeFacts {
     }
 
     /// What the gateway reads: the Gateway and ShopAuth libraries' variables
-    /// (`GatewayConfiguration.EnvironmentKey` and the dev-mode switch) and
-    /// the services' addresses.
+    /// (`GatewayConfiguration.EnvironmentKey` and the dev-mode switch), the
+    /// TLS settings (`TLSSettings`) and the services' addresses.
     static func variablesReadByGateway() throws -> Set<String> {
         let texts = try Repository.swiftSources(under: "Sources/Gateway") + Repository.swiftSources(under: "Sources/ShopAuth")
+            + [Repository.text("Sources/ServiceSupport/TLSSettings.swift")]
         return variableLiterals(in: texts).union(try addressVariables())
     }
 
@@ -90,6 +91,19 @@ enum CodeFacts {
     static func forbiddenVariables() throws -> Set<String> {
         let all = try variablesReadAnywhere()
         return Set(all.filter { $0.hasPrefix("SHOP_TEST_ONLY_") }).union([DevelopmentSecrets.devModeVariable])
+    }
+
+    /// The variables that give a process its FrameRPC certificate, key and CA.
+    static let tlsVariables = ["SHOP_TLS_CERT", "SHOP_TLS_KEY", "SHOP_TLS_CA"]
+
+    /// Which processes call `service` over FrameRPC: the gateway calls all
+    /// five, and each service whose library asks for a client to it.
+    static func callers(of service: Service) throws -> Set<String> {
+        var callers: Set<String> = ["gateway"]
+        for other in try services() where try upstreams(of: other).contains(service.name) {
+            callers.insert(other.name)
+        }
+        return callers
     }
 
     /// The shortest signing key the user service and the gateway accept.

@@ -16,14 +16,26 @@ struct ComposeFile: Decodable {
         var healthcheck: Healthcheck?
         var readOnly: Bool?
         var capDrop: [String]?
+        var secrets: [SecretMount]?
 
         enum CodingKeys: String, CodingKey {
-            case image, build, command, environment, ports, volumes, healthcheck
+            case image, build, command, environment, ports, volumes, healthcheck, secrets
             case pullPolicy = "pull_policy"
             case dependsOn = "depends_on"
             case readOnly = "read_only"
             case capDrop = "cap_drop"
         }
+    }
+
+    /// A secret a service mounts: `target` under /run/secrets.
+    struct SecretMount: Decodable {
+        var source: String
+        var target: String
+    }
+
+    /// A top-level secret, from a file next to compose.yaml.
+    struct SecretFile: Decodable {
+        var file: String
     }
 
     struct Dependency: Decodable {
@@ -37,6 +49,7 @@ struct ComposeFile: Decodable {
     var services: [String: Service]
     /// The named volumes declared at the top level.
     var volumes: KeySet?
+    var secrets: [String: SecretFile]?
 
     static let path = "compose.yaml"
 

@@ -53,8 +53,10 @@ enum Kubernetes {
         }
         struct Volume: Decodable {
             struct ClaimSource: Decodable { var claimName: String }
+            struct SecretSource: Decodable { var secretName: String }
             var name: String
             var persistentVolumeClaim: ClaimSource?
+            var secret: SecretSource?
         }
         var securityContext: SecurityContext?
         var containers: [Container]
@@ -95,6 +97,7 @@ enum Kubernetes {
         struct VolumeMount: Decodable {
             var name: String
             var mountPath: String
+            var readOnly: Bool?
         }
         struct SecurityContext: Decodable {
             var allowPrivilegeEscalation: Bool?
@@ -170,6 +173,26 @@ enum Kubernetes {
         var data: [String: String]?
     }
 
+    struct NetworkPolicy: Decodable {
+        struct Spec: Decodable {
+            var podSelector: LabelSelector
+            var policyTypes: [String]?
+            var ingress: [Rule]?
+        }
+        struct LabelSelector: Decodable { var matchLabels: [String: String]? }
+        struct Rule: Decodable {
+            var from: [Peer]?
+            var ports: [Port]?
+        }
+        struct Peer: Decodable {
+            var podSelector: LabelSelector?
+            var namespaceSelector: LabelSelector?
+        }
+        struct Port: Decodable { var port: PortReference }
+        var metadata: ObjectMeta
+        var spec: Spec
+    }
+
     struct Kustomization: Decodable {
         struct Image: Decodable {
             var name: String
@@ -197,9 +220,10 @@ struct KubernetesManifests {
     let claims: [Kubernetes.PersistentVolumeClaim]
     let configMaps: [Kubernetes.ConfigMap]
     let secrets: [Kubernetes.Secret]
+    let networkPolicies: [Kubernetes.NetworkPolicy]
 
     /// The kinds these manifests are made of; anything else is a mistake.
-    static let knownKinds: Set<String> = ["Namespace", "ConfigMap", "Secret", "Deployment", "Service", "PersistentVolumeClaim"]
+    static let knownKinds: Set<String> = ["Namespace", "ConfigMap", "Secret", "Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy"]
 
     static func load() throws -> KubernetesManifests {
         let kustomization = try YAMLDecoder().decode(Kubernetes.Kustomization.self, from: Repository.text(kustomizationFile))
@@ -210,6 +234,7 @@ struct KubernetesManifests {
         var claims: [Kubernetes.PersistentVolumeClaim] = []
         var configMaps: [Kubernetes.ConfigMap] = []
         var secrets: [Kubernetes.Secret] = []
+        var networkPolicies: [Kubernetes.NetworkPolicy] = []
         for resource in kustomization.resources {
             let file = "\(folder)/\(resource)"
             for node in try documents(in: file) {
@@ -223,13 +248,15 @@ struct KubernetesManifests {
                 case "PersistentVolumeClaim": claims.append(try decoder.decode(from: node))
                 case "ConfigMap": configMaps.append(try decoder.decode(from: node))
                 case "Secret": secrets.append(try decoder.decode(from: node))
+                case "NetworkPolicy": networkPolicies.append(try decoder.decode(from: node))
                 default: throw RepositoryError("\(file): unexpected kind \(header.kind)")
                 }
             }
         }
         return KubernetesManifests(
             kustomization: kustomization, objects: objects, namespaces: namespaces, deployments: deployments,
-            services: services, claims: claims, configMaps: configMaps, secrets: secrets
+            services: services, claims: claims, configMaps: configMaps, secrets: secrets,
+            networkPolicies: networkPolicies
         )
     }
 

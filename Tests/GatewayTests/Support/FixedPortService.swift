@@ -12,7 +12,7 @@ func withService<Result: Sendable>(
     _ body: () async throws -> Result
 ) async throws -> Result {
     let service = try await factory(environment)
-    let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(host: "127.0.0.1", port: port), logger: testLogger("gateway-tests.fixed"))
+    let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(host: "127.0.0.1", port: port), tls: environment.tls, logger: testLogger("gateway-tests.fixed"))
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         for background in service.background {

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import RESTTranscoding
 import ServiceSupport
+import ServiceTesting
 import ShopAPI
 
 /// The gateway over real HTTP for the tests: built with
@@ -21,7 +22,7 @@ enum GatewayHarness {
     ) -> GatewayConfiguration {
         var logger = Logger(label: "gateway-tests")
         logger.logLevel = .warning
-        var configuration = GatewayConfiguration(signingKey: Tokens.signingKey, upstreams: upstreams, port: 0, logger: logger)
+        var configuration = GatewayConfiguration(signingKey: Tokens.signingKey, upstreams: upstreams, port: 0, logger: logger, tls: TestPKI.shared.server(as: "gateway"))
         adjust(&configuration)
         return configuration
     }

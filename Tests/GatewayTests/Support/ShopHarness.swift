@@ -51,7 +51,10 @@ func withShopServices<Result: Sendable>(
     let folder = try TemporaryDirectory()
     defer { folder.remove() }
     func environment(_ name: String, _ upstreams: [String: ServiceEndpoint] = [:], settings: [String: String] = [:]) -> ServiceEnvironment {
-        ServiceEnvironment(dataDirectory: folder.path, upstreams: upstreams, settings: settings, logger: logger(name), metrics: metrics(name))
+        ServiceEnvironment(
+            dataDirectory: folder.path, upstreams: upstreams, settings: settings,
+            tls: TestPKI.shared.server(as: name), logger: logger(name), metrics: metrics(name)
+        )
     }
     func local(_ port: Int) -> ServiceEndpoint { ServiceEndpoint(host: "127.0.0.1", port: port) }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import NIOCore
@@ -77,7 +78,7 @@ func makeGateway(
 
     let router = Router(context: GatewayRequestContext.self)
     // Middleware applies to the routes added after it, so it goes first.
-    router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.tls != nil))
+    router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.https != nil))
     router.add(middleware: HTTPMetricsMiddleware(metrics: configuration.metrics))
     if !configuration.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
@@ -96,8 +97,8 @@ func makeGateway(
     }
 
     let server: HTTPServerBuilder
-    if let tls = configuration.tls {
-        let certificate = try EdgeCertificate(tls, logger: configuration.logger)
+    if let https = configuration.https {
+        let certificate = try EdgeCertificate(https, logger: configuration.logger)
         let idle = configuration.idleTimeout
         server = try .http2Upgrade(
             tlsConfiguration: certificate.configuration,

@@ -58,7 +58,7 @@ struct HTTPSTests {
 
     static func withHTTPSGateway(_ files: EdgeFiles, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let configuration = GatewayHarness.configuration(upstreams: try GatewayHarness.deadUpstreams()) {
-            $0.tls = GatewayTLS(certificateChainPath: files.certificate, privateKeyPath: files.key)
+            $0.https = GatewayHTTPS(certificateChainPath: files.certificate, privateKeyPath: files.key)
         }
         let (application, _) = try makeGateway(configuration: configuration)
         try await application.test(.live) { client in
@@ -132,7 +132,7 @@ struct HTTPSTests {
 
     @Test func startingWithUnreadableFilesFailsWithTheirNames() throws {
         var configuration = GatewayHarness.configuration(upstreams: try GatewayHarness.deadUpstreams())
-        configuration.tls = GatewayTLS(certificateChainPath: "/nonexistent/cert.pem", privateKeyPath: "/nonexistent/key.pem")
+        configuration.https = GatewayHTTPS(certificateChainPath: "/nonexistent/cert.pem", privateKeyPath: "/nonexistent/key.pem")
         let error = #expect(throws: (any Error).self) { _ = try makeGateway(configuration: configuration) }
         #expect("\(error.map { "\($0)" } ?? "")".contains("/nonexistent/cert.pem"))
     }

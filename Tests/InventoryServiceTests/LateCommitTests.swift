@@ -15,7 +15,7 @@ struct LateCommitTests {
     ]
 
     /// Waits until the expiry sweep has given `productID` back to `counts`.
-    private func expired(_ client: InventoryServiceClient, _ productID: String, to counts: Counts) async throws {
+    private func expired(_ client: InventoryTestClient, _ productID: String, to counts: Counts) async throws {
         let settled = try await eventually { try await client.counts(productID) == counts }
         try #require(settled, "the reservation did not expire")
     }

@@ -165,10 +165,14 @@ private func withInventoryFront<Result: Sendable>(
     _ body: (Int) async throws -> Result
 ) async throws -> Result {
     guard let front else { return try await body(inventoryPort) }
-    let upstream = RPCClient(host: "127.0.0.1", port: inventoryPort)
+    // The front answers as the inventory service and calls it as the order
+    // service, over mutual TLS like every hop.
+    let upstream = RPCClient.testing(port: inventoryPort, calling: "inventory", as: "order")
     defer { upstream.shutdown() }
     let handler = front.handler(forwardingTo: InventoryServiceClient(upstream))
-    let environment = ServiceEnvironment(dataDirectory: NSTemporaryDirectory(), logger: testLogger("inventory-front"))
+    let environment = ServiceEnvironment(
+        dataDirectory: NSTemporaryDirectory(), tls: TestPKI.shared.server(as: "inventory"), logger: testLogger("inventory-front")
+    )
     return try await withRunningService({ _ in RunnableService(handler: handler) }, environment: environment) { port in
         try await body(port)
     }

@@ -138,7 +138,7 @@ extension GatewayConfiguration {
         configuration.retry.maximumAttempts = try integer(EnvironmentKey.retryAttempts, in: 1...10) ?? configuration.retry.maximumAttempts
         switch (value(EnvironmentKey.tlsCertificate), value(EnvironmentKey.tlsKey)) {
         case (let certificate?, let key?):
-            configuration.tls = GatewayTLS(certificateChainPath: certificate, privateKeyPath: key)
+            configuration.https = GatewayHTTPS(certificateChainPath: certificate, privateKeyPath: key)
         case (nil, nil):
             break
         case (nil, _?):

@@ -65,9 +65,9 @@ public struct GatewayConfiguration: Sendable {
     public var docs = DocsConfiguration()
     /// When responses are compressed.
     public var compression = CompressionPolicy()
-    /// HTTPS with HTTP/2; `nil` serves plain HTTP/1.1 (behind an ingress
-    /// that terminates TLS, or on loopback for `shop up`).
-    public var tls: GatewayTLS?
+    /// HTTPS with HTTP/2 for clients; `nil` serves plain HTTP/1.1 (behind
+    /// an ingress that terminates TLS, or on loopback for `shop up`).
+    public var https: GatewayHTTPS?
     /// The gateway's logger; access lines go to it at `info`.
     public var logger: Logger
     /// Where the gateway records its metrics and what `GET /metrics`

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceSupport
 import Synchronization
 
 /// The gateway's HTTPS certificate, re-read when its files change.
@@ -20,13 +21,13 @@ final class EdgeCertificate: Sendable {
         var stamps: [FileStamp?]
     }
 
-    let tls: GatewayTLS
+    let tls: GatewayHTTPS
     private let logger: Logger
     private let material: Mutex<Material>
 
     /// - Throws: ``ConfigurationError`` when the files cannot be read or do
     ///   not hold a certificate chain and its key.
-    init(_ tls: GatewayTLS, logger: Logger) throws {
+    init(_ tls: GatewayHTTPS, logger: Logger) throws {
         self.tls = tls
         self.logger = logger
         let stamps = Self.stamps(tls)
@@ -70,11 +71,11 @@ final class EdgeCertificate: Sendable {
         }
     }
 
-    private static func stamps(_ tls: GatewayTLS) -> [FileStamp?] {
+    private static func stamps(_ tls: GatewayHTTPS) -> [FileStamp?] {
         [FileStamp(path: tls.certificateChainPath), FileStamp(path: tls.privateKeyPath)]
     }
 
-    private static func read(_ tls: GatewayTLS) throws -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
+    private static func read(_ tls: GatewayHTTPS) throws -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
         guard let chainBytes = FileManager.default.contents(atPath: tls.certificateChainPath) else {
             throw ConfigurationError("cannot read the gateway's TLS certificate \(tls.certificateChainPath)")
         }

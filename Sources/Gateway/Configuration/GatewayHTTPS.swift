@@ -3,7 +3,7 @@
 /// clients that offer it by ALPN and HTTP/1.1 to the rest; both files are
 /// re-read when they change on disk, so a renewed certificate needs no
 /// restart.
-public struct GatewayTLS: Sendable, Equatable {
+public struct GatewayHTTPS: Sendable, Equatable {
     public var certificateChainPath: String
     public var privateKeyPath: String
 

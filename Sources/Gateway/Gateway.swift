@@ -1,5 +1,7 @@
 import FrameRPC
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 import NIOCore
 import RESTTranscoding
@@ -14,12 +16,15 @@ import ShopAuth
 /// Every route of the table is registered from its description, none by
 /// hand; a collection answers with and without its trailing slash
 /// (`/api/users` and `/api/users/`). Around the routes, outermost first:
-/// ``HTTPMetricsMiddleware`` (request counts and latency by route
+/// ``SecurityHeadersMiddleware`` (nosniff, CSP, referrer policy, HSTS over
+/// TLS), ``HTTPMetricsMiddleware`` (request counts and latency by route
 /// template), CORS (when origins are configured),
+/// ``ResponseCompressionMiddleware`` (gzip or deflate when asked),
 /// ``RequestEnvelopeMiddleware`` (request id and trace context, JSON
-/// errors, `X-Process-Time`, access log) and ``InFlightLimitMiddleware``
-/// (429 past the limit). Below HTTP, every connection passes
-/// ``ConnectionGuardHandler``: a cap of connections per client address, and
+/// errors, `X-Process-Time`, access log), ``RequestDecompressionMiddleware``
+/// (compressed bodies, limited after inflating) and ``InFlightLimitMiddleware``
+/// (429 past the limit). Below HTTP, every connection (every stream, over
+/// HTTP/2) passes ``ConnectionGuardHandler``: a cap per client address, and
 /// a bound on the time to receive a request's body. The gateway's own routes are `GET /`,
 /// `GET /health`, `GET /metrics` (Prometheus text of
 /// ``GatewayConfiguration/metrics``), `GET /openapi.json`, and the docs
@@ -86,11 +91,14 @@ func makeGateway(
 
     let router = Router(context: GatewayRequestContext.self)
     // Middleware applies to the routes added after it, so it goes first.
+    router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.https != nil))
     router.add(middleware: HTTPMetricsMiddleware(metrics: configuration.metrics))
     if !configuration.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
     }
+    router.add(middleware: ResponseCompressionMiddleware(policy: configuration.compression))
     router.add(middleware: RequestEnvelopeMiddleware(logger: configuration.logger))
+    router.add(middleware: RequestDecompressionMiddleware(bodyLimit: configuration.bodyLimit))
     let inFlight = InFlightLimiter(limit: configuration.maximumInFlightRequests)
     router.add(middleware: InFlightLimitMiddleware(limiter: inFlight, metrics: configuration.metrics))
 
@@ -102,12 +110,29 @@ func makeGateway(
         router.on(RouterPath(route.path), method: method, responder: RESTEndpoint(route: route, upstream: upstream, core: core))
     }
 
-    let application = Application(
-        router: router,
-        server: .http1(configuration: .init(
+    let server: HTTPServerBuilder
+    if let https = configuration.https {
+        let certificate = try EdgeCertificate(https, logger: configuration.logger)
+        let idle = configuration.idleTimeout
+        server = try .http2Upgrade(
+            tlsConfiguration: certificate.configuration,
+            configuration: .init(
+                idleTimeout: idle,
+                streamConfiguration: .init(
+                    additionalChannelHandlers: [ConnectionGuardHandler(limiter: connections, bodyTimeout: bodyTimeout)],
+                    idleTimeout: TimeAmount(idle)
+                )
+            )
+        )
+    } else {
+        server = .http1(configuration: .init(
             additionalChannelHandlers: [ConnectionGuardHandler(limiter: connections, bodyTimeout: bodyTimeout)],
             idleTimeout: TimeAmount(configuration.idleTimeout)
-        )),
+        ))
+    }
+    let application = Application(
+        router: router,
+        server: server,
         // A burst of thousands of connections must wait in the kernel's
         // queue, not have its SYNs dropped into client-side timeouts.
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), backlog: 4096),

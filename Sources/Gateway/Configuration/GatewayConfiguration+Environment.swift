@@ -27,6 +27,9 @@ extension GatewayConfiguration {
         public static let breakerProbes = "SHOP_GATEWAY_BREAKER_PROBES"
         public static let retryAttempts = "SHOP_GATEWAY_RETRY_ATTEMPTS"
         public static let docs = "SHOP_GATEWAY_DOCS"
+        public static let compressMinimum = "SHOP_GATEWAY_COMPRESS_MIN_BYTES"
+        public static let tlsCertificate = "SHOP_GATEWAY_TLS_CERT"
+        public static let tlsKey = "SHOP_GATEWAY_TLS_KEY"
         public static let docsAssets = "SHOP_DOCS_ASSETS_URL"
         public static let redocAssets = "SHOP_REDOC_ASSETS_URL"
         public static let bodyTimeout = "SHOP_GATEWAY_BODY_TIMEOUT_MS"
@@ -67,6 +70,8 @@ extension GatewayConfiguration {
     /// | `SHOP_GATEWAY_ACCOUNT_CACHE_MS` | how long an account's status (active, token version) is trusted; the longest a deactivation, role or password change takes to end older tokens; 0 to 60000 | 2000 |
     /// | `SHOP_GATEWAY_BREAKER_WINDOW`, `_MIN_CALLS`, `_FAILURE_RATE`, `_OPEN_MS`, `_PROBES` | circuit breakers | 20, 10, 0.5, 5000, 3 |
     /// | `SHOP_GATEWAY_RETRY_ATTEMPTS` | attempts per call, first included | 3 |
+    /// | `SHOP_GATEWAY_TLS_CERT`, `SHOP_GATEWAY_TLS_KEY` | PEM certificate chain and key: serve HTTPS (HTTP/2 by ALPN, and HTTP/1.1); both or neither | none: plain HTTP |
+    /// | `SHOP_GATEWAY_COMPRESS_MIN_BYTES` | smallest response body compressed when the client accepts gzip or deflate; 0 switches compression off | 1024 |
     /// | `SHOP_GATEWAY_DOCS` | serve `/docs` and `/redoc` (`true` or `false`) | `true` |
     /// | `SHOP_DOCS_ASSETS_URL`, `SHOP_REDOC_ASSETS_URL` | where Swagger UI's and ReDoc's files are | jsDelivr's `swagger-ui-dist@5`, `redoc@2/bundles` |
     /// | `SHOP_GATEWAY_BODY_TIMEOUT_MS` | a request's body must arrive within this of its head | 15000 |
@@ -168,6 +173,19 @@ extension GatewayConfiguration {
         breaker.halfOpenProbes = try integer(EnvironmentKey.breakerProbes, in: 1...1_000) ?? breaker.halfOpenProbes
         configuration.circuitBreaker = breaker
         configuration.retry.maximumAttempts = try integer(EnvironmentKey.retryAttempts, in: 1...10) ?? configuration.retry.maximumAttempts
+        switch (value(EnvironmentKey.tlsCertificate), value(EnvironmentKey.tlsKey)) {
+        case (let certificate?, let key?):
+            configuration.https = GatewayHTTPS(certificateChainPath: certificate, privateKeyPath: key)
+        case (nil, nil):
+            break
+        case (nil, _?):
+            throw ConfigurationError("\(EnvironmentKey.tlsKey) is set without \(EnvironmentKey.tlsCertificate): HTTPS needs both")
+        case (_?, nil):
+            throw ConfigurationError("\(EnvironmentKey.tlsCertificate) is set without \(EnvironmentKey.tlsKey): HTTPS needs both")
+        }
+        if let minimum = try integer(EnvironmentKey.compressMinimum, in: 0...(1 << 30)) {
+            configuration.compression = CompressionPolicy(minimumResponseBytes: max(minimum, 1), compressResponses: minimum > 0)
+        }
         if let text = value(EnvironmentKey.docs) {
             switch text.lowercased() {
             case "true", "1", "yes", "on": configuration.docs.enabled = true

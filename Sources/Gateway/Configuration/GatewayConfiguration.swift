@@ -94,6 +94,11 @@ public struct GatewayConfiguration: Sendable {
     /// How each upstream's adaptive concurrency limit moves: calls to one
     /// upstream beyond it are shed at once with 503 and `Retry-After`.
     public var upstreamConcurrency = AdaptiveConcurrencyLimit.Policy()
+    /// When responses are compressed.
+    public var compression = CompressionPolicy()
+    /// HTTPS with HTTP/2 for clients; `nil` serves plain HTTP/1.1 (behind
+    /// an ingress that terminates TLS, or on loopback for `shop up`).
+    public var https: GatewayHTTPS?
     /// The gateway's logger; access lines go to it at `info`.
     public var logger: Logger
     /// Where the gateway records its metrics and what `GET /metrics`

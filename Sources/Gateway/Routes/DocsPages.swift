@@ -104,13 +104,11 @@ enum DocsPages {
         """
     }
 
-    private static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
-
     private static func response(_ text: String, type: String, policy: String) -> Response {
+        // The other security headers come from SecurityHeadersMiddleware,
+        // which keeps this policy instead of its data-only one.
         var headers: HTTPFields = [.contentType: type]
         headers[.contentSecurityPolicy] = policy
-        headers[.xContentTypeOptions] = "nosniff"
-        headers[referrerPolicy] = "no-referrer"
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

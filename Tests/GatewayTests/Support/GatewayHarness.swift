@@ -82,7 +82,9 @@ struct HTTP: Sendable {
             headers: fields,
             body: bytes.map { ByteBuffer(bytes: $0) }
         )
-        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: response.body))
+        var reply = Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: response.body))
+        reply.bytes = Array(response.body.readableBytesView)
+        return reply
     }
 
     func get(_ path: String, token: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
@@ -107,6 +109,8 @@ struct Reply: Sendable, CustomStringConvertible {
     let status: Int
     let headers: HTTPFields
     let body: String
+    /// The body as received, for bodies that are not text (compressed ones).
+    var bytes: [UInt8] = []
 
     func header(_ name: String) -> String? {
         headers[HTTPFields.Element.Name(name)!]

@@ -20,8 +20,8 @@ struct CompressionTests {
 
     /// A shop whose catalog lists well over a kilobyte.
     static func withLargeCatalog(_ body: @escaping @Sendable (HTTP) async throws -> Void) async throws {
-        let admin = try await Tokens.valid(role: .admin)
         try await withShop { http throws in
+            let admin = try await http.adminToken()
             for index in 0..<12 {
                 let description = String(repeating: "A sturdy teapot, glazed by hand. ", count: 4)
                 let created = try await http.post(

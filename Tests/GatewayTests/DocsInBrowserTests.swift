@@ -57,7 +57,8 @@ enum DocsBrowser {
             environment: ProcessInfo.processInfo.environment,
             onLine: output.append
         ) else { return nil }
-        guard case .exited(0) = await process.termination(), let path = output.lines.last else { return nil }
+        guard case .exited(0) = await process.termination(),
+              let path = await output.waitFor(timeout: .seconds(5), { $0.hasPrefix("/") }) else { return nil }
         let folder = URL(fileURLWithPath: path)
         let bundle = folder.appendingPathComponent("swagger-ui-bundle.js").path
         return FileManager.default.fileExists(atPath: bundle) ? folder : nil
@@ -80,6 +81,8 @@ enum DocsBrowser {
             onLine: output.append
         )
         let termination = await run(process, timeout: .seconds(90))
+        // The output is read on another thread: wait for the DOM's end.
+        _ = await output.waitFor(timeout: .seconds(5)) { $0.contains("</html>") }
         #expect(termination == .exited(0), "chromium: \(output.lines.suffix(20).joined(separator: "\n"))")
         return output.lines.joined(separator: "\n")
     }

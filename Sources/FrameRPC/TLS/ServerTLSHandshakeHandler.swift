@@ -63,6 +63,14 @@ final class ServerTLSHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         fail(context: context, reason: "\(error)")
     }
 
+    /// A peer that leaves before its handshake completes (plaintext that
+    /// the TLS handler could not even call an error, a port scan) counts as
+    /// a failed handshake too.
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(context: context, reason: "the peer closed the connection before the handshake completed")
+        context.fireChannelInactive()
+    }
+
     private func fail(context: ChannelHandlerContext, reason: String) {
         guard !failed else { return }
         failed = true

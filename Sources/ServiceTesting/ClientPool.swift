@@ -1,4 +1,5 @@
 import FrameRPC
+import ServiceSupport
 import Synchronization
 
 /// Clients to one test service over mutual TLS, one per caller identity
@@ -25,5 +26,26 @@ public final class ClientPool: Sendable {
 
     public func shutdown() {
         clients.withLock { $0.values.forEach { $0.shutdown() } }
+    }
+}
+
+/// Runs service `name` alone (from `factory`, with a fresh data folder, the
+/// test signing key and its own certificate), for tests of who may call it:
+/// `body` gets a client as any identity it names, e.g. `as("order")`.
+public func withServiceCalledAs<Client>(
+    _ name: String,
+    _ factory: ServiceFactory,
+    client makeClient: @escaping (RPCClient) -> Client,
+    _ body: (_ as: (String) -> Client) async throws -> Void
+) async throws {
+    let temporary = try TemporaryDirectory()
+    defer { temporary.remove() }
+    let environment = ServiceEnvironment(
+        dataDirectory: temporary.path, settings: TestSigning.settings, tls: TestPKI.shared.server(as: name), logger: testLogger("\(name)-policy")
+    )
+    try await withRunningService(factory, environment: environment) { port in
+        let clients = ClientPool(port: port, service: name)
+        defer { clients.shutdown() }
+        try await body { makeClient(clients.client(as: $0)) }
     }
 }

@@ -12,16 +12,7 @@ import Testing
 @Suite("Inventory: who may reserve, commit and release")
 struct InventoryPolicyTests {
     private func withService(_ body: (_ as: (String) -> InventoryServiceClient) async throws -> Void) async throws {
-        let temporary = try TemporaryDirectory()
-        defer { temporary.remove() }
-        let environment = ServiceEnvironment(
-            dataDirectory: temporary.path, settings: TestSigning.settings, tls: TestPKI.shared.server(as: "inventory"), logger: testLogger("inventory-policy")
-        )
-        try await withRunningService(InventoryServiceApp.factory, environment: environment) { port in
-            let clients = ClientPool(port: port, service: "inventory")
-            defer { clients.shutdown() }
-            try await body { InventoryServiceClient(clients.client(as: $0)) }
-        }
+        try await withServiceCalledAs("inventory", InventoryServiceApp.factory, client: InventoryServiceClient.init, body)
     }
 
     /// Identities that must not reach the internal RPCs: the gateway even

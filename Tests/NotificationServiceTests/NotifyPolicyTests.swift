@@ -11,16 +11,7 @@ import Testing
 @Suite("Notification: who may notify")
 struct NotifyPolicyTests {
     private func withService(_ body: (_ as: (String) -> NotificationServiceClient) async throws -> Void) async throws {
-        let temporary = try TemporaryDirectory()
-        defer { temporary.remove() }
-        let environment = ServiceEnvironment(
-            dataDirectory: temporary.path, settings: TestSigning.settings, tls: TestPKI.shared.server(as: "notification"), logger: testLogger("notify-policy")
-        )
-        try await withRunningService(NotificationServiceApp.factory, environment: environment) { port in
-            let clients = ClientPool(port: port, service: "notification")
-            defer { clients.shutdown() }
-            try await body { NotificationServiceClient(clients.client(as: $0)) }
-        }
+        try await withServiceCalledAs("notification", NotificationServiceApp.factory, client: NotificationServiceClient.init, body)
     }
 
     @Test("the order service notifies; the gateway (even for an admin), another service or an unknown name is PERMISSION_DENIED and nothing is stored", arguments: ["gateway", "user", "inventory", "intruder"])

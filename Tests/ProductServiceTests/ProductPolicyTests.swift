@@ -11,16 +11,7 @@ import Testing
 @Suite("Product: who may read prices in bulk and write the catalog")
 struct ProductPolicyTests {
     private func withService(_ body: (_ as: (String) -> ProductServiceClient) async throws -> Void) async throws {
-        let temporary = try TemporaryDirectory()
-        defer { temporary.remove() }
-        let environment = ServiceEnvironment(
-            dataDirectory: temporary.path, settings: TestSigning.settings, tls: TestPKI.shared.server(as: "product"), logger: testLogger("product-policy")
-        )
-        try await withRunningService(ProductServiceApp.factory, environment: environment) { port in
-            let clients = ClientPool(port: port, service: "product")
-            defer { clients.shutdown() }
-            try await body { ProductServiceClient(clients.client(as: $0)) }
-        }
+        try await withServiceCalledAs("product", ProductServiceApp.factory, client: ProductServiceClient.init, body)
     }
 
     private func create(_ client: ProductServiceClient) async throws -> Shop_Product_V1_Product {

@@ -38,6 +38,10 @@ public struct SystemPlan: Sendable {
     /// health probes present the probed service's own certificate (as a
     /// Kubernetes probe inside its pod does). `nil`: plaintext.
     public var certificates: ServiceCertificates?
+    /// Whether the gateway serves HTTPS (HTTP/2 and HTTP/1.1) with its own
+    /// development certificate (DNS name `localhost`), which clients verify
+    /// against the development CA. Needs ``certificates``.
+    public var servesHTTPS = false
 
     /// - Parameter basePort: the user service's port; the others follow it
     ///   in the order of their default ports (7001 gives 7001...7005).
@@ -78,7 +82,11 @@ public struct SystemPlan: Sendable {
     }
 
     /// The gateway's URL.
-    public var gatewayURL: String { "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(gatewayPort)" }
+    public var gatewayURL: String {
+        // The development certificate names `localhost`, not an address.
+        if servesHTTPS, certificates != nil { return "https://localhost:\(gatewayPort)" }
+        return "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(gatewayPort)"
+    }
 
     /// The children, in start order.
     public var children: [ChildSpec] {
@@ -106,6 +114,10 @@ public struct SystemPlan: Sendable {
         var gateway = shared.merging(tlsSettings(for: "gateway")) { $1 }
         gateway["SHOP_GATEWAY_HOST"] = host
         gateway["SHOP_GATEWAY_PORT"] = String(gatewayPort)
+        if servesHTTPS, let certificates {
+            gateway["SHOP_GATEWAY_TLS_CERT"] = certificates.certificatePath(for: "gateway")
+            gateway["SHOP_GATEWAY_TLS_KEY"] = certificates.keyPath(for: "gateway")
+        }
         for service in Self.services {
             gateway["SHOP_\(service.name.uppercased())_ADDR"] = "\(host):\(servicePorts[service.name]!)"
         }

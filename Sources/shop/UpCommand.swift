@@ -36,6 +36,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "The user service's port; the others follow (product +1, inventory +2, order +3, notification +4).")
     var basePort: Int = 7001
 
+    @Flag(help: "Serve the API over HTTPS (HTTP/2 and HTTP/1.1) at https://localhost:PORT with the gateway's development certificate; clients trust DATA/certs/ca.pem.")
+    var https = false
+
     mutating func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...65_531).contains(basePort) else { throw ValidationError("--base-port must be between 1 and 65531") }
@@ -49,7 +52,7 @@ struct UpCommand: AsyncParsableCommand {
         let dataDirectory = data ?? environment["SHOP_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
         let dataPath = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
         let certificates = ServiceCertificates(directory: URL(fileURLWithPath: dataPath).appendingPathComponent("certs").path)
-        let plan = SystemPlan(
+        var configured = SystemPlan(
             executable: Self.executablePath,
             host: host,
             gatewayPort: port,
@@ -58,6 +61,8 @@ struct UpCommand: AsyncParsableCommand {
             environment: environment,
             certificates: certificates
         )
+        configured.servesHTTPS = https
+        let plan = configured
         let console = Console(names: plan.children.map(\.name))
 
         let taken = plan.ports.compactMap { entry in PortProbe.problem(host: host, port: entry.port).map { "\(entry.name): \($0)" } }
@@ -82,6 +87,9 @@ struct UpCommand: AsyncParsableCommand {
             certificateNote = "reusing the development CA and certificates"
         }
         console.supervisor("mutual TLS: \(certificateNote) in \(certificates.directory): CA \(certificates.caCertificatePath), one <name>.pem and <name>.key per process")
+        if https {
+            console.supervisor("HTTPS: the gateway serves \(plan.gatewayURL) with \(certificates.certificatePath(for: "gateway")); trust \(certificates.caCertificatePath) (curl --cacert \(certificates.caCertificatePath) \(plan.gatewayURL)/)")
+        }
 
         let defaults = plan.developmentDefaults
         if !defaults.isEmpty {

@@ -33,13 +33,13 @@ final class ShopUpProcess: Sendable {
     }
 
     /// Starts `shop up` (not waiting for it to be ready).
-    static func launch(dataDirectory: String, gatewayPort: Int, basePort: Int) throws -> ShopUpProcess {
+    static func launch(dataDirectory: String, gatewayPort: Int, basePort: Int, extraArguments: [String] = []) throws -> ShopUpProcess {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SHOP_") }
         for (key, value) in testSettings { environment[key] = value }
         let output = ProcessOutput()
         let child = try ChildProcess.spawn(
             executable: ShopProcess.executable.path,
-            arguments: ["up", "--data", dataDirectory, "--port", String(gatewayPort), "--base-port", String(basePort)],
+            arguments: ["up", "--data", dataDirectory, "--port", String(gatewayPort), "--base-port", String(basePort)] + extraArguments,
             environment: environment,
             onLine: output.append
         )
@@ -47,9 +47,9 @@ final class ShopUpProcess: Sendable {
     }
 
     /// Starts `shop up` on free ports and waits for its `ready` line.
-    static func start(dataDirectory: String) async throws -> ShopUpProcess {
+    static func start(dataDirectory: String, extraArguments: [String] = []) async throws -> ShopUpProcess {
         let (gatewayPort, basePort) = try FreePorts.system()
-        let system = try launch(dataDirectory: dataDirectory, gatewayPort: gatewayPort, basePort: basePort)
+        let system = try launch(dataDirectory: dataDirectory, gatewayPort: gatewayPort, basePort: basePort, extraArguments: extraArguments)
         guard await system.output.waitFor(timeout: .seconds(120), while: { !system.child.hasExited }, { $0.contains("| ready: ") }) != nil else {
             await system.stop()
             throw ConfigurationError("shop up did not say ready; it said:\n\(system.output.lines.joined(separator: "\n"))")

@@ -66,7 +66,10 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # The load comes from one address; the per-address connection cap would
 # refuse most of a burst before the behaviour under test is reached.
-SHOP_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS=100000 "$bin/shop" up --data "$work/data" --port "$gateway_port" --base-port "$base_port" >"$work/up.log" 2>&1 &
+export SHOP_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS=100000
+# A key of our own (not dev mode's), so that a second gateway can share it.
+export SHOP_SIGNING_KEY="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+"$bin/shop" up --data "$work/data" --port "$gateway_port" --base-port "$base_port" >"$work/up.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 600); do
   grep -q '| ready: ' "$work/up.log" && break
@@ -97,6 +100,19 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 EOF
 
+# A second gateway in front of the same services, serving HTTPS (HTTP/1.1
+# to wrk) with the development certificate: the cost of TLS at the edge.
+https_port=$((gateway_port + 10))
+certs="$work/data/certs"
+env SHOP_TLS_CERT="$certs/gateway.pem" SHOP_TLS_KEY="$certs/gateway.key" SHOP_TLS_CA="$certs/ca.pem" \
+  SHOP_GATEWAY_TLS_CERT="$certs/gateway.pem" SHOP_GATEWAY_TLS_KEY="$certs/gateway.key" \
+  SHOP_GATEWAY_PORT="$https_port" SHOP_USER_ADDR="127.0.0.1:$base_port" SHOP_PRODUCT_ADDR="127.0.0.1:$((base_port + 1))" \
+  SHOP_INVENTORY_ADDR="127.0.0.1:$((base_port + 2))" SHOP_ORDER_ADDR="127.0.0.1:$((base_port + 3))" \
+  SHOP_NOTIFICATION_ADDR="127.0.0.1:$((base_port + 4))" "$bin/shop" gateway >"$work/https.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -qs "^ready" "$work/https.log" && break; sleep 0.1; done
+grep -qs "^ready" "$work/https.log" || { echo "error: the HTTPS gateway did not start:" >&2; tail -5 "$work/https.log" >&2; exit 1; }
+
 run() {
   local name=$1; shift
   # A short warm-up, then the measured run.
@@ -105,6 +121,7 @@ run() {
 }
 run floor "http://127.0.0.1:$floor_port/api/products/$product"
 run get "$base/api/products/$product"
+run get_https "https://localhost:$https_port/api/products/$product"
 run order -s "$work/order.lua" "$base/api/orders/"
 
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
@@ -149,7 +166,7 @@ def parse(name):
         "errors": errors,
     }
 
-results = {name: parse(name) for name in ("floor", "get", "order")}
+results = {name: parse(name) for name in ("floor", "get", "get_https", "order")}
 import os
 bursts = {}
 for size in (1000, 2000):
@@ -168,11 +185,12 @@ else:
     print(f"{connections} connections, {duration} s each, 127.0.0.1")
     print(f"| path | requests/s | p50 µs | p99 µs | errors | x floor |")
     print(f"| --- | --- | --- | --- | --- | --- |")
-    labels = {"floor": "bare Hummingbird floor", "get": "GET /api/products/{id} via gateway", "order": "POST /api/orders/ via gateway"}
+    labels = {"floor": "bare Hummingbird floor", "get": "GET /api/products/{id} via gateway", "get_https": "the same over HTTPS (TLS 1.3, HTTP/1.1)", "order": "POST /api/orders/ via gateway"}
     for name, label in labels.items():
         r = results[name]
         ratio = r["requests_per_second"] / floor
         print(f"| {label} | {r['requests_per_second']:,.0f} | {r['p50_us']:,.0f} | {r['p99_us']:,.0f} | {r['errors']} | {ratio:.2f} |")
+    print(f"HTTPS costs: {results['get_https']['requests_per_second'] / results['get']['requests_per_second']:.2f} x plain HTTP's requests/s")
     for name in targets:
         print(f"target {name}: {ratios[name]:.2f} x floor (target {targets[name]:.2f}, no errors): {'met' if met[name] else 'MISSED'}")
     if bursts:

@@ -50,10 +50,12 @@ struct CallMetricsTests {
             let plaintext = probeClient(port: port)
             defer { plaintext.shutdown() }
             await #expect(throws: RPCError.self) { _ = try await plaintext.echo() }
+            // At least one: the client may try a second connection for a
+            // call that was never sent (FrameRPC retries those once).
             let counted = await eventually(timeout: .seconds(10)) {
-                PrometheusText(metrics.exposition()).value("rpc_server_tls_handshake_failures_total") == 1
+                (PrometheusText(metrics.exposition()).value("rpc_server_tls_handshake_failures_total") ?? 0) >= 1
             }
-            #expect(counted)
+            #expect(counted, "failures counted: \(PrometheusText(metrics.exposition()).value("rpc_server_tls_handshake_failures_total") ?? 0)")
         }
     }
 

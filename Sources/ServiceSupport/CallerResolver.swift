@@ -41,7 +41,7 @@ public struct CallerResolver: Sendable {
         guard let service = context.peer?.service else { return .anonymous }
         guard service == Self.gateway else { return Caller(.service(service)) }
         guard let header = context.metadata[Self.authorizationKey] else { return .anonymous }
-        guard let token = Self.bearerToken(header) else {
+        guard let token = BearerToken.parse(header) else {
             throw RPCError(code: .unauthenticated, message: "authorization metadata must be 'Bearer <token>'")
         }
         do {
@@ -50,19 +50,5 @@ public struct CallerResolver: Sendable {
         } catch {
             throw RPCError(code: .unauthenticated, message: error == .expired ? "the access token has expired" : "the access token is not valid")
         }
-    }
-
-    /// `Bearer <token>` as metadata: the scheme in any case, one space or tab.
-    static func bearerToken(_ value: String) -> String? {
-        let parts = value.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, !token.contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
-        return token
-    }
-
-    /// The metadata value that forwards `token`.
-    public static func authorization(bearer token: String) -> String {
-        "Bearer \(token)"
     }
 }

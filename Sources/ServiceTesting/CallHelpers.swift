@@ -38,7 +38,7 @@ public func asAdmin(_ id: String = Validation.newID()) async throws -> CallOptio
 
 private func asBearer(userID: String, role: AccessTokenClaims.Role) async throws -> CallOptions {
     let token = try await TestSigning.token(userID: userID, role: role)
-    return CallOptions(metadata: [CallerResolver.authorizationKey: CallerResolver.authorization(bearer: token)])
+    return CallOptions(metadata: [CallerResolver.authorizationKey: BearerToken.authorization(token)])
 }
 
 /// The `RPCError` `body` threw, or `nil` if it succeeded; any other error

@@ -97,7 +97,7 @@ public struct Authenticator: Sendable {
         guard let authorization, !authorization.trimmingSpaces.isEmpty else {
             throw .unauthenticated("missing bearer token")
         }
-        guard let token = Self.bearerToken(authorization) else {
+        guard let token = BearerToken.parse(authorization) else {
             throw .unauthenticated("the Authorization header must be 'Bearer <token>'")
         }
         let authority: TokenAuthority
@@ -111,15 +111,5 @@ public struct Authenticator: Sendable {
         } catch {
             throw .unauthenticated(error == .expired ? "the token has expired" : "the token is not valid")
         }
-    }
-
-    /// The token of `Bearer <token>` (the scheme in any case), or `nil`.
-    static func bearerToken(_ header: String) -> String? {
-        let text = header.trimmingSpaces
-        guard let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return nil }
-        guard text[..<space].lowercased() == "bearer" else { return nil }
-        let token = String(text[space...]).trimmingSpaces
-        guard !token.isEmpty, !token.contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
-        return String(token)
     }
 }

@@ -31,6 +31,6 @@ public struct Identity: Sendable, Hashable {
 
     /// Sets `authorization: Bearer <token>` in `metadata`.
     func write(to metadata: inout Metadata) {
-        metadata[CallerResolver.authorizationKey] = CallerResolver.authorization(bearer: token)
+        metadata[CallerResolver.authorizationKey] = BearerToken.authorization(token)
     }
 }

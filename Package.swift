@@ -26,6 +26,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FrameRPC", targets: ["FrameRPC"]),
+        // For Benchmarks/ (its mTLS rows' throwaway CA); nothing else outside uses it.
+        .library(name: "ShopCertificates", targets: ["ShopCertificates"]),
         .library(name: "RESTTranscoding", targets: ["RESTTranscoding"]),
         .library(name: "ShopAPI", targets: ["ShopAPI"]),
         .executable(name: "shop", targets: ["shop"]),

@@ -55,7 +55,11 @@ struct ProcessUsage: Sendable, Codable {
 
     static func current() -> ProcessUsage {
         var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
         getrusage(RUSAGE_SELF, &usage)
+        #endif
         func nanos(_ tv: timeval) -> Int64 { Int64(tv.tv_sec) * 1_000_000_000 + Int64(tv.tv_usec) * 1_000 }
         #if os(Linux)
         let rssBytes = Int64(usage.ru_maxrss) * 1024 // kilobytes on Linux

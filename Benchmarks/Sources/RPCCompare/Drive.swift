@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// The client child: drives one server with one system's client over the
 /// window the parent chose, then prints one JSON line (``DriveResult``).
@@ -58,7 +59,7 @@ struct Drive: AsyncParsableCommand {
         case .grpc, .grpcMTLS:
             sample = try await GRPCEcho.load(host: host, port: port, payload: bytes, concurrency: concurrency, connections: connections, window: window, certificates: certificates)
         }
-        let (start, end) = snapshots.wait()
+        let (start, end) = try await snapshots.wait()
         let result = DriveResult(
             calls: sample.latencies.count,
             errors: sample.errors,
@@ -86,28 +87,30 @@ struct DriveResult: Codable, Sendable {
     let peakRSSBytes: Int64
 }
 
-/// Two usage snapshots of this process, taken by a thread at the window's
-/// start and end.
-final class UsageWindow: @unchecked Sendable {
-    struct Snapshot { let wallNanos: UInt64; let usage: ProcessUsage }
+/// Two usage snapshots of this process, taken by a thread of its own at
+/// the window's start and end (a busy task pool cannot make them late).
+final class UsageWindow: Sendable {
+    struct Snapshot: Sendable { let wallNanos: UInt64; let usage: ProcessUsage }
 
-    private let done = DispatchSemaphore(value: 0)
-    // Written by the thread before `done` is signalled, read after.
-    private var start: Snapshot?
-    private var end: Snapshot?
+    private let snapshots = Mutex<(start: Snapshot?, end: Snapshot?)>((nil, nil))
 
     init(window: TimedWindow) {
         Thread.detachNewThread { [self] in
             blockUntil(nanos: window.start)
-            start = Snapshot(wallNanos: nowNanos(), usage: .current())
+            let start = Snapshot(wallNanos: nowNanos(), usage: .current())
+            self.snapshots.withLock { $0.start = start }
             blockUntil(nanos: window.end)
-            end = Snapshot(wallNanos: nowNanos(), usage: .current())
-            done.signal()
+            let end = Snapshot(wallNanos: nowNanos(), usage: .current())
+            self.snapshots.withLock { $0.end = end }
         }
     }
 
-    func wait() -> (Snapshot, Snapshot) {
-        done.wait()
-        return (start!, end!)
+    /// Both snapshots, once the thread took the second.
+    func wait() async throws -> (Snapshot, Snapshot) {
+        while true {
+            let taken = snapshots.withLock { $0 }
+            if let start = taken.start, let end = taken.end { return (start, end) }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
     }
 }

@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
     var tlsDirectory: String?
 
     func run() async throws {
-        let certificates = try system.usesTLS ? certificates() : nil
+        let certificates = try system.usesTLS ? loadCertificates() : nil
         Thread.detachNewThread { answerUsageUntilEOF() }
         let announce: @Sendable (Int) -> Void = { port in
             FileHandle.standardOutput.write(Data("PORT \(port)\n".utf8))
@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    private func certificates() throws -> BenchCertificates {
+    private func loadCertificates() throws -> BenchCertificates {
         guard let tlsDirectory else { throw ValidationError("--system \(system.rawValue) needs --tls-dir") }
         return BenchCertificates(directory: tlsDirectory)
     }

@@ -3,10 +3,10 @@ import FrameRPC
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 extension SystemKind: ExpressibleByArgument {}
 
-@main
 struct FrameRPCBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "framerpc-bench",
@@ -16,7 +16,7 @@ struct FrameRPCBench: AsyncParsableCommand {
             `framerpc-bench serve` as a separate process on 127.0.0.1, drives it over one \
             connection from this process, and prints calls/s, latency percentiles and CPU \
             time per call, then the FrameRPC/floor ratios against the targets \
-            (calls/s at c=64 >= 0.5, p50 at c=1 <= 1.5). Build with -c release.
+            (calls/s at c=64 >= 0.5 and CPU per call <= 3x, p50 at c=1 <= 1.3). Build with -c release.
             """,
         subcommands: [Run.self, Serve.self, Client.self],
         defaultSubcommand: Run.self
@@ -74,11 +74,18 @@ struct LoadOptions: ParsableArguments {
     }
 }
 
-/// Makes NIO's event loops Swift concurrency's global executor.
+/// Set once the NIO executor is installed (by ``Entry`` before the first task).
+private let nioExecutorInstalled = Atomic<Bool>(false)
+
+/// Makes NIO's event loops Swift concurrency's global executor. Idempotent:
+/// ``Entry`` installs it before the first task when `--nio-executor` is on
+/// the command line, and the commands ask again.
 func installNIOExecutor() throws {
+    if nioExecutorInstalled.load(ordering: .acquiring) { return }
     guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
         throw BenchError("could not install the NIO event loops as the global executor")
     }
+    nioExecutorInstalled.store(true, ordering: .releasing)
 }
 
 /// Drives one server with the load of one system and returns the measurement.
@@ -286,8 +293,24 @@ struct Client: AsyncParsableCommand {
     @Option(name: .customLong("tls-dir"), help: "Folder with the certificates, for --kind framerpc-mtls.")
     var tlsDirectory: String?
 
+    @Option(help: ArgumentHelp(
+        "Make exactly this many calls, then print `calls <completed> errors <failed>` and exit (no timed window, no table).",
+        discussion: "For instruction counts under valgrind (bench/callgrind.sh): raw, framerpc, framerpc-mtls and rpc-client."
+    ))
+    var calls: Int?
+
     func run() async throws {
         try options.installExecutorIfAsked()
+        if let calls {
+            let tls = tlsDirectory.map { BenchCertificates(directory: $0).client }
+            let result = try await FixedCalls.run(
+                kind: kind, host: options.host, port: port, payload: options.payload,
+                concurrency: concurrency, calls: calls, tls: tls
+            )
+            print("calls \(result.completed) errors \(result.errors)")
+            if result.errors > 0 { throw ExitCode(1) }
+            return
+        }
         let result = try await measure(
             system: kind, concurrency: concurrency, host: options.host,
             port: port, serverPID: serverPid, options: options,

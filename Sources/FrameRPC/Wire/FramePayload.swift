@@ -33,13 +33,6 @@ struct FramePayload: SwiftProtobufContiguousBytes, Sendable {
         buffer.writeBytes(sequence)
     }
 
-    /// The message bytes of `payload`, copied once (for `Data` from the
-    /// public in-process API).
-    init(copying payload: some Collection<UInt8>) {
-        self.init(repeating: 0, count: 0)
-        buffer.writeBytes(payload)
-    }
-
     var count: Int { buffer.readableBytes }
 
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -24,10 +24,10 @@ struct FrameDecoderTests {
 
     @Test("frames decode the same whether bytes arrive one by one or in odd splits")
     func oddSplits() throws {
-        let pairs = frames().map { frame -> (ByteBuffer, [Framerpc_V1_Frame]) in
+        let pairs = frames().map { frame -> (ByteBuffer, [InboundFrame]) in
             var buffer = ByteBuffer()
             buffer.writeFrame(frame)
-            return (buffer, [frame])
+            return (buffer, [InboundFrame(frame)!])
         }
         try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) {
             FrameDecoder(maximumFrameSize: 4096)

@@ -15,8 +15,9 @@ import NIOCore
 /// each within its own deadline, so a burst waits instead of being refused.
 /// A server that predates the extension answers only the `Pong`; the
 /// default limit (256) holds then.
-final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Framerpc_V1_Frame
+final class ClientConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Told when this connection must no longer take new calls (GoAway or
@@ -26,16 +27,22 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private let limitWait: Duration
 
-    private var context: ChannelHandlerContext!
+    private var context: ChannelHandlerContext?
     private var calls: [UInt64: PendingCall] = [:]
     private var nextCallID: UInt64 = 1
     private var goAwayLastCallID: UInt64?
     private var closed = false
     private var retired = false
-    private var flushPending = false
-    private var keepaliveState = KeepaliveState()
+    /// Keepalive, flush coalescing, violations: shared with the server.
+    private var machine: ConnectionStateMachine
+    private var pongTimer: Scheduled<Void>?
     private var admission: CallAdmission<PendingCall>
     private var limitWaitTimer: Scheduled<Void>?
+    /// Streaming calls whose consumers are behind (``StreamFlow``): while
+    /// any is, the socket is not read.
+    private var pausedCalls: Set<ObjectIdentifier> = []
+    /// A `read()` held back while paused, issued when the last call drains.
+    private var readHeld = false
 
     /// - Parameters:
     ///   - maximumQueuedCalls: calls that may wait for a slot at once.
@@ -53,6 +60,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.onRetire = onRetire
         self.limitWait = limitWait
         self.admission = CallAdmission(maximumQueued: maximumQueuedCalls)
+        self.machine = ConnectionStateMachine(keepalive: keepalive)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -67,7 +75,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Sends the opt-in `Ping` once, and starts the wait for its answer.
     private func askForLimit() {
-        guard limitWaitTimer == nil, !admission.isSettled else { return }
+        guard let context, limitWaitTimer == nil, !admission.isSettled else { return }
         write(.ping(ConcurrencySettings.optInOpaque))
         limitWaitTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limitWait)) { [self] in
             guard !admission.isSettled else { return }
@@ -84,7 +92,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: Calls from tasks
 
-    func start(_ call: PendingCall, request body: [UInt8]) {
+    func start(_ call: PendingCall, request body: RequestBody) {
         if call.cancelledBeforeStart {
             return call.fail(RPCError(code: .cancelled, message: "call cancelled"))
         }
@@ -95,6 +103,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         if let deadline = call.deadline, deadline <= .now() {
             return call.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call was sent").markedNeverProcessed())
+        }
+        guard let context else {
+            return call.fail(RPCError(code: .unavailable, message: "connection is closing").markedNeverProcessed())
         }
         call.request = body
         if let deadline = call.deadline {
@@ -122,11 +133,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         nextCallID += 2
         call.callID = callID
         calls[callID] = call
-        let body = call.request
-        call.request = []
-        var buffer = context.channel.allocator.buffer(capacity: body.count + 16)
-        buffer.writeFrame(callID: callID, kind: .request, body: body)
-        write(buffer)
+        guard let body = call.request else { return }
+        call.request = nil
+        write(OutboundFrame.request(callID: callID, body: body))
     }
 
     private func send(_ released: [PendingCall]) {
@@ -149,6 +158,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return
         }
         guard calls.removeValue(forKey: call.callID) != nil else { return }
+        releaseFlow(of: call)
         sendCancel(callID: call.callID)
         call.fail(RPCError(code: .cancelled, message: "call cancelled"))
         ended()
@@ -165,6 +175,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return call.fail(error)
         }
         guard call.callID != 0, calls.removeValue(forKey: call.callID) != nil else { return }
+        releaseFlow(of: call)
         sendCancel(callID: call.callID)
         call.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
         ended()
@@ -173,7 +184,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func sendCancel(callID: UInt64) {
         guard !closed else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 8)
+        var buffer = ByteBuffer()
         buffer.writeFrame(callID: callID, kind: .cancel, body: [])
         write(buffer)
     }
@@ -181,18 +192,23 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Closes the connection; calls in flight fail with UNAVAILABLE.
     func close() {
         retire()
-        context.close(promise: nil)
+        context?.close(promise: nil)
     }
 
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed else { return }
-        keepaliveState.heardFromPeer()
+        machine.frameReceived()
+        if let timer = pongTimer {
+            timer.cancel()
+            pongTimer = nil
+        }
         let frame = unwrapInboundIn(data)
         switch frame.kind {
         case .response(let response):
             guard let call = calls.removeValue(forKey: frame.callID) else { return }
+            releaseFlow(of: call)
             if response.status.code == 0 {
                 call.succeed(ClientOutcome(trailers: Metadata(trusted: response.trailers), payload: response.payload))
             } else {
@@ -200,21 +216,23 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
             ended()
             closeIfDone()
-        case .message(let message):
+        case .message(let payload):
             guard let call = calls[frame.callID] else { return }
-            if !call.yield(message.payload) {
+            if !call.yield(payload) {
                 calls.removeValue(forKey: frame.callID)
+                releaseFlow(of: call)
                 sendCancel(callID: frame.callID)
                 call.fail(RPCError(code: .internal, message: "server sent a stream message on a unary call"))
                 ended()
+            } else if let flow = call.flow, flow.produced(), flow.pause() {
+                pausedCalls.insert(ObjectIdentifier(call))
             }
-        case .ping(let ping):
-            write(.pong(ping.opaque))
-        case .pong(let pong):
-            keepaliveState.pongReceived()
+        case .ping(let opaque):
+            write(.pong(opaque))
+        case .pong(let opaque):
             // The answer to the opt-in without Settings before it: a server
             // that predates the extension; the default limit holds.
-            if pong.opaque == ConcurrencySettings.optInOpaque, !admission.isSettled { settle(limit: nil) }
+            if opaque == ConcurrencySettings.optInOpaque, !admission.isSettled { settle(limit: nil) }
         case .settings(let settings):
             guard frame.callID == 0 else { return violate(.unexpected("Settings with a call id")) }
             receiveSettings(settings)
@@ -222,8 +240,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             receiveGoAway(goAway)
         case .request, .halfClose, .cancel:
             violate(.unexpected(frame.kindName))
-        case nil:
-            violate(.emptyFrame)
         }
     }
 
@@ -239,13 +255,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     private func receiveGoAway(_ goAway: Framerpc_V1_GoAway) {
-        goAwayLastCallID = min(goAway.lastCallID, goAwayLastCallID ?? .max)
+        let last = min(goAway.lastCallID, goAwayLastCallID ?? .max)
+        goAwayLastCallID = last
         retire()
         failWaiting(RPCError(code: .unavailable, message: "server is shutting down").markedNeverProcessed())
-        let last = goAwayLastCallID!
         // Calls the server will not complete were never started there.
         for (callID, call) in calls where callID > last {
             calls.removeValue(forKey: callID)
+            releaseFlow(of: call)
             _ = admission.ended()
             var error = RPCError(code: .unavailable, message: "server is shutting down")
             error.neverProcessed = true
@@ -254,10 +271,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if goAway.code != 0 {
             logger.warning("server ended the connection", metadata: ["code": "\(goAway.code)", "reason": "\(goAway.message)"])
             failAll(RPCError(code: .unavailable, message: "server ended the connection: \(goAway.message)"))
-            context.close(promise: nil)
+            context?.close(promise: nil)
         } else {
             closeIfDone()
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if machine.readComplete() == .flushNow { context.flush() }
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -270,8 +292,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case IdleStateHandler.IdleStateEvent.read = event, let keepalive {
-            sendKeepalivePing(timeout: keepalive.timeout)
+        if case IdleStateHandler.IdleStateEvent.read = event {
+            perform(machine.idleTimerFired(at: .now()))
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -280,9 +302,39 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         retire()
-        keepaliveState.cancel()
+        machine.closing()
+        pongTimer?.cancel()
         failAll(RPCError(code: .unavailable, message: "connection closed"))
         context.fireChannelInactive()
+    }
+
+    // MARK: Back-pressure
+
+    /// NIO asks for the next socket read: held while a consumer is behind.
+    func read(context: ChannelHandlerContext) {
+        if pausedCalls.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    /// A paused call's consumer drained to its low watermark.
+    func resumeReading(for call: PendingCall) {
+        guard pausedCalls.remove(ObjectIdentifier(call)) != nil else { return }
+        resumeIfNoCallPaused()
+    }
+
+    /// A call ended: it holds reads no longer.
+    private func releaseFlow(of call: PendingCall) {
+        guard call.flow != nil, pausedCalls.remove(ObjectIdentifier(call)) != nil else { return }
+        resumeIfNoCallPaused()
+    }
+
+    private func resumeIfNoCallPaused() {
+        guard pausedCalls.isEmpty, readHeld, let context else { return }
+        readHeld = false
+        context.read()
     }
 
     // MARK: Helpers
@@ -312,42 +364,49 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// After a GoAway, the connection closes once its last call has ended.
     private func closeIfDone() {
         if goAwayLastCallID != nil, calls.isEmpty, admission.queued == 0, !closed {
-            context.close(promise: nil)
+            context?.close(promise: nil)
         }
     }
 
     private func violate(_ violation: ProtocolViolation) {
-        guard !closed else { return }
-        logger.warning("protocol violation by server", metadata: ["reason": "\(violation.reason)"])
-        write(.goAway(lastCallID: 0, code: RPCError.Code.internal.rawValue, message: violation.reason))
-        failAll(RPCError(code: .unavailable, message: "protocol violation by server: \(violation.reason)"))
-        context.close(promise: nil)
+        guard !closed, case .sendGoAwayAndClose(let reason) = machine.violation(violation) else { return }
+        logger.warning("protocol violation by server", metadata: ["reason": "\(reason)"])
+        write(.goAway(lastCallID: 0, code: RPCError.Code.internal.rawValue, message: reason))
+        failAll(RPCError(code: .unavailable, message: "protocol violation by server: \(reason)"))
+        context?.close(promise: nil)
     }
 
-    private func sendKeepalivePing(timeout: Duration) {
-        guard !closed, !keepaliveState.awaitingPong else { return }
-        write(.ping(keepaliveState.nextOpaque()))
-        keepaliveState.awaitPong(context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+    private func perform(_ action: ConnectionStateMachine.KeepaliveAction) {
+        switch action {
+        case .none:
+            break
+        case .sendPing(let opaque, let deadline):
+            guard let context, !closed else { return }
+            write(.ping(opaque))
+            pongTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                perform(machine.pongTimerFired(at: .now()))
+            }
+        case .closeDeadConnection:
             logger.warning("keepalive timeout; closing connection")
             failAll(RPCError(code: .unavailable, message: "connection lost (keepalive timeout)"))
-            context.close(promise: nil)
-        })
+            context?.close(promise: nil)
+        }
     }
 
     private func write(_ frame: Framerpc_V1_Frame) {
-        var buffer = context.channel.allocator.buffer(capacity: 32)
+        var buffer = ByteBuffer()
         buffer.writeFrame(frame)
         write(buffer)
     }
 
-    /// Writes now, flushes once at the end of this event-loop tick.
+    /// Writes now; flushes at the end of the read burst, or once at the end
+    /// of this event-loop tick (``ConnectionStateMachine``).
     private func write(_ buffer: ByteBuffer) {
+        guard let context else { return }
         context.write(wrapOutboundOut(buffer), promise: nil)
-        guard !flushPending else { return }
-        flushPending = true
+        guard machine.wrote() == .scheduleFlush else { return }
         context.eventLoop.assumeIsolated().execute { [self] in
-            flushPending = false
-            context.flush()
+            if machine.flushRan() == .flushNow { self.context?.flush() }
         }
     }
 }
@@ -362,12 +421,31 @@ struct ClientConnection: Sendable {
 
     var eventLoop: any EventLoop { channel.eventLoop }
 
-    func start(_ call: PendingCall, request body: [UInt8]) {
-        eventLoop.execute { handler.value.start(call, request: body) }
+    /// Runs at once when the calling task is already on the connection's
+    /// event loop (a handler served on it), else hops there.
+    func start(_ call: PendingCall, request body: RequestBody) {
+        if eventLoop.inEventLoop {
+            handler.value.start(call, request: body)
+        } else {
+            eventLoop.execute { handler.value.start(call, request: body) }
+        }
     }
 
     func cancel(_ call: PendingCall) {
-        eventLoop.execute { handler.value.cancel(call) }
+        if eventLoop.inEventLoop {
+            handler.value.cancel(call)
+        } else {
+            eventLoop.execute { handler.value.cancel(call) }
+        }
+    }
+
+    /// From a streaming call's consumer: it caught up; read again.
+    func resumeReading(for call: PendingCall) {
+        if eventLoop.inEventLoop {
+            handler.value.resumeReading(for: call)
+        } else {
+            eventLoop.execute { handler.value.resumeReading(for: call) }
+        }
     }
 
     func close() {

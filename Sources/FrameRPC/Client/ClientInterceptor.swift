@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Middleware around every call a client makes: logging, metrics, tracing
 /// and credentials are plugged in here.
@@ -33,9 +34,10 @@ public struct ClientContext: Sendable {
 /// What a successful call returned. Interceptors see the trailers.
 public struct ClientOutcome: Sendable {
     public var trailers: Metadata
-    var payload: Data
+    /// The response message's bytes: a slice of the frame they came in.
+    var payload: ByteBuffer
 
-    init(trailers: Metadata = [:], payload: Data = Data()) {
+    init(trailers: Metadata = [:], payload: ByteBuffer = ByteBuffer()) {
         self.trailers = trailers
         self.payload = payload
     }

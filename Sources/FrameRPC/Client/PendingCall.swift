@@ -9,7 +9,7 @@ import NIOCore
 final class PendingCall: @unchecked Sendable {
     enum Receiver {
         case unary(CheckedContinuation<ClientOutcome, any Error>)
-        case stream(AsyncThrowingStream<Data, any Error>.Continuation)
+        case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
     }
 
     let deadline: NIODeadline?
@@ -18,10 +18,12 @@ final class PendingCall: @unchecked Sendable {
     var callID: UInt64 = 0
     var cancelledBeforeStart = false
     /// The `Request` body, kept while the call waits for a slot.
-    var request: [UInt8] = []
+    var request: RequestBody?
     /// Waiting in the connection's ``CallAdmission`` queue, not yet sent.
     var isQueued = false
     var deadlineTimer: Scheduled<Void>?
+    /// Back-pressure of a server-streaming call; `nil` for unary calls.
+    var flow: StreamFlow?
     private var finished = false
 
     init(deadline: NIODeadline?) {
@@ -29,7 +31,7 @@ final class PendingCall: @unchecked Sendable {
     }
 
     /// Delivers one streamed response message; false if the call is unary.
-    func yield(_ payload: Data) -> Bool {
+    func yield(_ payload: ByteBuffer) -> Bool {
         guard case .stream(let continuation) = receiver else { return false }
         continuation.yield(payload)
         return true

@@ -103,12 +103,13 @@ public final class RPCClient: Sendable {
         response: Response.Type = Response.self,
         options: CallOptions = .defaults
     ) async throws -> Response {
-        let payload = try request.serializedData()
+        // Serialized straight into the buffer its Request frame goes out in.
+        let payload: FramePayload = try request.serializedBytes()
         let outcome = try await intercepted(method: method, options: options) { context in
             try await self.sendUnary(method: method, payload: payload, context: context)
         }
         do {
-            return try Response(serializedBytes: outcome.payload)
+            return try Response(serializedBytes: outcome.payload.readableBytesSpan)
         } catch {
             throw RPCError(code: .internal, message: "response is not a valid \(Response.protoMessageName)")
         }
@@ -123,7 +124,7 @@ public final class RPCClient: Sendable {
         options: CallOptions = .defaults,
         body: (RPCResponseStream<Response>) async throws -> Result
     ) async throws -> Result {
-        let payload = try request.serializedData()
+        let payload: FramePayload = try request.serializedBytes()
         var result: Result?
         _ = try await intercepted(method: method, options: options) { context in
             result = try await self.sendServerStreaming(method: method, payload: payload, context: context, body: body)
@@ -169,12 +170,9 @@ public final class RPCClient: Sendable {
 
     /// The `Request` body and NIO deadline for a call, or the error that
     /// stops it being sent.
-    private func prepare(method: String, payload: Data, context: ClientContext) throws -> ([UInt8], NIODeadline?) {
+    private func prepare(method: String, payload: FramePayload, context: ClientContext) throws -> (RequestBody, NIODeadline?) {
         if let error = context.metadata.validationError { throw error }
-        var request = Framerpc_V1_Request()
-        request.method = method
-        request.metadata = context.metadata.storage
-        request.payload = payload
+        var timeoutMicros: UInt64 = 0
         var nioDeadline: NIODeadline?
         if let deadline = context.deadline {
             let remaining = deadline - .now
@@ -182,17 +180,22 @@ public final class RPCClient: Sendable {
                 throw RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call was sent").markedNeverProcessed()
             }
             let (seconds, attoseconds) = remaining.components
-            request.timeoutMicros = max(1, UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000))
+            timeoutMicros = max(1, UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000))
             nioDeadline = .now() + TimeAmount(remaining)
         }
-        let body: [UInt8] = try request.serializedBytes()
-        guard body.count + 32 <= configuration.maximumFrameSize else {
-            throw RPCError(code: .resourceExhausted, message: "request of \(body.count) bytes exceeds the frame size limit")
+        let body = OutboundFrame.requestBody(
+            payload: payload,
+            method: method,
+            timeoutMicros: timeoutMicros,
+            metadata: context.metadata.storage
+        )
+        guard body.encodedSize + 32 <= configuration.maximumFrameSize else {
+            throw RPCError(code: .resourceExhausted, message: "request of \(body.encodedSize) bytes exceeds the frame size limit")
         }
         return (body, nioDeadline)
     }
 
-    private func sendUnary(method: String, payload: Data, context: ClientContext) async throws -> ClientOutcome {
+    private func sendUnary(method: String, payload: FramePayload, context: ClientContext) async throws -> ClientOutcome {
         let (body, deadline) = try prepare(method: method, payload: payload, context: context)
         var tried: [Subchannel] = []
         var resentOnFreshConnection = false
@@ -221,7 +224,7 @@ public final class RPCClient: Sendable {
 
     private func sendServerStreaming<Response: SwiftProtobuf.Message, Result>(
         method: String,
-        payload: Data,
+        payload: FramePayload,
         context: ClientContext,
         body: (RPCResponseStream<Response>) async throws -> Result
     ) async throws -> Result {
@@ -230,12 +233,19 @@ public final class RPCClient: Sendable {
         let (subchannel, connection) = try await connectedEndpoint(avoiding: &tried)
         defer { subchannel.callEnded() }
         let call = PendingCall(deadline: deadline)
-        let (messages, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
+        let flow = StreamFlow(
+            highWatermark: configuration.streamBufferHighWatermark,
+            lowWatermark: configuration.streamBufferLowWatermark
+        ) { [weak call] in
+            if let call { connection.resumeReading(for: call) }
+        }
+        call.flow = flow
+        let (messages, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self)
         call.receiver = .stream(continuation)
         connection.start(call, request: request)
         defer { connection.cancel(call) }
         return try await withTaskCancellationHandler {
-            try await body(RPCResponseStream(messages: messages))
+            try await body(RPCResponseStream(messages: messages, flow: flow))
         } onCancel: {
             connection.cancel(call)
         }
@@ -285,6 +295,14 @@ extension RPCClient {
         /// How long a new connection's calls wait for the server's answer to
         /// the settings opt-in before the default limit (256) is assumed.
         public var concurrencyLimitWait: Duration = .seconds(1)
+        /// Back-pressure on server streaming: once this many messages of one
+        /// call are buffered at the client (read from the socket, not yet
+        /// taken by the consumer), the connection stops reading from its
+        /// socket, so the server's writes wait in TCP. While it is paused,
+        /// every call on that connection waits for its answers.
+        public var streamBufferHighWatermark: Int = 64
+        /// Where reading resumes: the consumer has taken all but this many.
+        public var streamBufferLowWatermark: Int = 16
         public var connectTimeout: Duration
         /// Ping an idle server; `nil` disables.
         public var keepalive: Keepalive?

@@ -2,18 +2,16 @@ import Foundation
 import Logging
 import NIOCore
 
-/// A call accepted by a connection, to be run in its own child task.
+/// A call accepted by a connection, to be run in its own task.
 struct IncomingCall: Sendable {
     let context: ServerContext
-    let payload: Data
+    /// The request message: a slice of the frame it came in.
+    let payload: ByteBuffer
     let method: MethodHandler
-    let cancellation: CallCancellation
     let connection: ServerConnectionHandle
 
     /// Runs the handler inside the interceptors and sends its `Response`.
     func run(interceptors: [any ServerInterceptor], logger: Logger) async {
-        cancellation.attachCurrentTask()
-        defer { cancellation.detach() }
         let callID = context.callID
         let frame: ByteBuffer
         do {
@@ -23,7 +21,7 @@ struct IncomingCall: Sendable {
             } else {
                 outcome = try await interceptors.intercept(context: context, terminal: invoke)
             }
-            let response = ServerConnectionHandler.responseFrame(callID: callID, outcome: outcome, allocator: connection.allocator)
+            let response = ServerConnectionHandler.responseFrame(callID: callID, outcome: outcome)
             if response.readableBytes - 4 > connection.maximumFrameSize {
                 frame = ServerConnectionHandler.responseFrame(
                     callID: callID,

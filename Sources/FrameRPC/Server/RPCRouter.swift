@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SwiftProtobuf
 
 /// A service whose methods a server can serve. Generated code conforms each
@@ -40,7 +41,9 @@ public struct RPCRouter: Sendable {
             try policy?.check(context)
             let request = try Self.decode(Request.self, from: payload)
             let response = try await handler(request, context)
-            return try response.serializedData()
+            // Serialized straight into the buffer its Response frame goes out in.
+            let bytes: FramePayload = try response.serializedBytes()
+            return bytes
         })
     }
 
@@ -90,9 +93,10 @@ public struct RPCRouter: Sendable {
         guard case .unary(let handler)? = methods[method] else {
             throw RPCError(code: .unimplemented, message: "no unary method \(method)")
         }
-        return try await ServerContext.$current.withValue(context) {
-            try await handler(payload, context)
+        let response = try await ServerContext.$current.withValue(context) {
+            try await handler(ByteBuffer(bytes: payload), context)
         }
+        return Data(response.buffer.readableBytesView)
     }
 
     /// `pkg.Service` from `/pkg.Service/Method`, or `nil` if malformed.
@@ -102,9 +106,9 @@ public struct RPCRouter: Sendable {
         return String(parts[1])
     }
 
-    private static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from payload: Data) throws -> M {
+    private static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from payload: ByteBuffer) throws -> M {
         do {
-            return try M(serializedBytes: payload)
+            return try M(serializedBytes: payload.readableBytesSpan)
         } catch {
             throw RPCError(code: .invalidArgument, message: "request payload is not a valid \(M.protoMessageName)")
         }
@@ -113,7 +117,8 @@ public struct RPCRouter: Sendable {
 
 /// A method with decoding and encoding bound in, working on wire bytes.
 enum MethodHandler: Sendable {
-    /// Returns the serialized response message.
-    case unary(@Sendable (Data, ServerContext) async throws -> Data)
-    case serverStreaming(@Sendable (Data, StreamSink, ServerContext) async throws -> Void)
+    /// Takes the request message's bytes (a slice of its frame); returns
+    /// the response message serialized with room for its envelope.
+    case unary(@Sendable (ByteBuffer, ServerContext) async throws -> FramePayload)
+    case serverStreaming(@Sendable (ByteBuffer, StreamSink, ServerContext) async throws -> Void)
 }

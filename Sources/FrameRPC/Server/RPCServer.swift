@@ -109,7 +109,7 @@ public final class RPCServer: Service, Sendable {
                         if draining { connection.drain(grace: configuration.drainGracePeriod) }
                         connectionObserver?.connectionOpened()
                         group.addTask {
-                            await connection.serve(interceptors: self.interceptors, logger: self.logger)
+                            await connection.serve()
                             _ = self.state.withLock { $0.connections.removeValue(forKey: key) }
                             self.connectionObserver?.connectionClosed()
                         }
@@ -158,17 +158,17 @@ public final class RPCServer: Service, Sendable {
         let logger = logger
         let tls = tls
         let connectionObserver = connectionObserver
+        let interceptors = interceptors
         return try await ServerBootstrap(group: configuration.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let (calls, continuation) = AsyncStream.makeStream(of: IncomingCall.self)
                     let handler = ServerConnectionHandler(
                         router: router,
                         configuration: configuration,
-                        incoming: continuation,
+                        interceptors: interceptors,
                         logger: logger
                     )
                     let pipeline = channel.pipeline.syncOperations
@@ -186,7 +186,7 @@ public final class RPCServer: Service, Sendable {
                     try pipeline.addHandler(BackPressureHandler())
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
                     try pipeline.addHandler(handler)
-                    return ServerConnection(channel: channel, calls: calls, handle: handler.connectionHandle)
+                    return ServerConnection(channel: channel, finished: handler.finished, handle: handler.connectionHandle)
                 }
             }
     }
@@ -210,6 +210,13 @@ extension RPCServer {
         public var keepalive: Keepalive?
         /// How long a drain waits for calls in flight before closing anyway.
         public var drainGracePeriod: Duration
+        /// Whether handlers run on their connection's event loop (the
+        /// default): no thread hop between reading a request, running its
+        /// handler and writing its answer. A handler must then never block
+        /// its thread (hand blocking or CPU-heavy work to a pool, as the user
+        /// service does for password hashing); `false` runs handlers on the
+        /// global concurrent executor instead, at the cost of two hops a call.
+        public var runsHandlersOnEventLoop: Bool = true
         /// Mutual TLS on every connection; `nil` serves plaintext (and
         /// ``ServerContext/peer`` is always `nil`).
         public var tls: RPCTLSConfiguration?

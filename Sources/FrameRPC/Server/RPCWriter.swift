@@ -12,7 +12,9 @@ public struct RPCWriter<Response: SwiftProtobuf.Message>: Sendable {
     let sink: StreamSink
 
     public func write(_ response: Response) async throws {
-        try await sink.write(try response.serializedBytes())
+        // Serialized straight into the buffer its Message frame goes out in.
+        let bytes: FramePayload = try response.serializedBytes()
+        try await sink.write(bytes)
     }
 }
 
@@ -21,12 +23,7 @@ struct StreamSink: Sendable {
     let connection: ServerConnectionHandle
     let callID: UInt64
 
-    func write(_ payload: [UInt8]) async throws {
-        var message = Framerpc_V1_Message()
-        message.payload = Data(payload)
-        let body: [UInt8] = try message.serializedBytes()
-        var buffer = connection.allocator.buffer(capacity: body.count + 16)
-        buffer.writeFrame(callID: callID, kind: .message, body: body)
-        try await connection.writeMessage(callID: callID, frame: buffer)
+    func write(_ payload: FramePayload) async throws {
+        try await connection.writeMessage(callID: callID, frame: OutboundFrame.message(callID: callID, payload: payload))
     }
 }

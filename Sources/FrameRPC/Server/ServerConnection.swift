@@ -1,22 +1,20 @@
-import Logging
 import NIOCore
 
-/// One accepted connection: its channel and the calls its handler accepted.
+/// One accepted connection: its channel, and when it is over.
 struct ServerConnection: Sendable {
     let channel: any Channel
-    let calls: AsyncStream<IncomingCall>
+    /// Succeeds once the connection has closed and every handler task it
+    /// started has returned.
+    let finished: EventLoopFuture<Void>
     let handle: ServerConnectionHandle
 
-    /// Runs every call the connection accepts, each in its own child task,
-    /// until the connection closes and its calls are done. Cancelling the
-    /// task closes the connection.
-    func serve(interceptors: [any ServerInterceptor], logger: Logger) async {
+    /// Waits until the connection has closed and its calls are done; the
+    /// handler tasks are the connection's own (``ServerConnectionHandler``
+    /// starts and cancels them), so when this returns none is left running.
+    /// Cancelling the waiting task closes the connection, which cancels them.
+    func serve() async {
         await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                for await call in calls {
-                    group.addTask { await call.run(interceptors: interceptors, logger: logger) }
-                }
-            }
+            try? await finished.get()
         } onCancel: {
             channel.close(promise: nil)
         }

@@ -5,26 +5,34 @@ import NIOCore
 /// The server side of one FrameRPC connection, on its event loop.
 ///
 /// It checks every frame against the protocol, keeps the table of calls in
-/// flight, hands each accepted call to the connection's task (which runs it
-/// as a child task), and writes responses with flushes batched per event-loop
-/// tick. Deadlines and `Cancel` are enforced here, so a call is answered
+/// flight, starts each accepted call's handler as a task the connection owns
+/// (preferring this event loop as its executor, so a call normally never
+/// leaves this thread), and writes responses with flushes batched per
+/// event-loop tick. ``finished`` succeeds once the connection has closed and
+/// every handler task has returned, so the server's task that waits for it
+/// outlives them all. Deadlines and `Cancel` are enforced here, so a call is answered
 /// DEADLINE_EXCEEDED on time even when its handler ignores cancellation.
 final class ServerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Framerpc_V1_Frame
+    typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
 
     private struct ActiveCall {
-        let cancellation: CallCancellation
+        /// The handler's task; cancelled by `Cancel`, the deadline or the close.
+        let task: Task<Void, Never>
         var deadlineTimer: Scheduled<Void>?
     }
 
     private let router: RPCRouter
     private let configuration: RPCServer.Configuration
-    private let incoming: AsyncStream<IncomingCall>.Continuation
+    private let interceptors: [any ServerInterceptor]
     private let logger: Logger
 
-    private var context: ChannelHandlerContext!
-    private var handle: ServerConnectionHandle!
+    private var context: ChannelHandlerContext?
+    private var handle: ServerConnectionHandle?
+    /// Where handler tasks run; `nil`: the global concurrent executor.
+    private var executor: EventLoopTaskExecutor?
+    private var finishedPromise: EventLoopPromise<Void>?
+    private var inactive = false
     private var remoteAddress = "unknown"
     /// The verified client certificate's identity, once TLS says so.
     private var peer: PeerIdentity?
@@ -40,27 +48,40 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var goAwayLastCallID: UInt64?
     private var peerSentGoAway = false
     private var closing = false
-    private var flushPending = false
     private var graceTimer: Scheduled<Void>?
-    private var keepalive = KeepaliveState()
+    /// Keepalive, flush coalescing, violations: shared with the client.
+    private var machine: ConnectionStateMachine
+    private var pongTimer: Scheduled<Void>?
     /// The concurrency limit told to the client and enforced (PROTOCOL.md section 8).
     private var limit: AnnouncedConcurrencyLimit
 
     init(
         router: RPCRouter,
         configuration: RPCServer.Configuration,
-        incoming: AsyncStream<IncomingCall>.Continuation,
+        interceptors: [any ServerInterceptor],
         logger: Logger
     ) {
         self.router = router
         self.configuration = configuration
-        self.incoming = incoming
+        self.interceptors = interceptors
         self.logger = logger
         self.limit = AnnouncedConcurrencyLimit(limit: configuration.maximumConcurrentCallsPerConnection)
+        self.machine = ConnectionStateMachine(keepalive: configuration.keepalive)
     }
 
-    /// The thread-safe face of this handler, for the call tasks.
-    var connectionHandle: ServerConnectionHandle { handle }
+    /// The thread-safe face of this handler, for the call tasks. Valid once
+    /// the handler is in a pipeline.
+    var connectionHandle: ServerConnectionHandle {
+        guard let handle else { preconditionFailure("ServerConnectionHandler used before it was added to a pipeline") }
+        return handle
+    }
+
+    /// Succeeds once the connection has closed and every handler task it
+    /// started has returned. Valid once the handler is in a pipeline.
+    var finished: EventLoopFuture<Void> {
+        guard let finishedPromise else { preconditionFailure("ServerConnectionHandler used before it was added to a pipeline") }
+        return finishedPromise.futureResult
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -70,18 +91,29 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             handler: NIOLoopBound(self, eventLoop: context.eventLoop),
             maximumFrameSize: configuration.maximumFrameSize
         )
+        finishedPromise = context.eventLoop.makePromise()
+        if configuration.runsHandlersOnEventLoop {
+            executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        }
         if let address = context.channel.remoteAddress { remoteAddress = "\(address)" }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        // Removed without going inactive (the pipeline torn down): nothing
+        // can start or answer a call any more.
+        connectionEnded()
     }
 
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        keepalive.heardFromPeer()
+        machine.frameReceived()
+        if let timer = pongTimer {
+            timer.cancel()
+            pongTimer = nil
+        }
         let frame = unwrapInboundIn(data)
         switch frame.kind {
         case .request(let request):
@@ -93,11 +125,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             // streaming; no method takes them yet, and frames for calls that
             // are not streaming are ignored like frames for ended calls.
             break
-        case .ping(let ping):
+        case .ping(let opaque):
             guard frame.callID == 0 else { return violate(.unexpected("Ping with a call id")) }
-            receivePing(ping.opaque)
+            receivePing(opaque)
         case .pong:
-            keepalive.pongReceived()
+            break
         case .goAway:
             peerSentGoAway = true
             closeIfDone()
@@ -105,9 +137,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             violate(.unexpected("Response"))
         case .settings:
             violate(.unexpected("Settings"))
-        case nil:
-            violate(.emptyFrame)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if machine.readComplete() == .flushNow { context.flush() }
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -120,8 +155,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case IdleStateHandler.IdleStateEvent.read = event, let settings = configuration.keepalive {
-            sendKeepalivePing(timeout: settings.timeout)
+        if case IdleStateHandler.IdleStateEvent.read = event {
+            perform(machine.idleTimerFired(at: .now()))
         } else if let verified = event as? PeerVerified {
             peer = verified.identity
         } else {
@@ -130,22 +165,35 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        connectionEnded()
+        context.fireChannelInactive()
+    }
+
+    /// The connection is gone: every handler still running is cancelled, and
+    /// ``finished`` succeeds when the last one has returned.
+    private func connectionEnded() {
+        guard !inactive else { return }
+        inactive = true
         closing = true
         for call in calls.values {
             call.deadlineTimer?.cancel()
-            call.cancellation.cancel()
+            call.task.cancel()
         }
         calls.removeAll()
         graceTimer?.cancel()
-        keepalive.cancel()
-        incoming.finish()
-        context.fireChannelInactive()
+        machine.closing()
+        pongTimer?.cancel()
+        finishIfIdle()
+    }
+
+    private func finishIfIdle() {
+        if inactive, handlersRunning == 0 { finishedPromise?.succeed() }
     }
 
     // MARK: Calls
 
-    private func receiveRequest(callID: UInt64, _ request: Framerpc_V1_Request) {
-        guard callID & 1 == 1, callID > lastCallID else {
+    private func receiveRequest(callID: UInt64, _ request: RequestFrame) {
+        guard let context, let handle, callID & 1 == 1, callID > lastCallID else {
             return violate(ProtocolViolation(reason: "call id \(callID) is not odd and above the last one (\(lastCallID))"))
         }
         lastCallID = callID
@@ -179,10 +227,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 deadlineExceeded(callID: callID)
             }
         }
-        let cancellation = CallCancellation()
-        calls[callID] = ActiveCall(cancellation: cancellation, deadlineTimer: timer)
-        handlersRunning += 1
-        incoming.yield(IncomingCall(
+        let call = IncomingCall(
             context: ServerContext(
                 method: request.method,
                 metadata: metadata,
@@ -193,9 +238,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             ),
             payload: request.payload,
             method: method,
-            cancellation: cancellation,
             connection: handle
-        ))
+        )
+        handlersRunning += 1
+        // The task starts after this returns (it is enqueued on this loop,
+        // or on the global executor whose answer hops back here), so it is
+        // in the table before it can complete.
+        let interceptors = interceptors
+        let logger = logger
+        let task = Task(executorPreference: executor) {
+            await call.run(interceptors: interceptors, logger: logger)
+        }
+        calls[callID] = ActiveCall(task: task, deadlineTimer: timer)
     }
 
     /// Answers a `Ping`; the opt-in one first gets the limit in `Settings`
@@ -225,14 +279,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func receiveCancel(callID: UInt64) {
         guard let call = calls.removeValue(forKey: callID) else { return }
         call.deadlineTimer?.cancel()
-        call.cancellation.cancel()
+        call.task.cancel()
         closeIfDone()
     }
 
     private func deadlineExceeded(callID: UInt64) {
         guard let call = calls.removeValue(forKey: callID) else { return }
-        call.cancellation.cancel()
+        // Answered and flushed before the handler learns of it: a handler
+        // that then spins on this loop cannot delay the answer.
         answer(callID, RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
+        context?.flush()
+        call.task.cancel()
         closeIfDone()
     }
 
@@ -240,6 +297,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// already ended (cancelled or timed out). Called once per handler task.
     func complete(callID: UInt64, frame: ByteBuffer) {
         handlersRunning -= 1
+        finishIfIdle()
         guard let call = calls.removeValue(forKey: callID) else { return }
         call.deadlineTimer?.cancel()
         write(frame)
@@ -250,12 +308,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// once it is written, which paces the handler to the socket.
     func writeMessage(callID: UInt64, frame: ByteBuffer) -> EventLoopFuture<Void> {
         guard let context, !closing, calls[callID] != nil else {
-            return handle.eventLoop.makeFailedFuture(RPCError(code: .cancelled, message: "call has ended"))
+            return connectionHandle.eventLoop.makeFailedFuture(RPCError(code: .cancelled, message: "call has ended"))
         }
         return context.writeAndFlush(wrapOutboundOut(frame))
     }
 
     private func answer(_ callID: UInt64, _ error: RPCError) {
+        guard let context else { return }
         write(Self.responseFrame(callID: callID, error: error, allocator: context.channel.allocator))
     }
 
@@ -264,7 +323,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Sends `GoAway{code: 0}`, refuses later calls, lets the ones in flight
     /// finish, and closes when they have or when `grace` is over.
     func startDraining(grace: Duration) {
-        guard !closing, goAwayLastCallID == nil else { return }
+        guard let context, !closing, goAwayLastCallID == nil else { return }
         goAwayLastCallID = lastCallID
         write(.goAway(lastCallID: lastCallID, code: 0, message: "server is shutting down"))
         if calls.isEmpty {
@@ -284,16 +343,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func violate(_ violation: ProtocolViolation) {
-        guard !closing else { return }
-        logger.debug("protocol violation", metadata: ["peer": "\(remoteAddress)", "reason": "\(violation.reason)"])
-        write(.goAway(lastCallID: lastCallID, code: RPCError.Code.internal.rawValue, message: violation.reason))
+        guard !closing, case .sendGoAwayAndClose(let reason) = machine.violation(violation) else { return }
+        logger.debug("protocol violation", metadata: ["peer": "\(remoteAddress)", "reason": "\(reason)"])
+        write(.goAway(lastCallID: lastCallID, code: RPCError.Code.internal.rawValue, message: reason))
         closeAfterWrites()
     }
 
     /// Closes once everything written so far has reached the socket.
     private func closeAfterWrites() {
-        guard !closing else { return }
+        guard let context, !closing else { return }
         closing = true
+        machine.closing()
         let empty = context.channel.allocator.buffer(capacity: 0)
         context.writeAndFlush(wrapOutboundOut(empty)).assumeIsolated().whenComplete { [self] _ in
             closeNow()
@@ -302,39 +362,46 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func closeNow() {
         closing = true
+        machine.closing()
         context?.close(promise: nil)
     }
 
     // MARK: Keepalive
 
-    private func sendKeepalivePing(timeout: Duration) {
-        guard !closing, !keepalive.awaitingPong else { return }
-        let opaque = keepalive.nextOpaque()
-        write(.ping(opaque))
-        keepalive.awaitPong(context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+    private func perform(_ action: ConnectionStateMachine.KeepaliveAction) {
+        switch action {
+        case .none:
+            break
+        case .sendPing(let opaque, let deadline):
+            guard let context, !closing else { return }
+            write(.ping(opaque))
+            pongTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                perform(machine.pongTimerFired(at: .now()))
+            }
+        case .closeDeadConnection:
             logger.debug("keepalive timeout; closing connection", metadata: ["peer": "\(remoteAddress)"])
             closeNow()
-        })
+        }
     }
 
     // MARK: Writing
 
     private func write(_ frame: Framerpc_V1_Frame) {
+        guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 32)
         buffer.writeFrame(frame)
         write(buffer)
     }
 
-    /// Writes now and flushes once at the end of this event-loop tick, so
-    /// responses finished together share one system call.
+    /// Writes now; flushes at the end of the read burst, or once at the end
+    /// of this event-loop tick (``ConnectionStateMachine``), so responses
+    /// finished together share one system call.
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
         context.write(wrapOutboundOut(buffer), promise: nil)
-        guard !flushPending else { return }
-        flushPending = true
+        guard machine.wrote() == .scheduleFlush else { return }
         context.eventLoop.assumeIsolated().execute { [self] in
-            flushPending = false
-            self.context?.flush()
+            if machine.flushRan() == .flushNow { self.context?.flush() }
         }
     }
 }
@@ -350,12 +417,9 @@ extension ServerConnectionHandler {
         return frame(callID: callID, response: response, allocator: allocator)
     }
 
-    static func responseFrame(callID: UInt64, outcome: ServerOutcome, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var response = Framerpc_V1_Response()
-        response.status = Framerpc_V1_Status()
-        response.payload = outcome.payload
-        response.trailers = outcome.trailers.storage
-        return frame(callID: callID, response: response, allocator: allocator)
+    /// An OK `Response` around the payload, in the buffer it was serialized into.
+    static func responseFrame(callID: UInt64, outcome: ServerOutcome) -> ByteBuffer {
+        OutboundFrame.okResponse(callID: callID, payload: outcome.payload, trailers: outcome.trailers.storage)
     }
 
     private static func frame(callID: UInt64, response: Framerpc_V1_Response, allocator: ByteBufferAllocator) -> ByteBuffer {

@@ -17,10 +17,10 @@ public protocol ServerInterceptor: Sendable {
 public struct ServerOutcome: Sendable {
     /// Trailing metadata sent with the final `Response`.
     public var trailers: Metadata
-    /// The serialized response message (unary calls).
-    var payload: Data
+    /// The serialized response message (unary calls), with room for its envelope.
+    var payload: FramePayload
 
-    init(trailers: Metadata = [:], payload: Data = Data()) {
+    init(trailers: Metadata = [:], payload: FramePayload = FramePayload(repeating: 0, count: 0)) {
         self.trailers = trailers
         self.payload = payload
     }

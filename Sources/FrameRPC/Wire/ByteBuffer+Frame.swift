@@ -45,15 +45,6 @@ extension ByteBuffer {
         writeBytes(bytes)
     }
 
-    private mutating func writeVarint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        writeInteger(UInt8(value))
-    }
-
     static func varintSize(_ value: UInt64) -> Int {
         value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
     }

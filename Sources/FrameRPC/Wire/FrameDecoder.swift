@@ -13,7 +13,7 @@ import SwiftProtobuf
 /// maximum-size frame. The length is checked as soon as its four bytes
 /// arrive: "GET " from a stranger speaking HTTP fails at once.
 struct FrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = Framerpc_V1_Frame
+    typealias InboundOut = InboundFrame
 
     let maximumFrameSize: Int
 
@@ -22,7 +22,7 @@ struct FrameDecoder: ByteToMessageDecoder {
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.nextFrame(from: &buffer, maximumFrameSize: maximumFrameSize) else {
+        guard let frame = try Self.nextInboundFrame(from: &buffer, maximumFrameSize: maximumFrameSize) else {
             return .needMoreData
         }
         context.fireChannelRead(Self.wrapInboundOut(frame))
@@ -31,16 +31,36 @@ struct FrameDecoder: ByteToMessageDecoder {
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A truncated frame before the close is dropped with the connection.
-        while let frame = try Self.nextFrame(from: &buffer, maximumFrameSize: maximumFrameSize) {
+        while let frame = try Self.nextInboundFrame(from: &buffer, maximumFrameSize: maximumFrameSize) {
             context.fireChannelRead(Self.wrapInboundOut(frame))
         }
         buffer.moveReaderIndex(to: buffer.writerIndex)
         return .needMoreData
     }
 
-    /// The next whole frame in `buffer`, consuming it, or `nil` if more bytes
-    /// are needed.
+    /// The next whole frame in `buffer`, consuming it, or `nil` if more
+    /// bytes are needed: decoded by ``FrameParser``, or by swift-protobuf
+    /// where the parser leaves the body to it.
+    static func nextInboundFrame(from buffer: inout ByteBuffer, maximumFrameSize: Int) throws -> InboundFrame? {
+        guard let body = try nextBody(from: &buffer, maximumFrameSize: maximumFrameSize) else { return nil }
+        if let frame = FrameParser.parse(body) { return frame }
+        guard let frame = InboundFrame(try decodeWithProtobuf(body)) else { throw ProtocolViolation.emptyFrame }
+        return frame
+    }
+
+    /// The next whole frame in `buffer` decoded by swift-protobuf alone,
+    /// consuming it, or `nil` if more bytes are needed. The reference the
+    /// hand decoder is tested against, and what tests read frames with.
     static func nextFrame(from buffer: inout ByteBuffer, maximumFrameSize: Int) throws -> Framerpc_V1_Frame? {
+        guard let body = try nextBody(from: &buffer, maximumFrameSize: maximumFrameSize) else { return nil }
+        let frame = try decodeWithProtobuf(body)
+        guard frame.kind != nil else { throw ProtocolViolation.emptyFrame }
+        return frame
+    }
+
+    /// The next frame's body, its length checked as soon as the length
+    /// prefix is there.
+    private static func nextBody(from buffer: inout ByteBuffer, maximumFrameSize: Int) throws -> ByteBuffer? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
             return nil
         }
@@ -49,14 +69,14 @@ struct FrameDecoder: ByteToMessageDecoder {
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
-        let body = buffer.readSlice(length: Int(length))!
-        let frame: Framerpc_V1_Frame
+        return buffer.readSlice(length: Int(length))!
+    }
+
+    private static func decodeWithProtobuf(_ body: ByteBuffer) throws -> Framerpc_V1_Frame {
         do {
-            frame = try Framerpc_V1_Frame(serializedBytes: body.readableBytesSpan)
+            return try Framerpc_V1_Frame(serializedBytes: body.readableBytesSpan)
         } catch {
             throw ProtocolViolation.malformedFrame
         }
-        guard frame.kind != nil else { throw ProtocolViolation.emptyFrame }
-        return frame
     }
 }

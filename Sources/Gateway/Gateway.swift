@@ -99,6 +99,11 @@ func makeGateway(
     router.add(middleware: ResponseCompressionMiddleware(policy: configuration.compression))
     router.add(middleware: RequestEnvelopeMiddleware(logger: configuration.logger))
     router.add(middleware: RequestDecompressionMiddleware(bodyLimit: configuration.bodyLimit))
+    let systemPaths = ["/", "/health", "/metrics", "/openapi.json"]
+        + (configuration.docs.enabled ? ["/docs", "/docs/swagger-init.js", "/redoc"] : [])
+    router.add(middleware: MethodNotAllowedMiddleware(methods: AllowedMethods(
+        routes.map { ($0.path, $0.verb.name) } + systemPaths.map { ($0, "GET") }
+    )))
     let inFlight = InFlightLimiter(limit: configuration.maximumInFlightRequests)
     router.add(middleware: InFlightLimitMiddleware(limiter: inFlight, metrics: configuration.metrics))
 

@@ -6,11 +6,11 @@
 /// every value checked against the message's shape: a wrong type is a
 /// ``TranscodingError`` the gateway answers 400, a value outside its domain
 /// (an unknown enum name, a price with three decimals) one it answers 422.
-/// Unknown fields are ignored. Money arrives as a decimal number and goes to
+/// Unknown fields are ignored; a known one given as null is a wrong type. Money arrives as a decimal number and goes to
 /// the service as integer cents; enums arrive in lower case without their
 /// prefix.
 ///
-/// Coming out, fields left out by protobuf's JSON mapping (default values)
+/// Coming out, scalar and list fields left out by protobuf's JSON mapping (default values)
 /// are filled in, money becomes a decimal number again and enums lose their
 /// prefix, so every response has every field of the API.
 public struct RESTTranscoder: Sendable {
@@ -97,6 +97,7 @@ public struct RESTTranscoder: Sendable {
             guard case .array(let items) = value else { throw TranscodingError.wrongType(path, "an array") }
             var converted: [JSONValue] = []
             for (index, item) in items.enumerated() {
+                if item == .null { throw TranscodingError.wrongType("\(path)[\(index)]", "a value, not null") }
                 converted.append(try toProto(item, kind, repeated: false, path: "\(path)[\(index)]"))
             }
             return .array(converted)
@@ -109,6 +110,9 @@ public struct RESTTranscoder: Sendable {
             for member in members {
                 guard let field = shape.fieldsByName[member.key] else { continue }
                 let fieldPath = path.isEmpty ? member.key : "\(path).\(member.key)"
+                // The document declares no field nullable: leave a field out
+                // rather than sending null.
+                if member.value == .null { throw TranscodingError.wrongType(fieldPath, "a value, not null (leave the field out instead)") }
                 let fieldValue = try toProto(member.value, field.kind, repeated: field.repeated, path: fieldPath)
                 if fieldValue != .null { converted.append((member.key, fieldValue)) }
             }
@@ -255,7 +259,11 @@ public struct RESTTranscoder: Sendable {
             let shape = try messageShape(name)
             var converted: [(key: String, value: JSONValue)] = []
             for field in shape.fields {
-                converted.append((field.name, try fromProto(value?[field.name], field.kind, repeated: field.repeated)))
+                let fieldValue = value?[field.name]
+                // An unset message or timestamp is left out rather than
+                // sent as null (the document does not declare them nullable).
+                if fieldValue == nil, !field.repeated, Self.isAbsentWhenUnset(field.kind) { continue }
+                converted.append((field.name, try fromProto(fieldValue, field.kind, repeated: field.repeated)))
             }
             return .object(converted)
         case .opaque, .timestamp:
@@ -281,6 +289,13 @@ public struct RESTTranscoder: Sendable {
         case .enumeration(let prefix, let values):
             guard case .string(let name)? = value else { return .string(values.first ?? "") }
             return .string(name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)).lowercased() : name.lowercased())
+        }
+    }
+
+    private static func isAbsentWhenUnset(_ kind: FieldShape.Kind) -> Bool {
+        switch kind {
+        case .message, .timestamp, .opaque: true
+        default: false
         }
     }
 

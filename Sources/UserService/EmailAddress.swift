@@ -1,4 +1,5 @@
 import Foundation
+import FrameRPC
 import ServiceSupport
 
 /// An email address as the service stores it: trimmed, lower-cased and in
@@ -6,12 +7,9 @@ import ServiceSupport
 /// stored value, which compares bytes) is case-insensitive and cannot be
 /// dodged by writing `é` as `e` plus a combining accent.
 ///
-/// The check is deliberately practical rather than full RFC 5322: one `@`;
-/// a local part of at most 64 characters, without spaces, control characters
-/// or `"(),:;<>[\]`, not starting, ending or doubling a dot; a domain of at
-/// least two dot-separated labels of letters, digits and inner hyphens, the
-/// last of at least two letters; at most 254 characters in all. The lengths
-/// are bounded in UTF-8 bytes as well (64, 63 and 254, RFC 5321's octets).
+/// The check is `FieldRuleCheck.isEmail`, the `format: EMAIL` rule of
+/// user.proto (deliberately practical rather than full RFC 5322), applied to
+/// the normalized address.
 struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     let value: String
 
@@ -35,31 +33,9 @@ struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         return bounded.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().precomposedStringWithCanonicalMapping
     }
 
-    private static let forbiddenInLocalPart = Set("\"(),:;<>[\\]@")
-
+    /// The rules' `format: EMAIL`, one definition for the document, the
+    /// gateway and this service.
     private static func isValid(_ address: String) -> Bool {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return false }
-        let local = parts[0]
-        let domain = parts[1]
-        guard !local.isEmpty, local.utf8.count <= 64, !local.hasPrefix("."), !local.hasSuffix("."),
-              !local.contains(".."),
-              local.allSatisfy({ !$0.isWhitespace && !forbiddenInLocalPart.contains($0) && !isControl($0) }) else {
-            return false
-        }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
-        for label in labels {
-            guard !label.isEmpty, label.utf8.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
-                  label.allSatisfy({ $0 == "-" || $0.isLetter || $0.isNumber }) else {
-                return false
-            }
-        }
-        guard let topLevel = labels.last, topLevel.count >= 2, topLevel.allSatisfy(\.isLetter) else { return false }
-        return true
-    }
-
-    private static func isControl(_ character: Character) -> Bool {
-        character.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        FieldRuleCheck.isEmail(address)
     }
 }

@@ -41,8 +41,8 @@ struct UserHandler: UserServiceHandler {
 
     func createUser(_ request: Shop_User_V1_CreateUserRequest, context: ServerContext) async throws -> Shop_User_V1_User {
         let email = try EmailAddress(validating: request.email)
-        let fullName = try UserRules.fullName(request.fullName)
-        let password = try UserRules.password(request.password)
+        let fullName = UserRules.fullName(request.fullName)
+        let password = request.password
         // A cheap early answer for the common duplicate; the unique index
         // still decides between concurrent registrations.
         if try await store.user(email: email.value) != nil {
@@ -93,8 +93,8 @@ struct UserHandler: UserServiceHandler {
             throw RPCError(code: .permissionDenied, message: "is_active and role may be changed by admins only")
         }
         let email = request.hasEmail ? try EmailAddress(validating: request.email) : nil
-        let fullName = request.hasFullName ? try UserRules.fullName(request.fullName) : nil
-        let password = request.hasPassword ? try UserRules.password(request.password) : nil
+        let fullName = request.hasFullName ? UserRules.fullName(request.fullName) : nil
+        let password = request.hasPassword ? request.password : nil
         let role = request.hasRole ? try UserRules.role(request.role) : nil
         let isActive = request.hasIsActive ? request.isActive : nil
 

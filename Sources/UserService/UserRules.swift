@@ -1,8 +1,11 @@
+import Foundation
 import ShopAPI
 import ServiceSupport
 
-/// The service's rules for the fields a caller sends, each failing with
-/// INVALID_ARGUMENT naming the field.
+/// The user service's own handling of account fields. Their limits (the
+/// password's 8 to 1,024 characters and 4,096 bytes, the full name's 200
+/// characters) are `(shop.api.rules)` in user.proto, checked by the
+/// generated registration; the constants remain for login and settings.
 enum UserRules {
     static let minimumPasswordLength = 8
     /// Long enough for any passphrase; bounds the work and memory a request
@@ -13,19 +16,10 @@ enum UserRules {
     /// The most UTF-8 bytes a password may have: what the hasher is given.
     static let maximumPasswordBytes = maximumPasswordLength * Validation.bytesPerCharacter
 
-    /// A password to hash: at least 8 and at most 1024 characters (and
-    /// 4096 bytes of UTF-8), taken as it is (never trimmed).
-    static func password(_ value: String, field: String = "password") throws -> String {
-        try Validation.checkLength(value, field: field, maxLength: maximumPasswordLength, maxBytes: maximumPasswordBytes)
-        guard value.count >= minimumPasswordLength else {
-            throw Validation.invalid(field, "must be at least \(minimumPasswordLength) characters")
-        }
-        return value
-    }
-
-    /// A trimmed, non-empty full name.
-    static func fullName(_ value: String, field: String = "full_name") throws -> String {
-        try Validation.requiredText(value, field: field, maxLength: maximumFullNameLength)
+    /// A trimmed full name; the rules (required, at most 200 characters,
+    /// something besides white space) are checked before any handler runs.
+    static func fullName(_ value: String) -> String {
+        value.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The role an admin sets: user or admin, nothing else.

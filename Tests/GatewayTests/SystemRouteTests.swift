@@ -39,12 +39,16 @@ struct SystemRouteTests {
         }
     }
 
-    @Test("a known path with a method it does not serve is a JSON 404")
+    @Test("a known path with a method it does not serve is a JSON 405 with Allow")
     func unknownMethod() async throws {
         try await withDeadGateway { http, _ throws in
             let reply = try await http.request(.patch, "/api/products/")
-            #expect(reply.status == 404)
-            #expect(reply.code == "NOT_FOUND")
+            #expect(reply.status == 405)
+            #expect(reply.code == "UNIMPLEMENTED")
+            #expect(reply.header("Allow") == "GET, POST")
+            let health = try await http.request(.delete, "/health")
+            #expect(health.status == 405)
+            #expect(health.header("Allow") == "GET")
         }
     }
 

@@ -4,7 +4,9 @@ import RESTTranscoding
 
 /// An error answered to the HTTP caller: a status, an API error code
 /// (`NOT_FOUND`) and a message for humans, rendered as the API's error body
-/// `{"detail": ..., "code": ..., "request_id": ...}`.
+/// `{"detail": ..., "code": ..., "request_id": ...}`; a request that broke
+/// its fields' `(shop.api.rules)` adds `"errors": [{"field", "rule",
+/// "message"}, ...]` with every failing field.
 ///
 /// Every failure inside the gateway becomes one of these before it reaches
 /// the caller (``init(_:)``), so no response carries an internal detail: a
@@ -15,14 +17,17 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public var code: String
     /// A message for humans.
     public var detail: String
-    /// Extra response headers (`Retry-After`, `WWW-Authenticate`).
+    /// Extra response headers (`Retry-After`, `WWW-Authenticate`, `Allow`).
     public var headers: HTTPFields
+    /// The fields that broke their rules (422), in field order; empty otherwise.
+    public var violations: [FieldViolation]
 
-    public init(status: HTTPResponse.Status, code: String, detail: String, headers: HTTPFields = [:]) {
+    public init(status: HTTPResponse.Status, code: String, detail: String, headers: HTTPFields = [:], violations: [FieldViolation] = []) {
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = headers
+        self.violations = violations
     }
 
     public var description: String { "\(status.code) \(code): \(detail)" }
@@ -49,6 +54,20 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     /// 404.
     public static func notFound(_ detail: String) -> GatewayError {
         GatewayError(status: .notFound, code: "NOT_FOUND", detail: detail)
+    }
+
+    /// 405 with `Allow`: the path exists, the method does not.
+    public static func methodNotAllowed(allowed: [String]) -> GatewayError {
+        var headers = HTTPFields()
+        headers[.allow] = allowed.joined(separator: ", ")
+        return GatewayError(status: .methodNotAllowed, code: "UNIMPLEMENTED", detail: "method not allowed here; allowed: \(allowed.joined(separator: ", "))", headers: headers)
+    }
+
+    /// 422 with every field that broke its rules.
+    public static func ruleViolations(_ violations: RuleViolations) -> GatewayError {
+        let count = violations.violations.count
+        let detail = count == 1 ? violations.description : "\(count) fields failed validation: \(violations.description)"
+        return GatewayError(status: .unprocessableContent, code: "INVALID_ARGUMENT", detail: detail, violations: violations.violations)
     }
 
     /// 413: the body is larger than the limit.
@@ -90,6 +109,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         switch error {
         case let error as GatewayError:
             self = error
+        case let error as RuleViolations:
+            self = .ruleViolations(error)
         case let error as RPCError:
             self = RPCStatusMapping.gatewayError(for: error)
         case let error as TranscodingError:
@@ -132,11 +153,21 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
 
     /// The API's error body for the request `requestID`.
     public func body(requestID: String) -> [UInt8] {
-        JSONValue.object([
+        var members: [(key: String, value: JSONValue)] = [
             ("detail", .string(detail)),
             ("code", .string(code)),
             ("request_id", .string(requestID)),
-        ]).serialized
+        ]
+        if !violations.isEmpty {
+            members.append(("errors", .array(violations.map { violation in
+                .object([
+                    ("field", .string(violation.field)),
+                    ("rule", .string(violation.rule)),
+                    ("message", .string(violation.message)),
+                ])
+            })))
+        }
+        return JSONValue.object(members).serialized
     }
 
     /// The whole response.

@@ -64,6 +64,11 @@ struct RESTEndpoint: HTTPResponder {
         let hashesPassword = PasswordRouteGuard.guards(route, shapes: core.transcoder.shapes)
         if hashesPassword { try core.passwordRoutes.admit(address: context.clientAddress) }
         let body = route.body == .none ? nil : try await RequestInput.body(of: request, limit: core.bodyLimit)
+        // A route that takes a body needs one (the document says it is
+        // required): an empty body is a client mistake, not an empty message.
+        if let body, body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            throw GatewayError.badRequest("the request needs a JSON body")
+        }
         var json = try core.transcoder.request(
             for: route,
             pathValues: pathValues,

@@ -29,6 +29,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_User_V1_CreateUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await UserServiceClient(client).createUser(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -71,6 +72,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_User_V1_GetUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await UserServiceClient(client).getUser(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -95,6 +97,7 @@ public enum ShopRoutes {
             responseBody: "users",
             call: .unary { client, json, options in
                 let request = try Shop_User_V1_ListUsersRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await UserServiceClient(client).listUsers(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -116,6 +119,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_User_V1_UpdateUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await UserServiceClient(client).updateUser(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -137,6 +141,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_User_V1_DeactivateUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await UserServiceClient(client).deactivateUser(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -158,6 +163,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_User_V1_LoginRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await UserServiceClient(client).login(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -179,6 +185,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Product_V1_CreateProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await ProductServiceClient(client).createProduct(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -200,6 +207,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Product_V1_GetProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await ProductServiceClient(client).getProduct(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -225,6 +233,7 @@ public enum ShopRoutes {
             responseBody: "products",
             call: .unary { client, json, options in
                 let request = try Shop_Product_V1_ListProductsRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await ProductServiceClient(client).listProducts(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -246,6 +255,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Product_V1_UpdateProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await ProductServiceClient(client).updateProduct(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -267,6 +277,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Product_V1_DeleteProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await ProductServiceClient(client).deleteProduct(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -288,6 +299,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Inventory_V1_GetStockRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await InventoryServiceClient(client).getStock(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -309,6 +321,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Inventory_V1_SetStockRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await InventoryServiceClient(client).setStock(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -330,6 +343,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Order_V1_CreateOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await OrderServiceClient(client).createOrder(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -351,6 +365,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Order_V1_GetOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await OrderServiceClient(client).getOrder(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -376,6 +391,7 @@ public enum ShopRoutes {
             responseBody: "orders",
             call: .unary { client, json, options in
                 let request = try Shop_Order_V1_ListOrdersRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await OrderServiceClient(client).listOrders(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -397,6 +413,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Order_V1_CancelOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await OrderServiceClient(client).cancelOrder(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -418,6 +435,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .unary { client, json, options in
                 let request = try Shop_Order_V1_UpdateOrderStatusRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await OrderServiceClient(client).updateOrderStatus(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -439,6 +457,7 @@ public enum ShopRoutes {
             responseBody: nil,
             call: .serverStreaming { client, json, options, send in
                 let request = try Shop_Order_V1_WatchOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 try await OrderServiceClient(client).watchOrder(request, options: options) { responses in
                     for try await response in responses {
                         try await send(try response.jsonUTF8Data(options: RESTRoute.encodingOptions))
@@ -467,6 +486,7 @@ public enum ShopRoutes {
             responseBody: "notifications",
             call: .unary { client, json, options in
                 let request = try Shop_Notification_V1_ListNotificationsRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
+                try request.checkRules()
                 let response = try await NotificationServiceClient(client).listNotifications(request, options: options)
                 return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
             }
@@ -693,6 +713,12 @@ public enum ShopRoutes {
               "400": {
                 "$ref": "#/components/responses/BadRequest"
               },
+              "401": {
+                "$ref": "#/components/responses/Unauthenticated"
+              },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
+              },
               "409": {
                 "$ref": "#/components/responses/Conflict"
               },
@@ -731,7 +757,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -753,6 +781,9 @@ public enum ShopRoutes {
               },
               "400": {
                 "$ref": "#/components/responses/BadRequest"
+              },
+              "401": {
+                "$ref": "#/components/responses/Unauthenticated"
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
@@ -787,7 +818,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -875,7 +908,8 @@ public enum ShopRoutes {
                 "in": "query",
                 "required": false,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "pattern": "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
                 }
               },
               {
@@ -884,7 +918,8 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0
                 }
               },
               {
@@ -893,7 +928,9 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
                 }
               }
             ],
@@ -930,6 +967,9 @@ public enum ShopRoutes {
               },
               "403": {
                 "$ref": "#/components/responses/PermissionDenied"
+              },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
               },
               "422": {
                 "$ref": "#/components/responses/ValidationFailed"
@@ -968,7 +1008,8 @@ public enum ShopRoutes {
                 "in": "query",
                 "required": false,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "pattern": "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
                 }
               },
               {
@@ -977,7 +1018,8 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0
                 }
               },
               {
@@ -986,7 +1028,9 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
                 }
               }
             ],
@@ -1037,6 +1081,9 @@ public enum ShopRoutes {
               },
               "403": {
                 "$ref": "#/components/responses/PermissionDenied"
+              },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
               },
               "422": {
                 "$ref": "#/components/responses/ValidationFailed"
@@ -1128,6 +1175,9 @@ public enum ShopRoutes {
               "403": {
                 "$ref": "#/components/responses/PermissionDenied"
               },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
+              },
               "409": {
                 "$ref": "#/components/responses/Conflict"
               },
@@ -1171,7 +1221,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -1258,7 +1310,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -1348,7 +1402,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -1412,7 +1468,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -1519,7 +1577,8 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0
                 }
               },
               {
@@ -1528,7 +1587,9 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
                 }
               },
               {
@@ -1536,7 +1597,8 @@ public enum ShopRoutes {
                 "in": "query",
                 "required": false,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "maxLength": 100
                 }
               }
             ],
@@ -1567,6 +1629,12 @@ public enum ShopRoutes {
               },
               "400": {
                 "$ref": "#/components/responses/BadRequest"
+              },
+              "401": {
+                "$ref": "#/components/responses/Unauthenticated"
+              },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
               },
               "422": {
                 "$ref": "#/components/responses/ValidationFailed"
@@ -1637,6 +1705,9 @@ public enum ShopRoutes {
               "403": {
                 "$ref": "#/components/responses/PermissionDenied"
               },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
+              },
               "409": {
                 "$ref": "#/components/responses/Conflict"
               },
@@ -1680,7 +1751,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -1706,6 +1779,9 @@ public enum ShopRoutes {
               },
               "400": {
                 "$ref": "#/components/responses/BadRequest"
+              },
+              "401": {
+                "$ref": "#/components/responses/Unauthenticated"
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
@@ -1740,7 +1816,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -1830,7 +1908,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -1891,7 +1971,8 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0
                 }
               },
               {
@@ -1900,7 +1981,9 @@ public enum ShopRoutes {
                 "required": false,
                 "schema": {
                   "type": "integer",
-                  "format": "int32"
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
                 }
               }
             ],
@@ -1936,6 +2019,9 @@ public enum ShopRoutes {
               },
               "403": {
                 "$ref": "#/components/responses/PermissionDenied"
+              },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
               },
               "422": {
                 "$ref": "#/components/responses/ValidationFailed"
@@ -2003,6 +2089,12 @@ public enum ShopRoutes {
               "400": {
                 "$ref": "#/components/responses/BadRequest"
               },
+              "401": {
+                "$ref": "#/components/responses/Unauthenticated"
+              },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
+              },
               "409": {
                 "$ref": "#/components/responses/Conflict"
               },
@@ -2063,6 +2155,9 @@ public enum ShopRoutes {
               "403": {
                 "$ref": "#/components/responses/PermissionDenied"
               },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
+              },
               "422": {
                 "$ref": "#/components/responses/ValidationFailed"
               },
@@ -2100,7 +2195,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -2170,7 +2267,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -2259,7 +2358,9 @@ public enum ShopRoutes {
                 "in": "path",
                 "required": true,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "format": "uuid",
+                  "minLength": 1
                 }
               }
             ],
@@ -2326,14 +2427,44 @@ public enum ShopRoutes {
               },
               "request_id": {
                 "type": "string"
+              },
+              "errors": {
+                "type": "array",
+                "description": "With 422 for broken field rules: every failing field, not just the first",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "field",
+                    "rule",
+                    "message"
+                  ],
+                  "properties": {
+                    "field": {
+                      "type": "string",
+                      "description": "The field's path, e.g. items[0].quantity"
+                    },
+                    "rule": {
+                      "type": "string",
+                      "description": "The broken rule, e.g. minimum, max_length, format"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
               }
             }
           },
           "shop.inventory.v1.GetStockRequest": {
             "type": "object",
+            "required": [
+              "product_id"
+            ],
             "properties": {
               "product_id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The product whose stock to read.",
                 "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               }
@@ -2342,14 +2473,10 @@ public enum ShopRoutes {
           "shop.inventory.v1.SetStockRequest": {
             "type": "object",
             "properties": {
-              "product_id": {
-                "type": "string",
-                "description": "The product whose stock to set.",
-                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
-              },
               "available": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
                 "description": "Units on hand and free to sell; at least 0.",
                 "example": 10
               }
@@ -2382,17 +2509,21 @@ public enum ShopRoutes {
             "properties": {
               "user_id": {
                 "type": "string",
+                "pattern": "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
                 "description": "Admins only: whose notifications; others see their own."
               },
               "skip": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
                 "description": "How many to pass over, newest first; 0 by default.",
                 "example": 0
               },
               "limit": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 20
               }
@@ -2450,9 +2581,14 @@ public enum ShopRoutes {
           },
           "shop.order.v1.CancelOrderRequest": {
             "type": "object",
+            "required": [
+              "id"
+            ],
             "properties": {
               "id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The order to cancel.",
                 "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               }
@@ -2460,29 +2596,41 @@ public enum ShopRoutes {
           },
           "shop.order.v1.CreateOrderRequest": {
             "type": "object",
+            "required": [
+              "items"
+            ],
             "properties": {
               "items": {
                 "type": "array",
                 "items": {
                   "$ref": "#/components/schemas/shop.order.v1.OrderItemRequest"
                 },
+                "minItems": 1,
+                "maxItems": 100,
                 "description": "At least one item."
               },
               "user_id": {
                 "type": "string",
+                "pattern": "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
                 "description": "For admins placing an order for someone else; others leave it empty."
               },
               "idempotency_key": {
                 "type": "string",
+                "maxLength": 200,
                 "description": "The same key with the same request (items, quantities and user) returns the first order instead of placing another; the same key with a different request is INVALID_ARGUMENT. The gateway fills it from the Idempotency-Key header."
               }
             }
           },
           "shop.order.v1.GetOrderRequest": {
             "type": "object",
+            "required": [
+              "id"
+            ],
             "properties": {
               "id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The order's id.",
                 "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               }
@@ -2493,17 +2641,21 @@ public enum ShopRoutes {
             "properties": {
               "user_id": {
                 "type": "string",
+                "pattern": "^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
                 "description": "Admins only: whose orders; empty lists all."
               },
               "skip": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
                 "description": "How many to pass over, newest first; 0 by default.",
                 "example": 0
               },
               "limit": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 20
               }
@@ -2613,15 +2765,23 @@ public enum ShopRoutes {
           },
           "shop.order.v1.OrderItemRequest": {
             "type": "object",
+            "required": [
+              "product_id",
+              "quantity"
+            ],
             "properties": {
               "product_id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The product to order.",
                 "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               },
               "quantity": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 1,
+                "maximum": 10000,
                 "description": "How many units; at least 1.",
                 "example": 3
               }
@@ -2629,12 +2789,10 @@ public enum ShopRoutes {
           },
           "shop.order.v1.UpdateOrderStatusRequest": {
             "type": "object",
+            "required": [
+              "status"
+            ],
             "properties": {
-              "id": {
-                "type": "string",
-                "description": "The order to move.",
-                "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
-              },
               "status": {
                 "type": "string",
                 "enum": [
@@ -2651,9 +2809,14 @@ public enum ShopRoutes {
           },
           "shop.order.v1.WatchOrderRequest": {
             "type": "object",
+            "required": [
+              "id"
+            ],
             "properties": {
               "id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The order to watch.",
                 "example": "c4e2a8f1-6d3b-4a7e-b5c9-07f1e3d2a984"
               }
@@ -2661,32 +2824,47 @@ public enum ShopRoutes {
           },
           "shop.product.v1.CreateProductRequest": {
             "type": "object",
+            "required": [
+              "name"
+            ],
             "properties": {
               "name": {
                 "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": "\\S",
                 "example": "Teapot"
               },
               "description": {
                 "type": "string",
+                "maxLength": 5000,
                 "example": "Short and stout"
               },
               "price": {
                 "type": "number",
                 "multipleOf": 0.01,
+                "minimum": 0.00,
+                "maximum": 1000000000.00,
                 "description": "The unit price, a decimal with at most two places.",
                 "example": 19.99
               },
               "category": {
                 "type": "string",
+                "maxLength": 100,
                 "example": "kitchen"
               }
             }
           },
           "shop.product.v1.DeleteProductRequest": {
             "type": "object",
+            "required": [
+              "id"
+            ],
             "properties": {
               "id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The product to delete.",
                 "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               }
@@ -2698,9 +2876,14 @@ public enum ShopRoutes {
           },
           "shop.product.v1.GetProductRequest": {
             "type": "object",
+            "required": [
+              "id"
+            ],
             "properties": {
               "id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The product's id.",
                 "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
               }
@@ -2712,17 +2895,21 @@ public enum ShopRoutes {
               "skip": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
                 "description": "How many products to pass over, oldest first; 0 by default.",
                 "example": 0
               },
               "limit": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 20
               },
               "category": {
                 "type": "string",
+                "maxLength": 100,
                 "description": "Only products of this category; all when empty.",
                 "example": "kitchen"
               }
@@ -2784,41 +2971,55 @@ public enum ShopRoutes {
             "type": "object",
             "description": "A partial update: only the fields present change.",
             "properties": {
-              "id": {
-                "type": "string",
-                "description": "The product to change.",
-                "example": "0d7f3a9c-2b64-4f18-8e3a-91c5d4b7a026"
-              },
               "name": {
-                "type": "string"
+                "type": "string",
+                "maxLength": 200,
+                "pattern": "\\S"
               },
               "description": {
-                "type": "string"
+                "type": "string",
+                "maxLength": 5000
               },
               "price": {
                 "type": "number",
                 "multipleOf": 0.01,
+                "minimum": 0.00,
+                "maximum": 1000000000.00,
                 "example": 17.50
               },
               "category": {
-                "type": "string"
+                "type": "string",
+                "maxLength": 100
               }
             }
           },
           "shop.user.v1.CreateUserRequest": {
             "type": "object",
+            "required": [
+              "email",
+              "full_name",
+              "password"
+            ],
             "properties": {
               "email": {
                 "type": "string",
+                "format": "email",
+                "minLength": 1,
+                "maxLength": 254,
                 "description": "Unique, compared case-insensitively.",
                 "example": "ada@example.com"
               },
               "full_name": {
                 "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": "\\S",
                 "example": "Ada Lovelace"
               },
               "password": {
                 "type": "string",
+                "minLength": 8,
+                "maxLength": 1024,
                 "description": "At least 8 characters; stored only as a salted hash.",
                 "example": "correct horse battery"
               },
@@ -2830,9 +3031,14 @@ public enum ShopRoutes {
           },
           "shop.user.v1.DeactivateUserRequest": {
             "type": "object",
+            "required": [
+              "id"
+            ],
             "properties": {
               "id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The account to deactivate.",
                 "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               }
@@ -2848,9 +3054,14 @@ public enum ShopRoutes {
           },
           "shop.user.v1.GetUserRequest": {
             "type": "object",
+            "required": [
+              "id"
+            ],
             "properties": {
               "id": {
                 "type": "string",
+                "format": "uuid",
+                "minLength": 1,
                 "description": "The account's id.",
                 "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
               }
@@ -2862,12 +3073,15 @@ public enum ShopRoutes {
               "skip": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
                 "description": "How many users to pass over, oldest first; 0 by default.",
                 "example": 0
               },
               "limit": {
                 "type": "integer",
                 "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 100
               }
@@ -2887,13 +3101,21 @@ public enum ShopRoutes {
           },
           "shop.user.v1.LoginRequest": {
             "type": "object",
+            "required": [
+              "email",
+              "password"
+            ],
             "properties": {
               "email": {
                 "type": "string",
+                "minLength": 1,
+                "maxLength": 1024,
                 "example": "ada@example.com"
               },
               "password": {
                 "type": "string",
+                "minLength": 1,
+                "maxLength": 1024,
                 "example": "correct horse battery"
               }
             }
@@ -2923,20 +3145,21 @@ public enum ShopRoutes {
             "type": "object",
             "description": "A partial update: only the fields present change. `is_active` and `role` may be changed by admins only.",
             "properties": {
-              "id": {
-                "type": "string",
-                "description": "The account to change.",
-                "example": "5b0c3c1e-7a57-4d0e-9a52-3c1f6b2d8e41"
-              },
               "email": {
-                "type": "string"
+                "type": "string",
+                "format": "email",
+                "maxLength": 254
               },
               "full_name": {
                 "type": "string",
+                "maxLength": 200,
+                "pattern": "\\S",
                 "example": "Ada King"
               },
               "password": {
                 "type": "string",
+                "minLength": 8,
+                "maxLength": 1024,
                 "description": "At least 8 characters."
               },
               "is_active": {
@@ -3055,7 +3278,7 @@ public enum ShopRoutes {
             }
           },
           "ValidationFailed": {
-            "description": "A field failed validation",
+            "description": "A field failed validation; `errors` lists every failing field",
             "content": {
               "application/json": {
                 "schema": {

@@ -53,6 +53,7 @@ public enum FrameRPCGenerator {
         Shop_Api_Extensions_policy,
         Shop_Api_Extensions_default_policy,
         Shop_Api_Extensions_money,
+        Shop_Api_Extensions_rules,
         Shop_Api_Extensions_doc,
         Shop_Api_Extensions_example,
         Shop_Api_Extensions_api_info,
@@ -65,12 +66,18 @@ public enum FrameRPCGenerator {
         if !builder.errors.isEmpty { throw CodeGenErrors(errors: builder.errors) }
 
         var output: [GeneratedFile] = []
-        let stubs = StubRenderer(importFrameRPC: options.importFrameRPC, visibility: options.visibility)
+        let checked = RuleCheckedMessages(files: files)
+        let stubs = StubRenderer(importFrameRPC: options.importFrameRPC, visibility: options.visibility, checked: checked)
+        let validation = ValidationRenderer(visibility: options.visibility, importFrameRPC: options.importFrameRPC)
         for file in files {
-            let fileServices = services.filter { $0.file == file.name }
-            guard !fileServices.isEmpty else { continue }
             let base = file.name.hasSuffix(".proto") ? String(file.name.dropLast(6)) : file.name
-            output.append(GeneratedFile(name: base + ".framerpc.swift", content: stubs.render(file: file.name, services: fileServices)))
+            let fileServices = services.filter { $0.file == file.name }
+            if !fileServices.isEmpty {
+                output.append(GeneratedFile(name: base + ".framerpc.swift", content: stubs.render(file: file.name, services: fileServices)))
+            }
+            if let rules = validation.render(file: file, checked: checked) {
+                output.append(GeneratedFile(name: base + ".rules.swift", content: rules))
+            }
         }
 
         if let routeTable = options.routeTable {
@@ -79,7 +86,7 @@ public enum FrameRPCGenerator {
             let shapes = ShapeCollector.shapes(from: roots)
             let openAPI = OpenAPIRenderer(info: info ?? APIInfo(title: "", version: "")).render(services: routed, shapes: shapes)
             let sources = files.filter { file in routed.contains { $0.file == file.name } }.map(\.name)
-            let table = RouteTableRenderer(typeName: routeTable, visibility: options.visibility)
+            let table = RouteTableRenderer(typeName: routeTable, visibility: options.visibility, checked: checked)
                 .render(services: routed, shapes: shapes, openAPI: openAPI, sources: sources.isEmpty ? ["(no routed services)"] : sources)
             output.append(GeneratedFile(name: routeTable + ".swift", content: table))
             if let openAPIFile = options.openAPIFile {

@@ -166,4 +166,38 @@ struct BadAnnotationTests {
             naming: ["has no call policy", "(shop.api.policy)", "(shop.api.default_policy)"]
         )
     }
+
+    // MARK: Field rules
+
+    @Test func ruleOnAFieldOfTheWrongTypeIsRejectedNamingFileMessageAndField() throws {
+        let errors = try errors(generating: "rule_wrong_type")
+        expectOnlyError(
+            errors, in: "rule_wrong_type", element: "Thing.count",
+            naming: ["rule max_length does not apply to a int32 field", "string fields"]
+        )
+    }
+
+    @Test func ruleThatTheAbsentValueBreaksOnANonRequiredFieldIsRejected() throws {
+        let errors = try errors(generating: "rule_breaks_absent_value")
+        expectOnlyError(
+            errors, in: "rule_breaks_absent_value", element: "Thing.owner_id",
+            naming: ["rule format refuses the field's zero value", "mark it required"]
+        )
+    }
+
+    @Test func patternThatDoesNotCompileIsRejected() throws {
+        let errors = try errors(generating: "rule_bad_pattern")
+        expectOnlyError(
+            errors, in: "rule_bad_pattern", element: "Thing.code",
+            naming: ["pattern '([a-z' is not a valid regular expression"]
+        )
+    }
+
+    @Test func reversedBoundsAndItemRulesOnASingleFieldAreBothReported() throws {
+        let errors = try errors(generating: "rule_bounds_reversed")
+        let problems = errors.map { "\($0.element): \($0.problem)" }
+        #expect(errors.count == 2, "got:\n\(describe(errors))")
+        #expect(problems.contains { $0.hasPrefix("Thing.count: minimum 10 is above maximum 1") }, "got:\n\(describe(errors))")
+        #expect(problems.contains { $0.hasPrefix("Thing.name: rule max_items does not apply to a string field") }, "got:\n\(describe(errors))")
+    }
 }

@@ -41,7 +41,16 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
         options: ["RouteTable": "GuardedRoutes", "Title": "guarded vault"]
     )
 
-    static let all = [library, health, guarded]
+    /// A service whose request has one field per `(shop.api.rules)` kind:
+    /// the validation function, the checks before handler and call, the
+    /// OpenAPI constraints.
+    static let checked = GoldenCase(
+        name: "checked",
+        proto: "checked/signup.proto",
+        options: ["RouteTable": "CheckedRoutes", "OpenAPI": "openapi.json", "Title": "checked signups"]
+    )
+
+    static let all = [library, health, guarded, checked]
 }
 
 /// The generator's output for the checked-in inputs, byte for byte. After an

@@ -27,6 +27,8 @@ struct FieldShape {
     var description: String = ""
     /// From `(shop.api.example)`, checked by ``ModelBuilder``.
     var example: JSONValue?
+    /// From `(shop.api.rules)`, checked by ``ModelBuilder``.
+    var rules: FieldRulesModel?
 }
 
 /// Every message reachable from the given roots, in a stable order
@@ -62,6 +64,7 @@ enum ShapeCollector {
                 guard let field = message.fields.first(where: { $0.name == fields[index].name }) else { continue }
                 fields[index].description = DocComment(field.protoSourceComments()).text
                 fields[index].example = FieldExample.value(of: field)
+                fields[index].rules = FieldRulesModel.of(field)
             }
             order.append(message.fullName)
             byName[message.fullName] = MessageShape(

@@ -15,6 +15,7 @@ struct ModelBuilder {
         checkServiceNames(services)
         for file in files {
             checkExamples(in: file.messages, file: file.name)
+            checkRules(in: file.messages, file: file.name)
         }
         return services
     }
@@ -150,6 +151,19 @@ struct ModelBuilder {
                 }
             }
             checkExamples(in: message.messages, file: file)
+        }
+    }
+
+    /// Every `(shop.api.rules)` of the file's messages, nested ones too,
+    /// fits its field's type (``FieldRulesModel/problems(with:)``).
+    private mutating func checkRules(in messages: [Descriptor], file: String) {
+        for message in messages {
+            for field in message.fields {
+                for problem in FieldRulesModel.problems(with: field) {
+                    fail(file, "\(message.name).\(field.name)", problem)
+                }
+            }
+            checkRules(in: message.messages, file: file)
         }
     }
 

@@ -12,6 +12,13 @@ struct OpenAPIRenderer {
 
     func render(services: [ServiceModel], shapes: [MessageShape]) -> String {
         var paths: [String: [(RouteModel.Verb, JSONValue)]] = [:]
+        var pathBound: [String: Set<String>] = [:]
+        for service in services {
+            for method in service.methods {
+                guard let route = method.route, route.body == .all else { continue }
+                pathBound[method.input.protoName, default: []].formUnion(route.pathVariables)
+            }
+        }
         let shapesByName = Dictionary(shapes.map { ($0.protoName, $0) }, uniquingKeysWith: { first, _ in first })
         for service in services {
             for method in service.methods {
@@ -24,7 +31,7 @@ struct OpenAPIRenderer {
             return (path, .object(operations.map { ($0.0.rawValue, $0.1) }))
         }
         let schemas: [(String, JSONValue)] = [("Error", Self.errorSchema)]
-            + shapes.sorted { $0.protoName < $1.protoName }.map { ($0.protoName, schema(of: $0)) }
+            + shapes.sorted { $0.protoName < $1.protoName }.map { ($0.protoName, schema(of: $0, pathBound: pathBound[$0.protoName] ?? [])) }
         let document: JSONValue = .object([
             ("openapi", .string("3.0.3")),
             ("info", infoObject),
@@ -76,7 +83,7 @@ struct OpenAPIRenderer {
                 ("name", .string(name)),
                 ("in", .string("path")),
                 ("required", .bool(true)),
-                ("schema", schema(of: .scalar(Self.fieldKind(name, in: method.input, shapes: nil) ?? .string), repeated: false)),
+                ("schema", Self.constrained(schema(of: .scalar(Self.fieldKind(name, in: method.input, shapes: nil) ?? .string), repeated: false), rules: Self.fieldRules(name, in: method.input), money: Self.fieldKind(name, in: method.input, shapes: nil) == .money, repeated: false)),
             ])
         }
         parameters += route.query.map { parameter in
@@ -84,7 +91,7 @@ struct OpenAPIRenderer {
                 ("name", .string(parameter.name)),
                 ("in", .string("query")),
                 ("required", .bool(false)),
-                ("schema", schema(of: .scalar(parameter.kind), repeated: parameter.repeated)),
+                ("schema", Self.constrained(schema(of: .scalar(parameter.kind), repeated: parameter.repeated), rules: Self.fieldRules(parameter.name, in: method.input), money: parameter.kind == .money, repeated: parameter.repeated)),
             ])
         }
         if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
@@ -130,9 +137,11 @@ struct OpenAPIRenderer {
                 ("content", .object([("application/json", .object(media))])),
             ])))
         }
-        var errors = ["400", "422", "429", "500", "503", "504"]
-        if route.auth != .public { errors += ["401", "403"] }
-        if !route.pathVariables.isEmpty { errors.append("404") }
+        // 401 on every route: a public one too may refuse a caller (login's
+        // wrong password); 404 on every route: a body or query may name
+        // something that is not there (an order's product).
+        var errors = ["400", "401", "404", "422", "429", "500", "503", "504"]
+        if route.auth != .public { errors.append("403") }
         if route.verb != .get { errors.append("409") }
         if route.body != .none { errors.append("413") }
         for status in errors.sorted() {
@@ -152,6 +161,19 @@ struct OpenAPIRenderer {
         for (index, name) in names.enumerated() {
             guard let field = current.fields.first(where: { $0.name == name }) else { return nil }
             if index == names.count - 1 { return ScalarKind(field) }
+            current = field.messageType
+        }
+        return nil
+    }
+
+    /// The rules of the field at a dotted path of `message`.
+    private static func fieldRules(_ dottedPath: String, in message: MessageRef) -> FieldRulesModel? {
+        var current = message.descriptor
+        let names = dottedPath.split(separator: ".").map(String.init)
+        for (index, name) in names.enumerated() {
+            guard let field = current.fields.first(where: { $0.name == name }) else { return nil }
+            if index == names.count - 1 { return FieldRulesModel.of(field) }
+            guard field.type == .message else { return nil }
             current = field.messageType
         }
         return nil
@@ -200,18 +222,72 @@ struct OpenAPIRenderer {
 
     // MARK: Schemas
 
-    private func schema(of shape: MessageShape) -> JSONValue {
+    /// A message's schema. Its `required` lists the fields whose rules say
+    /// `required`; fields a route fills from its path are left out.
+    private func schema(of shape: MessageShape, pathBound: Set<String>) -> JSONValue {
         var members: [(String, JSONValue)] = [("type", .string("object"))]
         if !shape.description.isEmpty { members.append(("description", .string(shape.description))) }
-        members.append(("properties", .object(shape.fields.map { ($0.name, property($0)) })))
+        let required = shape.fields.filter { $0.rules?.required == true && !pathBound.contains($0.name) }.map(\.name)
+        if !required.isEmpty { members.append(("required", .array(required.map { .string($0) }))) }
+        // A field a route fills from its path is not part of the body (the
+        // path wins over it), so the body's schema leaves it out.
+        members.append(("properties", .object(shape.fields.filter { !pathBound.contains($0.name) }.map { ($0.name, property($0)) })))
         return .object(members)
+    }
+
+    /// A schema with a field's `(shop.api.rules)` as JSON Schema
+    /// constraints: on the array for the count rules, on its items (or the
+    /// value) for the rest. `required` on a string is `minLength` 1, on a
+    /// list `minItems` 1 (an empty value is what an absent one reads as).
+    static func constrained(_ schema: JSONValue, rules: FieldRulesModel?, money: Bool, repeated: Bool) -> JSONValue {
+        guard let rules, case .object(var members) = schema else { return schema }
+        if repeated {
+            guard let itemsIndex = members.firstIndex(where: { $0.0 == "items" }) else { return schema }
+            var element = rules
+            element.required = false
+            members[itemsIndex].1 = constrained(members[itemsIndex].1, rules: element, money: money, repeated: false)
+            let minItems = max(rules.minItems ?? 0, rules.required ? 1 : 0)
+            if minItems > 0 { members.append(("minItems", .integer(Int(minItems)))) }
+            if let maxItems = rules.maxItems { members.append(("maxItems", .integer(Int(maxItems)))) }
+            return .object(members)
+        }
+        guard members.first?.0 != "$ref" else { return schema }
+        let type: String? = members.first { $0.0 == "type" }.flatMap { if case .string(let name) = $0.1 { name } else { nil } }
+        switch type {
+        case "string"? where !members.contains(where: { $0.0 == "enum" }):
+            if let format = rules.format {
+                members.removeAll { $0.0 == "format" }
+                members.append(("format", .string(format.rawValue)))
+            }
+            let minLength = max(rules.minLength ?? 0, rules.required ? 1 : 0)
+            if minLength > 0 { members.append(("minLength", .integer(Int(minLength)))) }
+            if let maxLength = rules.maxLength { members.append(("maxLength", .integer(Int(maxLength)))) }
+            if let pattern = rules.pattern { members.append(("pattern", .string(pattern))) }
+        case "integer"?, "number"?:
+            if let minimum = rules.minimum {
+                members.removeAll { $0.0 == "minimum" }
+                members.append(("minimum", bound(minimum, money: money)))
+            }
+            if let maximum = rules.maximum { members.append(("maximum", bound(maximum, money: money))) }
+        default:
+            break
+        }
+        return .object(members)
+    }
+
+    /// A bound as JSON: cents shown as a decimal for money.
+    private static func bound(_ value: Int64, money: Bool) -> JSONValue {
+        guard money else { return .integer(Int(value)) }
+        let magnitude = value.magnitude
+        let fraction = magnitude % 100
+        return .decimal("\(value < 0 ? "-" : "")\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)")
     }
 
     /// A property's schema with its field's description and example. A
     /// reference gets them beside an `allOf`, since OpenAPI 3.0 ignores the
     /// siblings of a `$ref`.
     private func property(_ field: FieldShape) -> JSONValue {
-        let schema = schema(of: field.kind, repeated: field.repeated)
+        let schema = Self.constrained(schema(of: field.kind, repeated: field.repeated), rules: field.rules, money: field.kind == .scalar(.money), repeated: field.repeated)
         var extra: [(String, JSONValue)] = []
         if !field.description.isEmpty { extra.append(("description", .string(field.description))) }
         if let example = field.example { extra.append(("example", example)) }
@@ -261,6 +337,19 @@ struct OpenAPIRenderer {
             ("detail", .object([("type", .string("string")), ("description", .string("A message for humans"))])),
             ("code", .object([("type", .string("string")), ("description", .string("The RPC status name, e.g. NOT_FOUND"))])),
             ("request_id", .object([("type", .string("string"))])),
+            ("errors", .object([
+                ("type", .string("array")),
+                ("description", .string("With 422 for broken field rules: every failing field, not just the first")),
+                ("items", .object([
+                    ("type", .string("object")),
+                    ("required", .array([.string("field"), .string("rule"), .string("message")])),
+                    ("properties", .object([
+                        ("field", .object([("type", .string("string")), ("description", .string("The field's path, e.g. items[0].quantity"))])),
+                        ("rule", .object([("type", .string("string")), ("description", .string("The broken rule, e.g. minimum, max_length, format"))])),
+                        ("message", .object([("type", .string("string"))])),
+                    ])),
+                ])),
+            ])),
         ])),
     ])
 
@@ -271,7 +360,7 @@ struct OpenAPIRenderer {
         ("404", "NotFound", "No such resource"),
         ("409", "Conflict", "Duplicate, wrong state or not enough stock"),
         ("413", "PayloadTooLarge", "The body is over 1 MiB"),
-        ("422", "ValidationFailed", "A field failed validation"),
+        ("422", "ValidationFailed", "A field failed validation; `errors` lists every failing field"),
         ("429", "TooManyRequests", "Too many requests in flight"),
         ("500", "InternalError", "An internal error; no detail is given"),
         ("503", "Unavailable", "An upstream service is down or its circuit is open; see Retry-After"),

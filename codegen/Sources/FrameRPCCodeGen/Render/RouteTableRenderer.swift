@@ -4,6 +4,10 @@
 struct RouteTableRenderer {
     let typeName: String
     let visibility: String
+    /// Messages with generated rule checks: a route whose request is one
+    /// checks it before calling (the gateway answers 422 with every failing
+    /// field).
+    let checked: RuleCheckedMessages
 
     func render(services: [ServiceModel], shapes: [MessageShape], openAPI: String, sources: [String]) -> String {
         var out = SwiftWriter()
@@ -93,6 +97,7 @@ struct RouteTableRenderer {
                 out.line("call: .serverStreaming { client, json, options, send in")
                 out.indented { out in
                     out.line("let request = try \(method.input.swiftName)(jsonUTF8Data: json, options: RESTRoute.decodingOptions)")
+                    if checked.contains(method.input.descriptor) { out.line("try request.checkRules()") }
                     out.line("try await \(client).\(method.swiftName)(request, options: options) { responses in")
                     out.indented { out in
                         out.block("for try await response in responses") { out in
@@ -106,6 +111,7 @@ struct RouteTableRenderer {
                 out.line("call: .unary { client, json, options in")
                 out.indented { out in
                     out.line("let request = try \(method.input.swiftName)(jsonUTF8Data: json, options: RESTRoute.decodingOptions)")
+                    if checked.contains(method.input.descriptor) { out.line("try request.checkRules()") }
                     out.line("let response = try await \(client).\(method.swiftName)(request, options: options)")
                     out.line("return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)")
                 }

@@ -1,10 +1,15 @@
 /// Renders, per `.proto` file, the typed client, the handler protocol and its
-/// registration for each service.
+/// registration for each service. The registration checks a request's
+/// `(shop.api.rules)` (INVALID_ARGUMENT naming each failing field) before
+/// the handler sees it, so every caller is held to them, internal ones too.
 struct StubRenderer {
     /// Whether generated code must `import FrameRPC` (false when generating
     /// into the FrameRPC module itself).
     let importFrameRPC: Bool
     let visibility: String
+    /// Messages with generated rule checks: a method whose request is one
+    /// checks it before its handler runs.
+    let checked: RuleCheckedMessages
 
     func render(file: String, services: [ServiceModel]) -> String {
         var out = SwiftWriter()
@@ -123,11 +128,17 @@ struct StubRenderer {
                     let policy = method.policy == nil ? "" : ", policy: \(service.name)Policy.\(method.swiftName)"
                     if method.serverStreaming {
                         out.line("router.registerServerStreaming(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self\(policy)) { request, writer, context in")
-                        out.indented { $0.line("try await self.\(method.swiftName)(request, writer: writer, context: context)") }
+                        out.indented { out in
+                            if checked.contains(method.input.descriptor) { out.line("try request.checkRulesForCall()") }
+                            out.line("try await self.\(method.swiftName)(request, writer: writer, context: context)")
+                        }
                         out.line("}")
                     } else {
                         out.line("router.registerUnary(\(name), request: \(method.input.swiftName).self, response: \(method.output.swiftName).self\(policy)) { request, context in")
-                        out.indented { $0.line("try await self.\(method.swiftName)(request, context: context)") }
+                        out.indented { out in
+                            if checked.contains(method.input.descriptor) { out.line("try request.checkRulesForCall()") }
+                            out.line("return try await self.\(method.swiftName)(request, context: context)")
+                        }
                         out.line("}")
                     }
                 }

@@ -231,6 +231,31 @@ public enum GuardedRoutes {
               },
               "request_id": {
                 "type": "string"
+              },
+              "errors": {
+                "type": "array",
+                "description": "With 422 for broken field rules: every failing field, not just the first",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "field",
+                    "rule",
+                    "message"
+                  ],
+                  "properties": {
+                    "field": {
+                      "type": "string",
+                      "description": "The field's path, e.g. items[0].quantity"
+                    },
+                    "rule": {
+                      "type": "string",
+                      "description": "The broken rule, e.g. minimum, max_length, format"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
               }
             }
           },
@@ -324,7 +349,7 @@ public enum GuardedRoutes {
             }
           },
           "ValidationFailed": {
-            "description": "A field failed validation",
+            "description": "A field failed validation; `errors` lists every failing field",
             "content": {
               "application/json": {
                 "schema": {

@@ -311,6 +311,12 @@ public enum DemoRoutes {
               "400": {
                 "$ref": "#/components/responses/BadRequest"
               },
+              "401": {
+                "$ref": "#/components/responses/Unauthenticated"
+              },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
+              },
               "422": {
                 "$ref": "#/components/responses/ValidationFailed"
               },
@@ -389,6 +395,9 @@ public enum DemoRoutes {
               "403": {
                 "$ref": "#/components/responses/PermissionDenied"
               },
+              "404": {
+                "$ref": "#/components/responses/NotFound"
+              },
               "409": {
                 "$ref": "#/components/responses/Conflict"
               },
@@ -461,6 +470,9 @@ public enum DemoRoutes {
               },
               "400": {
                 "$ref": "#/components/responses/BadRequest"
+              },
+              "401": {
+                "$ref": "#/components/responses/Unauthenticated"
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
@@ -728,6 +740,31 @@ public enum DemoRoutes {
               },
               "request_id": {
                 "type": "string"
+              },
+              "errors": {
+                "type": "array",
+                "description": "With 422 for broken field rules: every failing field, not just the first",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "field",
+                    "rule",
+                    "message"
+                  ],
+                  "properties": {
+                    "field": {
+                      "type": "string",
+                      "description": "The field's path, e.g. items[0].quantity"
+                    },
+                    "rule": {
+                      "type": "string",
+                      "description": "The broken rule, e.g. minimum, max_length, format"
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
               }
             }
           },
@@ -873,9 +910,6 @@ public enum DemoRoutes {
           "demo.library.v1.RenameBookRequest": {
             "type": "object",
             "properties": {
-              "id": {
-                "type": "string"
-              },
               "title": {
                 "type": "string"
               },
@@ -959,7 +993,7 @@ public enum DemoRoutes {
             }
           },
           "ValidationFailed": {
-            "description": "A field failed validation",
+            "description": "A field failed validation; `errors` lists every failing field",
             "content": {
               "application/json": {
                 "schema": {

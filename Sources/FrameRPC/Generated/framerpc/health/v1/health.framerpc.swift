@@ -36,7 +36,7 @@ public protocol HealthHandler: RPCService {
 extension HealthHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(HealthMethod.check, request: Framerpc_Health_V1_HealthCheckRequest.self, response: Framerpc_Health_V1_HealthCheckResponse.self) { request, context in
-            try await self.check(request, context: context)
+            return try await self.check(request, context: context)
         }
     }
 }

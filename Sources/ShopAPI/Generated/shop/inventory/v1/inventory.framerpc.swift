@@ -117,19 +117,24 @@ public protocol InventoryServiceHandler: RPCService {
 extension InventoryServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(InventoryServiceMethod.getStock, request: Shop_Inventory_V1_GetStockRequest.self, response: Shop_Inventory_V1_Stock.self, policy: InventoryServicePolicy.getStock) { request, context in
-            try await self.getStock(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.getStock(request, context: context)
         }
         router.registerUnary(InventoryServiceMethod.setStock, request: Shop_Inventory_V1_SetStockRequest.self, response: Shop_Inventory_V1_Stock.self, policy: InventoryServicePolicy.setStock) { request, context in
-            try await self.setStock(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.setStock(request, context: context)
         }
         router.registerUnary(InventoryServiceMethod.reserve, request: Shop_Inventory_V1_ReserveRequest.self, response: Shop_Inventory_V1_Reservation.self, policy: InventoryServicePolicy.reserve) { request, context in
-            try await self.reserve(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.reserve(request, context: context)
         }
         router.registerUnary(InventoryServiceMethod.commit, request: Shop_Inventory_V1_CommitRequest.self, response: Shop_Inventory_V1_Reservation.self, policy: InventoryServicePolicy.commit) { request, context in
-            try await self.commit(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.commit(request, context: context)
         }
         router.registerUnary(InventoryServiceMethod.release, request: Shop_Inventory_V1_ReleaseRequest.self, response: Shop_Inventory_V1_Reservation.self, policy: InventoryServicePolicy.release) { request, context in
-            try await self.release(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.release(request, context: context)
         }
     }
 }

@@ -71,10 +71,12 @@ public protocol NotificationServiceHandler: RPCService {
 extension NotificationServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(NotificationServiceMethod.notify, request: Shop_Notification_V1_NotifyRequest.self, response: Shop_Notification_V1_Notification.self, policy: NotificationServicePolicy.notify) { request, context in
-            try await self.notify(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.notify(request, context: context)
         }
         router.registerUnary(NotificationServiceMethod.listNotifications, request: Shop_Notification_V1_ListNotificationsRequest.self, response: Shop_Notification_V1_ListNotificationsResponse.self, policy: NotificationServicePolicy.listNotifications) { request, context in
-            try await self.listNotifications(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.listNotifications(request, context: context)
         }
     }
 }

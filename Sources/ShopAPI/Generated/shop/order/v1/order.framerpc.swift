@@ -134,21 +134,27 @@ public protocol OrderServiceHandler: RPCService {
 extension OrderServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(OrderServiceMethod.createOrder, request: Shop_Order_V1_CreateOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.createOrder) { request, context in
-            try await self.createOrder(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.createOrder(request, context: context)
         }
         router.registerUnary(OrderServiceMethod.getOrder, request: Shop_Order_V1_GetOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.getOrder) { request, context in
-            try await self.getOrder(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.getOrder(request, context: context)
         }
         router.registerUnary(OrderServiceMethod.listOrders, request: Shop_Order_V1_ListOrdersRequest.self, response: Shop_Order_V1_ListOrdersResponse.self, policy: OrderServicePolicy.listOrders) { request, context in
-            try await self.listOrders(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.listOrders(request, context: context)
         }
         router.registerUnary(OrderServiceMethod.cancelOrder, request: Shop_Order_V1_CancelOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.cancelOrder) { request, context in
-            try await self.cancelOrder(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.cancelOrder(request, context: context)
         }
         router.registerUnary(OrderServiceMethod.updateOrderStatus, request: Shop_Order_V1_UpdateOrderStatusRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.updateOrderStatus) { request, context in
-            try await self.updateOrderStatus(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.updateOrderStatus(request, context: context)
         }
         router.registerServerStreaming(OrderServiceMethod.watchOrder, request: Shop_Order_V1_WatchOrderRequest.self, response: Shop_Order_V1_Order.self, policy: OrderServicePolicy.watchOrder) { request, writer, context in
+            try request.checkRulesForCall()
             try await self.watchOrder(request, writer: writer, context: context)
         }
     }

@@ -125,22 +125,28 @@ public protocol ProductServiceHandler: RPCService {
 extension ProductServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(ProductServiceMethod.createProduct, request: Shop_Product_V1_CreateProductRequest.self, response: Shop_Product_V1_Product.self, policy: ProductServicePolicy.createProduct) { request, context in
-            try await self.createProduct(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.createProduct(request, context: context)
         }
         router.registerUnary(ProductServiceMethod.getProduct, request: Shop_Product_V1_GetProductRequest.self, response: Shop_Product_V1_Product.self, policy: ProductServicePolicy.getProduct) { request, context in
-            try await self.getProduct(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.getProduct(request, context: context)
         }
         router.registerUnary(ProductServiceMethod.batchGetProducts, request: Shop_Product_V1_BatchGetProductsRequest.self, response: Shop_Product_V1_BatchGetProductsResponse.self, policy: ProductServicePolicy.batchGetProducts) { request, context in
-            try await self.batchGetProducts(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.batchGetProducts(request, context: context)
         }
         router.registerUnary(ProductServiceMethod.listProducts, request: Shop_Product_V1_ListProductsRequest.self, response: Shop_Product_V1_ListProductsResponse.self, policy: ProductServicePolicy.listProducts) { request, context in
-            try await self.listProducts(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.listProducts(request, context: context)
         }
         router.registerUnary(ProductServiceMethod.updateProduct, request: Shop_Product_V1_UpdateProductRequest.self, response: Shop_Product_V1_Product.self, policy: ProductServicePolicy.updateProduct) { request, context in
-            try await self.updateProduct(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.updateProduct(request, context: context)
         }
         router.registerUnary(ProductServiceMethod.deleteProduct, request: Shop_Product_V1_DeleteProductRequest.self, response: Shop_Product_V1_DeleteProductResponse.self, policy: ProductServicePolicy.deleteProduct) { request, context in
-            try await self.deleteProduct(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.deleteProduct(request, context: context)
         }
     }
 }

@@ -155,28 +155,35 @@ public protocol UserServiceHandler: RPCService {
 extension UserServiceHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(UserServiceMethod.createUser, request: Shop_User_V1_CreateUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.createUser) { request, context in
-            try await self.createUser(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.createUser(request, context: context)
         }
         router.registerUnary(UserServiceMethod.getCurrentUser, request: Shop_User_V1_GetCurrentUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.getCurrentUser) { request, context in
-            try await self.getCurrentUser(request, context: context)
+            return try await self.getCurrentUser(request, context: context)
         }
         router.registerUnary(UserServiceMethod.getUser, request: Shop_User_V1_GetUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.getUser) { request, context in
-            try await self.getUser(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.getUser(request, context: context)
         }
         router.registerUnary(UserServiceMethod.listUsers, request: Shop_User_V1_ListUsersRequest.self, response: Shop_User_V1_ListUsersResponse.self, policy: UserServicePolicy.listUsers) { request, context in
-            try await self.listUsers(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.listUsers(request, context: context)
         }
         router.registerUnary(UserServiceMethod.updateUser, request: Shop_User_V1_UpdateUserRequest.self, response: Shop_User_V1_User.self, policy: UserServicePolicy.updateUser) { request, context in
-            try await self.updateUser(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.updateUser(request, context: context)
         }
         router.registerUnary(UserServiceMethod.deactivateUser, request: Shop_User_V1_DeactivateUserRequest.self, response: Shop_User_V1_DeactivateUserResponse.self, policy: UserServicePolicy.deactivateUser) { request, context in
-            try await self.deactivateUser(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.deactivateUser(request, context: context)
         }
         router.registerUnary(UserServiceMethod.login, request: Shop_User_V1_LoginRequest.self, response: Shop_User_V1_LoginResponse.self, policy: UserServicePolicy.login) { request, context in
-            try await self.login(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.login(request, context: context)
         }
         router.registerUnary(UserServiceMethod.getAccountStatus, request: Shop_User_V1_GetAccountStatusRequest.self, response: Shop_User_V1_AccountStatus.self, policy: UserServicePolicy.getAccountStatus) { request, context in
-            try await self.getAccountStatus(request, context: context)
+            try request.checkRulesForCall()
+            return try await self.getAccountStatus(request, context: context)
         }
     }
 }

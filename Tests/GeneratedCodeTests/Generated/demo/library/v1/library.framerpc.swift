@@ -96,25 +96,25 @@ public protocol LibraryHandler: RPCService {
 extension LibraryHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(LibraryMethod.createBook, request: Demo_Library_V1_CreateBookRequest.self, response: Demo_Library_V1_Book.self) { request, context in
-            try await self.createBook(request, context: context)
+            return try await self.createBook(request, context: context)
         }
         router.registerUnary(LibraryMethod.getBook, request: Demo_Library_V1_GetBookRequest.self, response: Demo_Library_V1_Book.self) { request, context in
-            try await self.getBook(request, context: context)
+            return try await self.getBook(request, context: context)
         }
         router.registerUnary(LibraryMethod.listBooks, request: Demo_Library_V1_ListBooksRequest.self, response: Demo_Library_V1_ListBooksResponse.self) { request, context in
-            try await self.listBooks(request, context: context)
+            return try await self.listBooks(request, context: context)
         }
         router.registerUnary(LibraryMethod.renameBook, request: Demo_Library_V1_RenameBookRequest.self, response: Demo_Library_V1_Book.self) { request, context in
-            try await self.renameBook(request, context: context)
+            return try await self.renameBook(request, context: context)
         }
         router.registerUnary(LibraryMethod.deleteBook, request: Demo_Library_V1_DeleteBookRequest.self, response: Demo_Library_V1_DeleteBookResponse.self) { request, context in
-            try await self.deleteBook(request, context: context)
+            return try await self.deleteBook(request, context: context)
         }
         router.registerServerStreaming(LibraryMethod.watchBook, request: Demo_Library_V1_WatchBookRequest.self, response: Demo_Library_V1_Book.self) { request, writer, context in
             try await self.watchBook(request, writer: writer, context: context)
         }
         router.registerUnary(LibraryMethod.ping, request: Demo_Library_V1_GetBookRequest.self, response: Demo_Library_V1_GetBookRequest.self) { request, context in
-            try await self.ping(request, context: context)
+            return try await self.ping(request, context: context)
         }
     }
 }

@@ -230,6 +230,175 @@ public nonisolated struct Shop_Api_ApiInfo: Sendable {
   public init() {}
 }
 
+/// Validation rules of one field (issue 13), a small subset in the spirit of
+/// protovalidate. The generator emits from them, all alike: a validation
+/// function per message, run by the generated handler registration before
+/// the handler (INVALID_ARGUMENT naming the field path and the rule) and by
+/// the gateway before it calls (422 with every failing field), and the
+/// OpenAPI constraints. A rule on a field of a type it does not fit is a
+/// generator error.
+///
+/// Rules of a field that is absent (an unset `optional` field, an empty
+/// string, a zero number) are not checked, except `required`; a repeated
+/// field's element rules (lengths, pattern, format, minimum, maximum,
+/// defined_only) apply to each element, min_items/max_items to the list.
+public nonisolated struct Shop_Api_FieldRules: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Strings and bytes: not empty; numbers and enums: not zero; messages and
+  /// `optional` fields: present; repeated fields: at least one element.
+  public var required: Bool = false
+
+  /// Strings: length in characters (Unicode scalars, as JSON Schema counts
+  /// them).
+  public var minLength: UInt32 {
+    get {_minLength ?? 0}
+    set {_minLength = newValue}
+  }
+  /// Returns true if `minLength` has been explicitly set.
+  public var hasMinLength: Bool {self._minLength != nil}
+  /// Clears the value of `minLength`. Subsequent reads from it will return its default value.
+  public mutating func clearMinLength() {self._minLength = nil}
+
+  public var maxLength: UInt32 {
+    get {_maxLength ?? 0}
+    set {_maxLength = newValue}
+  }
+  /// Returns true if `maxLength` has been explicitly set.
+  public var hasMaxLength: Bool {self._maxLength != nil}
+  /// Clears the value of `maxLength`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxLength() {self._maxLength = nil}
+
+  /// Strings: length in UTF-8 bytes (not in the OpenAPI document, which has
+  /// no such constraint; keep it at least 4 x max_length so that no string
+  /// the document allows is refused for its bytes).
+  public var minBytes: UInt32 {
+    get {_minBytes ?? 0}
+    set {_minBytes = newValue}
+  }
+  /// Returns true if `minBytes` has been explicitly set.
+  public var hasMinBytes: Bool {self._minBytes != nil}
+  /// Clears the value of `minBytes`. Subsequent reads from it will return its default value.
+  public mutating func clearMinBytes() {self._minBytes = nil}
+
+  public var maxBytes: UInt32 {
+    get {_maxBytes ?? 0}
+    set {_maxBytes = newValue}
+  }
+  /// Returns true if `maxBytes` has been explicitly set.
+  public var hasMaxBytes: Bool {self._maxBytes != nil}
+  /// Clears the value of `maxBytes`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxBytes() {self._maxBytes = nil}
+
+  /// Strings: a regular expression that must match somewhere in the value
+  /// (JSON Schema's `pattern`; anchor it with ^ and $ for the whole value).
+  public var pattern: String = String()
+
+  /// Strings: a well-known format.
+  public var format: Shop_Api_FieldRules.Format = .unspecified
+
+  /// Integers, money (in cents) and doubles: inclusive bounds.
+  public var minimum: Int64 {
+    get {_minimum ?? 0}
+    set {_minimum = newValue}
+  }
+  /// Returns true if `minimum` has been explicitly set.
+  public var hasMinimum: Bool {self._minimum != nil}
+  /// Clears the value of `minimum`. Subsequent reads from it will return its default value.
+  public mutating func clearMinimum() {self._minimum = nil}
+
+  public var maximum: Int64 {
+    get {_maximum ?? 0}
+    set {_maximum = newValue}
+  }
+  /// Returns true if `maximum` has been explicitly set.
+  public var hasMaximum: Bool {self._maximum != nil}
+  /// Clears the value of `maximum`. Subsequent reads from it will return its default value.
+  public mutating func clearMaximum() {self._maximum = nil}
+
+  /// Repeated fields: how many elements.
+  public var minItems: UInt32 {
+    get {_minItems ?? 0}
+    set {_minItems = newValue}
+  }
+  /// Returns true if `minItems` has been explicitly set.
+  public var hasMinItems: Bool {self._minItems != nil}
+  /// Clears the value of `minItems`. Subsequent reads from it will return its default value.
+  public mutating func clearMinItems() {self._minItems = nil}
+
+  public var maxItems: UInt32 {
+    get {_maxItems ?? 0}
+    set {_maxItems = newValue}
+  }
+  /// Returns true if `maxItems` has been explicitly set.
+  public var hasMaxItems: Bool {self._maxItems != nil}
+  /// Clears the value of `maxItems`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxItems() {self._maxItems = nil}
+
+  /// Enums: only values the enum declares, and not its zero value.
+  public var definedOnly: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Format: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// A UUID in its 36-character hyphenated form, any case.
+    case uuid // = 1
+
+    /// local@domain: a local part of at most 64 characters without spaces,
+    /// control characters or "(),:;<>[\]@, not starting, ending or doubling
+    /// a dot; a domain of two or more labels of letters, digits and inner
+    /// hyphens, the last not all digits; at most 254 characters.
+    case email // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .uuid
+      case 2: self = .email
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .uuid: return 1
+      case .email: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Shop_Api_FieldRules.Format] = [
+      .unspecified,
+      .uuid,
+      .email,
+    ]
+
+  }
+
+  public init() {}
+
+  fileprivate var _minLength: UInt32? = nil
+  fileprivate var _maxLength: UInt32? = nil
+  fileprivate var _minBytes: UInt32? = nil
+  fileprivate var _maxBytes: UInt32? = nil
+  fileprivate var _minimum: Int64? = nil
+  fileprivate var _maximum: Int64? = nil
+  fileprivate var _minItems: UInt32? = nil
+  fileprivate var _maxItems: UInt32? = nil
+}
+
 // MARK: - Extension support defined in annotations.proto.
 
 // MARK: - Extension Properties
@@ -272,6 +441,21 @@ nonisolated extension SwiftProtobuf.Google_Protobuf_FieldOptions {
   /// Subsequent reads from it will return its default value.
   public mutating func clearShop_Api_example() {
     clearExtensionValue(ext: Shop_Api_Extensions_example)
+  }
+
+  public var Shop_Api_rules: Shop_Api_FieldRules {
+    get {return getExtensionValue(ext: Shop_Api_Extensions_rules) ?? Shop_Api_FieldRules()}
+    set {setExtensionValue(ext: Shop_Api_Extensions_rules, value: newValue)}
+  }
+  /// Returns true if extension `Shop_Api_Extensions_rules`
+  /// has been explicitly set.
+  public var hasShop_Api_rules: Bool {
+    return hasExtensionValue(ext: Shop_Api_Extensions_rules)
+  }
+  /// Clears the value of extension `Shop_Api_Extensions_rules`.
+  /// Subsequent reads from it will return its default value.
+  public mutating func clearShop_Api_rules() {
+    clearExtensionValue(ext: Shop_Api_Extensions_rules)
   }
 }
 
@@ -411,7 +595,8 @@ public nonisolated let Shop_Api_Annotations_Extensions: SwiftProtobuf.SimpleExte
   Shop_Api_Extensions_money,
   Shop_Api_Extensions_doc,
   Shop_Api_Extensions_example,
-  Shop_Api_Extensions_api_info
+  Shop_Api_Extensions_api_info,
+  Shop_Api_Extensions_rules
 ]
 
 // Extension Objects - The only reason these might be needed is when manually
@@ -470,6 +655,11 @@ public nonisolated let Shop_Api_Extensions_example = SwiftProtobuf.MessageExtens
 public nonisolated let Shop_Api_Extensions_api_info = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalMessageExtensionField<Shop_Api_ApiInfo>, SwiftProtobuf.Google_Protobuf_FileOptions>(
   _protobuf_fieldNumber: 72020,
   fieldName: "shop.api.api_info"
+)
+
+public nonisolated let Shop_Api_Extensions_rules = SwiftProtobuf.MessageExtension<SwiftProtobuf.OptionalMessageExtensionField<Shop_Api_FieldRules>, SwiftProtobuf.Google_Protobuf_FieldOptions>(
+  _protobuf_fieldNumber: 72011,
+  fieldName: "shop.api.rules"
 )
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -716,4 +906,97 @@ nonisolated extension Shop_Api_ApiInfo: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Shop_Api_FieldRules: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FieldRules"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}required\0\u{3}min_length\0\u{3}max_length\0\u{3}min_bytes\0\u{3}max_bytes\0\u{1}pattern\0\u{1}format\0\u{1}minimum\0\u{1}maximum\0\u{3}min_items\0\u{3}max_items\0\u{3}defined_only\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.required) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self._minLength) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self._maxLength) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self._minBytes) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self._maxBytes) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.pattern) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.format) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self._minimum) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self._maximum) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self._minItems) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self._maxItems) }()
+      case 12: try { try decoder.decodeSingularBoolField(value: &self.definedOnly) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.required != false {
+      try visitor.visitSingularBoolField(value: self.required, fieldNumber: 1)
+    }
+    try { if let v = self._minLength {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._maxLength {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._minBytes {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._maxBytes {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 5)
+    } }()
+    if !self.pattern.isEmpty {
+      try visitor.visitSingularStringField(value: self.pattern, fieldNumber: 6)
+    }
+    if self.format != .unspecified {
+      try visitor.visitSingularEnumField(value: self.format, fieldNumber: 7)
+    }
+    try { if let v = self._minimum {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._maximum {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._minItems {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 10)
+    } }()
+    try { if let v = self._maxItems {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 11)
+    } }()
+    if self.definedOnly != false {
+      try visitor.visitSingularBoolField(value: self.definedOnly, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_Api_FieldRules, rhs: Shop_Api_FieldRules) -> Bool {
+    if lhs.required != rhs.required {return false}
+    if lhs._minLength != rhs._minLength {return false}
+    if lhs._maxLength != rhs._maxLength {return false}
+    if lhs._minBytes != rhs._minBytes {return false}
+    if lhs._maxBytes != rhs._maxBytes {return false}
+    if lhs.pattern != rhs.pattern {return false}
+    if lhs.format != rhs.format {return false}
+    if lhs._minimum != rhs._minimum {return false}
+    if lhs._maximum != rhs._maximum {return false}
+    if lhs._minItems != rhs._minItems {return false}
+    if lhs._maxItems != rhs._maxItems {return false}
+    if lhs.definedOnly != rhs.definedOnly {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_Api_FieldRules.Format: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FORMAT_UNSPECIFIED\0\u{1}UUID\0\u{1}EMAIL\0")
 }

@@ -78,13 +78,13 @@ public protocol VaultHandler: RPCService {
 extension VaultHandler {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(VaultMethod.getSecret, request: Guarded_Vault_V1_GetSecretRequest.self, response: Guarded_Vault_V1_Secret.self, policy: VaultPolicy.getSecret) { request, context in
-            try await self.getSecret(request, context: context)
+            return try await self.getSecret(request, context: context)
         }
         router.registerServerStreaming(VaultMethod.watchSecret, request: Guarded_Vault_V1_WatchSecretRequest.self, response: Guarded_Vault_V1_Secret.self, policy: VaultPolicy.watchSecret) { request, writer, context in
             try await self.watchSecret(request, writer: writer, context: context)
         }
         router.registerUnary(VaultMethod.putSecret, request: Guarded_Vault_V1_Secret.self, response: Guarded_Vault_V1_Secret.self, policy: VaultPolicy.putSecret) { request, context in
-            try await self.putSecret(request, context: context)
+            return try await self.putSecret(request, context: context)
         }
     }
 }

@@ -89,6 +89,8 @@ public enum ShopRoutes {
             query: [
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.user.v1.ListUsersRequest",
             response: "shop.user.v1.ListUsersResponse",
@@ -219,6 +221,8 @@ public enum ShopRoutes {
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
                 QueryParameter("category", .string),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.product.v1.ListProductsRequest",
             response: "shop.product.v1.ListProductsResponse",
@@ -370,6 +374,8 @@ public enum ShopRoutes {
                 QueryParameter("user_id", .string),
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.order.v1.ListOrdersRequest",
             response: "shop.order.v1.ListOrdersResponse",
@@ -461,6 +467,8 @@ public enum ShopRoutes {
                 QueryParameter("user_id", .string),
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.notification.v1.ListNotificationsRequest",
             response: "shop.notification.v1.ListNotificationsResponse",
@@ -497,9 +505,12 @@ public enum ShopRoutes {
         "shop.user.v1.ListUsersRequest": MessageShape(fields: [
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.user.v1.ListUsersResponse": MessageShape(fields: [
             FieldShape("users", .message("shop.user.v1.User"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.user.v1.UpdateUserRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -545,9 +556,12 @@ public enum ShopRoutes {
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
             FieldShape("category", .string),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.product.v1.ListProductsResponse": MessageShape(fields: [
             FieldShape("products", .message("shop.product.v1.Product"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.product.v1.UpdateProductRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -597,9 +611,12 @@ public enum ShopRoutes {
             FieldShape("user_id", .string),
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.order.v1.ListOrdersResponse": MessageShape(fields: [
             FieldShape("orders", .message("shop.order.v1.Order"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.order.v1.CancelOrderRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -615,9 +632,12 @@ public enum ShopRoutes {
             FieldShape("user_id", .string),
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.notification.v1.ListNotificationsResponse": MessageShape(fields: [
             FieldShape("notifications", .message("shop.notification.v1.Notification"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.order.v1.OrderItemRequest": MessageShape(fields: [
             FieldShape("product_id", .string),
@@ -895,6 +915,23 @@ public enum ShopRoutes {
                   "type": "integer",
                   "format": "int32"
                 }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32"
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
+                }
               }
             ],
             "responses": {
@@ -987,6 +1024,23 @@ public enum ShopRoutes {
                 "schema": {
                   "type": "integer",
                   "format": "int32"
+                }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32"
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
                 }
               }
             ],
@@ -1538,6 +1592,23 @@ public enum ShopRoutes {
                 "schema": {
                   "type": "string"
                 }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32"
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
+                }
               }
             ],
             "responses": {
@@ -1901,6 +1972,23 @@ public enum ShopRoutes {
                 "schema": {
                   "type": "integer",
                   "format": "int32"
+                }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32"
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
                 }
               }
             ],
@@ -2395,6 +2483,16 @@ public enum ShopRoutes {
                 "format": "int32",
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 20
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -2407,6 +2505,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.notification.v1.Notification"
                 },
                 "description": "Newest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },
@@ -2506,6 +2608,16 @@ public enum ShopRoutes {
                 "format": "int32",
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 20
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -2518,6 +2630,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.order.v1.Order"
                 },
                 "description": "Newest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },
@@ -2725,6 +2841,16 @@ public enum ShopRoutes {
                 "type": "string",
                 "description": "Only products of this category; all when empty.",
                 "example": "kitchen"
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -2737,6 +2863,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.product.v1.Product"
                 },
                 "description": "Oldest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },
@@ -2870,6 +3000,16 @@ public enum ShopRoutes {
                 "format": "int32",
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 100
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -2882,6 +3022,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.user.v1.User"
                 },
                 "description": "Oldest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },

@@ -95,6 +95,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
@@ -353,6 +354,7 @@ let package = Package(
             name: "ObservabilityTests",
             dependencies: [
                 "ShopObservability",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "FrameRPCObservability",
                 "FrameRPC",
                 "ServiceTesting",

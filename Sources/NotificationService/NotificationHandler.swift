@@ -48,10 +48,16 @@ struct NotificationHandler: NotificationServiceHandler {
     }
 
     func listNotifications(_ request: Shop_Notification_V1_ListNotificationsRequest, context: ServerContext) async throws -> Shop_Notification_V1_ListNotificationsResponse {
-        let page = try Page(skip: request.skip, limit: request.limit)
         let userID = try await callers.caller(of: context).listingScope(requested: request.userID, noun: "notifications")
-        let notifications = try await store.list(userID: userID, page: page)
-        return .with { $0.notifications = notifications }
+        let cursor = try PageCursor(
+            pageSize: request.pageSize, pageToken: request.pageToken, skip: request.skip, limit: request.limit,
+            list: "notifications", filters: [userID ?? ""], keyCount: 2
+        )
+        let page = try await store.list(userID: userID, cursor: cursor)
+        return .with {
+            $0.notifications = page.notifications
+            $0.nextPageToken = cursor.nextPageToken(lastKey: page.lastKey, hasMore: page.hasMore)
+        }
     }
 
     /// A lower-case identifier such as `order_confirmed`.

@@ -54,18 +54,29 @@ public struct NotificationStore: Sendable {
         }
     }
 
-    /// Newest first; only `userID`'s when given.
-    public func list(userID: String?, page: Page) async throws -> [Shop_Notification_V1_Notification] {
+    /// Newest first; only `userID`'s when given. Keyset on
+    /// `(created_at, rowid)`, like the order list.
+    ///
+    /// - Returns: the page, the key of its last notification, and whether more follow.
+    public func list(userID: String?, cursor: PageCursor) async throws -> (notifications: [Shop_Notification_V1_Notification], lastKey: [Int64]?, hasMore: Bool) {
         try await pool.read { db in
             var request = StoredNotification.all()
             if let userID {
                 request = request.filter(StoredNotification.Columns.userID == userID)
             }
-            return try request
+            if let after = cursor.after, after.count == 2 {
+                request = request.filter(
+                    sql: "(created_at < ? OR (created_at = ? AND rowid < ?))",
+                    arguments: [after[0], after[0], after[1]]
+                )
+            }
+            let fetched = try Row.fetchAll(db, request
+                .select(AllColumns(), Column.rowID.forKey("page_rowid"))
                 .order(StoredNotification.Columns.createdAt.desc, Column.rowID.desc)
-                .limit(page.limit, offset: page.skip)
-                .fetchAll(db)
-                .map(\.message)
+                .limit(cursor.size + 1, offset: cursor.skip))
+            let page = fetched.prefix(cursor.size)
+            let lastKey = page.last.map { [$0["created_at"] as Int64, $0["page_rowid"] as Int64] }
+            return (try page.map { try StoredNotification(row: $0).message }, lastKey, fetched.count > cursor.size)
         }
     }
 }

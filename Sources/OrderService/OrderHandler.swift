@@ -43,10 +43,18 @@ struct OrderHandler: OrderServiceHandler {
     }
 
     func listOrders(_ request: Shop_Order_V1_ListOrdersRequest, context: ServerContext) async throws -> Shop_Order_V1_ListOrdersResponse {
-        let page = try Page(skip: request.skip, limit: request.limit)
         let userID = try await callers.caller(of: context).listingScope(requested: request.userID, noun: "orders")
-        let orders = try await store.orders(userID: userID, page: page)
-        return .with { $0.orders = orders.map(\.message) }
+        // The scope is part of the fingerprint: a token made for one user's
+        // list is refused for another's.
+        let cursor = try PageCursor(
+            pageSize: request.pageSize, pageToken: request.pageToken, skip: request.skip, limit: request.limit,
+            list: "orders", filters: [userID ?? ""], keyCount: 2
+        )
+        let page = try await store.orders(userID: userID, cursor: cursor)
+        return .with {
+            $0.orders = page.orders.map(\.message)
+            $0.nextPageToken = cursor.nextPageToken(lastKey: page.lastKey, hasMore: page.hasMore)
+        }
     }
 
     func cancelOrder(_ request: Shop_Order_V1_CancelOrderRequest, context: ServerContext) async throws -> Shop_Order_V1_Order {

@@ -98,23 +98,37 @@ struct OrderStore: Sendable {
         try await pool.read { db in try Self.order(userID: userID, idempotencyKey: idempotencyKey, db) }
     }
 
-    /// Newest first; only `userID`'s when given.
-    func orders(userID: String?, page: Page) async throws -> [StoredOrder] {
+    /// Newest first; only `userID`'s when given. Keyset on
+    /// `(created_at, rowid)`: a page starts below the last key of the
+    /// previous one, so orders placed while a client pages never repeat
+    /// or hide one.
+    ///
+    /// - Returns: the page, the key of its last order, and whether more follow.
+    func orders(userID: String?, cursor: PageCursor) async throws -> (orders: [StoredOrder], lastKey: [Int64]?, hasMore: Bool) {
         try await pool.read { db in
             var request = OrderRow.all()
             if let userID {
                 request = request.filter(OrderRow.Columns.userID == userID)
             }
-            let rows = try request
+            if let after = cursor.after, after.count == 2 {
+                request = request.filter(
+                    sql: "(created_at < ? OR (created_at = ? AND rowid < ?))",
+                    arguments: [after[0], after[0], after[1]]
+                )
+            }
+            let fetched = try Row.fetchAll(db, request
+                .select(AllColumns(), Column.rowID.forKey("page_rowid"))
                 .order(OrderRow.Columns.createdAt.desc, Column.rowID.desc)
-                .limit(page.limit, offset: page.skip)
-                .fetchAll(db)
+                .limit(cursor.size + 1, offset: cursor.skip))
+            let page = fetched.prefix(cursor.size)
+            let rows = try page.map { try OrderRow(row: $0) }
+            let lastKey = page.last.map { [$0["created_at"] as Int64, $0["page_rowid"] as Int64] }
             let items = try OrderItemRow
                 .filter(rows.map(\.id).contains(OrderItemRow.Columns.orderID))
                 .order(OrderItemRow.Columns.orderID, OrderItemRow.Columns.position)
                 .fetchAll(db)
             let itemsByOrder = Dictionary(grouping: items, by: \.orderID)
-            return rows.map { StoredOrder(row: $0, items: itemsByOrder[$0.id] ?? []) }
+            return (rows.map { StoredOrder(row: $0, items: itemsByOrder[$0.id] ?? []) }, lastKey, fetched.count > cursor.size)
         }
     }
 

@@ -52,13 +52,20 @@ struct ProductHandler: ProductServiceHandler {
         return .with { $0.products = wanted.compactMap { found[$0]?.message } }
     }
 
-    /// A page (`skip`/`limit`, default limit 100, at most 1000) in creation
+    /// A page (``PageCursor``: `page_size`/`page_token`, or `skip`/`limit`;
+    /// 100 by default, at most 1000) in creation
     /// order; a non-empty `category` keeps only that category (exact match).
     func listProducts(_ request: Shop_Product_V1_ListProductsRequest, context: ServerContext) async throws -> Shop_Product_V1_ListProductsResponse {
-        let page = try Page(skip: request.skip, limit: request.limit)
         let category = ProductRules.category(request.category)
-        let products = try await store.list(page: page, category: category.isEmpty ? nil : category)
-        return .with { $0.products = products.map(\.message) }
+        let cursor = try PageCursor(
+            pageSize: request.pageSize, pageToken: request.pageToken, skip: request.skip, limit: request.limit,
+            list: "products", filters: [category]
+        )
+        let page = try await store.list(cursor: cursor, category: category.isEmpty ? nil : category)
+        return .with {
+            $0.products = page.products.map(\.message)
+            $0.nextPageToken = cursor.nextPageToken(lastKey: page.lastSeq.map { [$0] }, hasMore: page.hasMore)
+        }
     }
 
     /// Changes only the fields present in the request; `updated_at` moves

@@ -74,20 +74,32 @@ struct ProductStore: Sendable {
         }
     }
 
-    /// One page of products in creation order, optionally in one category.
-    func list(page: Page, category: String?) async throws -> [ProductRecord] {
+    /// One page of products in creation order, optionally in one category:
+    /// keyset on `seq` (`seq > last`, by the primary key or the
+    /// `(category, seq)` index), so a page deep in the list costs what the
+    /// first does. `skip` (first page only) still passes over rows.
+    ///
+    /// - Returns: the page, the `seq` of its last product, and whether
+    ///   more products follow (one more row than the page is read).
+    func list(cursor: PageCursor, category: String?) async throws -> (products: [ProductRecord], lastSeq: Int64?, hasMore: Bool) {
         try await pool.read { db in
+            var conditions = ["seq > ?"]
+            var arguments: StatementArguments = [cursor.after?.first ?? 0]
             if let category {
-                return try ProductRecord.fetchAll(
-                    db,
-                    sql: "SELECT \(Self.columns) FROM product WHERE category = ? ORDER BY seq LIMIT ? OFFSET ?",
-                    arguments: [category, page.limit, page.skip]
-                )
+                conditions.append("category = ?")
+                arguments += [category]
             }
-            return try ProductRecord.fetchAll(
+            arguments += [cursor.size + 1, cursor.skip]
+            let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT \(Self.columns) FROM product ORDER BY seq LIMIT ? OFFSET ?",
-                arguments: [page.limit, page.skip]
+                sql: "SELECT seq, \(Self.columns) FROM product WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ? OFFSET ?",
+                arguments: arguments
+            )
+            let page = rows.prefix(cursor.size)
+            return (
+                try page.map { try ProductRecord(row: $0) },
+                page.last.map { $0["seq"] as Int64 },
+                rows.count > cursor.size
             )
         }
     }

@@ -234,6 +234,21 @@ public struct RESTTranscoder: Sendable {
         try response(message: route.response, responseBody: route.responseBody, protoJSON: protoJSON).serialized
     }
 
+    /// The field of a list response that holds the next page's token.
+    public static let nextPageTokenField = "next_page_token"
+
+    /// The REST JSON of a response, and its `next_page_token` when it has a
+    /// non-empty one. A list route's body is the bare array (its
+    /// `responseBody`), so the token travels beside it: the gateway sends
+    /// it as the `Next-Page-Token` header.
+    public func responseWithPageToken(for route: RESTRoute, protoJSON: [UInt8]) throws(TranscodingError) -> (body: [UInt8], nextPageToken: String?) {
+        let whole = try response(message: route.response, responseBody: nil, protoJSON: protoJSON)
+        var token: String?
+        if case .string(let text)? = whole[Self.nextPageTokenField], !text.isEmpty { token = text }
+        guard let responseBody = route.responseBody else { return (whole.serialized, token) }
+        return ((whole[responseBody] ?? .array([])).serialized, token)
+    }
+
     func response(message: String, responseBody: String?, protoJSON: [UInt8]) throws(TranscodingError) -> JSONValue {
         let parsed: JSONValue
         do {

@@ -10,6 +10,8 @@ import ServiceLifecycle
 /// (``ServiceEnvironment/MetricsSetting``).
 public enum ServiceRunner {
     /// - Parameters:
+    ///   - firstServices: services started before the service's own and
+    ///     stopped after them (the process's log writer).
     ///   - onReady: called with the bound RPC port once the server (and the
     ///     metrics endpoint, if any) listens.
     public static func serve(
@@ -17,13 +19,15 @@ public enum ServiceRunner {
         factory: ServiceFactory,
         at endpoint: ServiceEndpoint,
         environment: ServiceEnvironment,
+        firstServices: [any Service] = [],
         onReady: @escaping @Sendable (Int) -> Void
     ) async throws {
         let service = try await factory(environment)
         let parts = try ServiceParts(service, at: endpoint, environment: environment)
         let group = ServiceGroup(
             configuration: .init(
-                services: parts.services.map { .init(service: $0) }
+                services: firstServices.map { .init(service: $0) }
+                    + parts.services.map { .init(service: $0) }
                     + [SupervisorWatch(settings: environment.settings)].compactMap { $0 }.map {
                         .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
                     },

@@ -78,9 +78,14 @@ struct UserHandler: UserServiceHandler {
 
     func listUsers(_ request: Shop_User_V1_ListUsersRequest, context: ServerContext) async throws -> Shop_User_V1_ListUsersResponse {
         try await callers.caller(of: context).requireAdmin()
-        let page = try Page(skip: request.skip, limit: request.limit)
-        let records = try await store.users(page)
-        return .with { $0.users = records.map(\.proto) }
+        let cursor = try PageCursor(
+            pageSize: request.pageSize, pageToken: request.pageToken, skip: request.skip, limit: request.limit, list: "users"
+        )
+        let page = try await store.users(cursor)
+        return .with {
+            $0.users = page.users.map(\.proto)
+            $0.nextPageToken = cursor.nextPageToken(lastKey: page.users.last?.seq.map { [$0] }, hasMore: page.hasMore)
+        }
     }
 
     // MARK: Changes

@@ -68,13 +68,20 @@ struct UserStore: Sendable {
         }
     }
 
-    /// One page of users in the order they were created.
-    func users(_ page: Page) async throws -> [UserRecord] {
+    /// One page of users in the order they were created: keyset on `seq`
+    /// (`seq > last`), so a deep page costs what the first does.
+    ///
+    /// - Returns: the page and whether more users follow (one more row
+    ///   than the page is read).
+    func users(_ cursor: PageCursor) async throws -> (users: [UserRecord], hasMore: Bool) {
         try await database.read { db in
-            try UserRecord
-                .order(UserRecord.CodingKeys.seq)
-                .limit(page.limit, offset: page.skip)
+            let seq = Column(UserRecord.CodingKeys.seq)
+            let records = try UserRecord
+                .filter(seq > (cursor.after?.first ?? 0))
+                .order(seq)
+                .limit(cursor.size + 1, offset: cursor.skip)
                 .fetchAll(db)
+            return (Array(records.prefix(cursor.size)), records.count > cursor.size)
         }
     }
 

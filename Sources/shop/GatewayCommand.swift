@@ -50,7 +50,10 @@ struct GatewayCommand: AsyncParsableCommand {
         let level = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         // JSON lines on standard error, metrics into the shared registry:
         // before anything that logs or records is built.
-        Observability.bootstrap(processName: "gateway", logLevel: level)
+        // Lines go through a buffer drained by a writer task of the service
+        // group (first in it, so it stops last): no write(2) per request.
+        let logWriter = BufferedLogSink(target: FileDescriptorLogSink.standardError)
+        Observability.bootstrap(processName: "gateway", logLevel: level, logSink: logWriter)
         var logger = Logger(label: "shop.gateway")
         logger.logLevel = level
         let configuration: GatewayConfiguration
@@ -69,7 +72,7 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: logWriter), .init(service: application)]
         if let watch = SupervisorWatch(settings: environment) {
             services.append(.init(service: watch, successTerminationBehavior: .gracefullyShutdownGroup))
         }

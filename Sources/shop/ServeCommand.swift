@@ -83,7 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
         let level = environment["SHOP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         // JSON lines on standard error, metrics into the shared registry:
         // before anything that logs or records is built.
-        Observability.bootstrap(processName: service, logLevel: level)
+        // Lines go through a buffer drained by a writer task of the service
+        // group (first in it, so it stops last): no write(2) per request.
+        let logWriter = BufferedLogSink(target: FileDescriptorLogSink.standardError)
+        Observability.bootstrap(processName: service, logLevel: level, logSink: logWriter)
         var logger = Logger(label: "shop.\(service)")
         logger.logLevel = level
         let settings = environment.filter { $0.key.hasPrefix("SHOP_") }
@@ -96,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let name = service
         do {
-            try await ServiceRunner.serve(name: name, factory: entry.factory, at: endpoint, environment: serviceEnvironment) { port in
+            try await ServiceRunner.serve(name: name, factory: entry.factory, at: endpoint, environment: serviceEnvironment, firstServices: [logWriter]) { port in
                 // Unbuffered, so a parent process reading our output sees it now.
                 FileHandle.standardOutput.write(Data("ready \(name) \(endpoint.host):\(port)\n".utf8))
             }

@@ -15,7 +15,7 @@ struct ShopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shop",
         abstract: "The shop: a gateway and five services speaking FrameRPC.",
-        subcommands: [UpCommand.self, ServeCommand.self, GatewayCommand.self, HealthCommand.self, CertsCommand.self]
+        subcommands: [UpCommand.self, ServeCommand.self, GatewayCommand.self, HealthCommand.self, CertsCommand.self, SeedCommand.self]
     )
 }
 

@@ -91,4 +91,44 @@ struct ListProductsTests {
             #expect(try await client.listProducts(.init(), options: try await asUser(Validation.newID())).products == [cup])
         }
     }
+
+    @Test("page tokens walk the catalog over TCP: each product once, in order, with products added meanwhile")
+    func tokenWalk() async throws {
+        try await withProductService { client throws in
+            var created: [String] = []
+            for index in 0..<11 { created.append(try await client.create("P\(index)").id) }
+            var seen: [String] = []
+            var token = ""
+            var pages = 0
+            repeat {
+                let page = try await client.listProducts(.with { $0.pageSize = 4; $0.pageToken = token })
+                seen += page.products.map(\.id)
+                token = page.nextPageToken
+                pages += 1
+                if pages == 1 { created.append(try await client.create("Late").id) }
+            } while !token.isEmpty && pages < 50
+            #expect(seen == created)
+            #expect(pages == 3)
+        }
+    }
+
+    @Test("a page token with a changed byte, or sent with skip, is INVALID_ARGUMENT naming the field")
+    func badToken() async throws {
+        try await withProductService { client throws in
+            for index in 0..<3 { try await client.create("P\(index)") }
+            let token = try await client.listProducts(.with { $0.pageSize = 1 }).nextPageToken
+            #expect(!token.isEmpty)
+            var bytes = Array(token.utf8)
+            bytes[2] = bytes[2] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+            let tampered = String(decoding: bytes, as: UTF8.self)
+            let changed = await rpcError { _ = try await client.listProducts(.with { $0.pageSize = 1; $0.pageToken = tampered }) }
+            #expect(changed?.code == .invalidArgument)
+            #expect(changed?.message.hasPrefix("page_token:") == true)
+            let withSkip = await rpcError { _ = try await client.listProducts(.with { $0.skip = 1; $0.pageToken = token }) }
+            #expect(withSkip?.code == .invalidArgument)
+            #expect(withSkip?.message.hasPrefix("skip:") == true)
+            let tooBig = await rpcError { _ = try await client.listProducts(.with { $0.pageSize = 1_001 }) }
+            #expect(tooBig?.message.hasPrefix("page_size:") == true)
+        }
+    }
 }

@@ -31,7 +31,7 @@ struct CORSPolicyMiddleware: RouterMiddleware {
             headers[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: headers)
         }
-        headers[.accessControlExposeHeaders] = "X-Request-ID, X-Process-Time, Retry-After, traceparent"
+        headers[.accessControlExposeHeaders] = "X-Request-ID, X-Process-Time, Retry-After, traceparent, Next-Page-Token"
         var response = try await next(request, context)
         for field in headers { response.headers.append(field) }
         return response

@@ -32,6 +32,10 @@ struct RESTEndpoint: HTTPResponder {
     /// Header names built once, not on every request.
     private static let idempotencyHeaderName = HTTPFields.Element.Name(idempotencyHeader)!
     private static let timeoutHeaderName = HTTPFields.Element.Name(DeadlinePolicy.timeoutHeader)!
+    /// A list's next page token (AIP-158 `next_page_token`): the body of a
+    /// list route is the bare array, so the token is a header beside it.
+    static let nextPageTokenHeader = "Next-Page-Token"
+    private static let nextPageTokenHeaderName = HTTPFields.Element.Name(nextPageTokenHeader)!
 
     let route: RESTRoute
     let upstream: Upstream
@@ -134,10 +138,12 @@ struct RESTEndpoint: HTTPResponder {
     /// The route's success response for the upstream's answer.
     private func success(_ protoJSON: [UInt8]) throws -> Response {
         guard route.successStatus != 204 else { return Response(status: .noContent) }
-        let body = try core.transcoder.response(for: route, protoJSON: protoJSON)
+        let (body, nextPageToken) = try core.transcoder.responseWithPageToken(for: route, protoJSON: protoJSON)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let nextPageToken { headers[Self.nextPageTokenHeaderName] = nextPageToken }
         return Response(
             status: HTTPResponse.Status(code: route.successStatus),
-            headers: [.contentType: "application/json"],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
         )
     }

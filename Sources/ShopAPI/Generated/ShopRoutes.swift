@@ -91,6 +91,8 @@ public enum ShopRoutes {
             query: [
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.user.v1.ListUsersRequest",
             response: "shop.user.v1.ListUsersResponse",
@@ -227,6 +229,8 @@ public enum ShopRoutes {
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
                 QueryParameter("category", .string),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.product.v1.ListProductsRequest",
             response: "shop.product.v1.ListProductsResponse",
@@ -385,6 +389,8 @@ public enum ShopRoutes {
                 QueryParameter("user_id", .string),
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.order.v1.ListOrdersRequest",
             response: "shop.order.v1.ListOrdersResponse",
@@ -480,6 +486,8 @@ public enum ShopRoutes {
                 QueryParameter("user_id", .string),
                 QueryParameter("skip", .int32),
                 QueryParameter("limit", .int32),
+                QueryParameter("page_size", .int32),
+                QueryParameter("page_token", .string),
             ],
             request: "shop.notification.v1.ListNotificationsRequest",
             response: "shop.notification.v1.ListNotificationsResponse",
@@ -517,9 +525,12 @@ public enum ShopRoutes {
         "shop.user.v1.ListUsersRequest": MessageShape(fields: [
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.user.v1.ListUsersResponse": MessageShape(fields: [
             FieldShape("users", .message("shop.user.v1.User"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.user.v1.UpdateUserRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -565,9 +576,12 @@ public enum ShopRoutes {
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
             FieldShape("category", .string),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.product.v1.ListProductsResponse": MessageShape(fields: [
             FieldShape("products", .message("shop.product.v1.Product"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.product.v1.UpdateProductRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -617,9 +631,12 @@ public enum ShopRoutes {
             FieldShape("user_id", .string),
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.order.v1.ListOrdersResponse": MessageShape(fields: [
             FieldShape("orders", .message("shop.order.v1.Order"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.order.v1.CancelOrderRequest": MessageShape(fields: [
             FieldShape("id", .string),
@@ -635,9 +652,12 @@ public enum ShopRoutes {
             FieldShape("user_id", .string),
             FieldShape("skip", .int32),
             FieldShape("limit", .int32),
+            FieldShape("page_size", .int32),
+            FieldShape("page_token", .string),
         ]),
         "shop.notification.v1.ListNotificationsResponse": MessageShape(fields: [
             FieldShape("notifications", .message("shop.notification.v1.Notification"), repeated: true),
+            FieldShape("next_page_token", .string),
         ]),
         "shop.order.v1.OrderItemRequest": MessageShape(fields: [
             FieldShape("product_id", .string),
@@ -932,6 +952,25 @@ public enum ShopRoutes {
                   "minimum": 0,
                   "maximum": 1000
                 }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
+                }
               }
             ],
             "responses": {
@@ -1031,6 +1070,25 @@ public enum ShopRoutes {
                   "format": "int32",
                   "minimum": 0,
                   "maximum": 1000
+                }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
                 }
               }
             ],
@@ -1600,6 +1658,25 @@ public enum ShopRoutes {
                   "type": "string",
                   "maxLength": 100
                 }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
+                }
               }
             ],
             "responses": {
@@ -1984,6 +2061,25 @@ public enum ShopRoutes {
                   "format": "int32",
                   "minimum": 0,
                   "maximum": 1000
+                }
+              },
+              {
+                "name": "page_size",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "format": "int32",
+                  "minimum": 0,
+                  "maximum": 1000
+                }
+              },
+              {
+                "name": "page_token",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "string"
                 }
               }
             ],
@@ -2526,6 +2622,18 @@ public enum ShopRoutes {
                 "maximum": 1000,
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 20
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -2538,6 +2646,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.notification.v1.Notification"
                 },
                 "description": "Newest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },
@@ -2658,6 +2770,18 @@ public enum ShopRoutes {
                 "maximum": 1000,
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 20
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -2670,6 +2794,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.order.v1.Order"
                 },
                 "description": "Newest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },
@@ -2912,6 +3040,18 @@ public enum ShopRoutes {
                 "maxLength": 100,
                 "description": "Only products of this category; all when empty.",
                 "example": "kitchen"
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -2924,6 +3064,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.product.v1.Product"
                 },
                 "description": "Oldest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },
@@ -3084,6 +3228,18 @@ public enum ShopRoutes {
                 "maximum": 1000,
                 "description": "How many to return: 100 by default, at most 1000.",
                 "example": 100
+              },
+              "page_size": {
+                "type": "integer",
+                "format": "int32",
+                "minimum": 0,
+                "maximum": 1000,
+                "description": "Items per page (AIP-158): 0 means `limit`, or 100; at most 1000. Takes precedence over `limit`.",
+                "example": 20
+              },
+              "page_token": {
+                "type": "string",
+                "description": "The `next_page_token` of the previous page (over REST: the `Next-Page-Token` response header); empty for the first page. Only valid with the same filters; not combinable with `skip`."
               }
             }
           },
@@ -3096,6 +3252,10 @@ public enum ShopRoutes {
                   "$ref": "#/components/schemas/shop.user.v1.User"
                 },
                 "description": "Oldest first."
+              },
+              "next_page_token": {
+                "type": "string",
+                "description": "The token of the next page; empty after the last one. Over REST it is the `Next-Page-Token` response header (the body stays the array)."
               }
             }
           },

@@ -93,6 +93,15 @@ public nonisolated struct Shop_Notification_V1_ListNotificationsRequest: Sendabl
   /// How many to return: 100 by default, at most 1000.
   public var limit: Int32 = 0
 
+  /// Items per page (AIP-158): 0 means `limit`, or 100; at most 1000.
+  /// Takes precedence over `limit`.
+  public var pageSize: Int32 = 0
+
+  /// The `next_page_token` of the previous page (over REST: the
+  /// `Next-Page-Token` response header); empty for the first page. Only
+  /// valid with the same filters; not combinable with `skip`.
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -105,6 +114,10 @@ public nonisolated struct Shop_Notification_V1_ListNotificationsResponse: Sendab
 
   /// Newest first.
   public var notifications: [Shop_Notification_V1_Notification] = []
+
+  /// The token of the next page; empty after the last one. Over REST it
+  /// is the `Next-Page-Token` response header (the body stays the array).
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -226,7 +239,7 @@ nonisolated extension Shop_Notification_V1_NotifyRequest: SwiftProtobuf.Message,
 
 nonisolated extension Shop_Notification_V1_ListNotificationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListNotificationsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}skip\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}skip\0\u{1}limit\0\u{4}\u{7}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -237,6 +250,8 @@ nonisolated extension Shop_Notification_V1_ListNotificationsRequest: SwiftProtob
       case 1: try { try decoder.decodeSingularStringField(value: &self.userID) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.skip) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -252,6 +267,12 @@ nonisolated extension Shop_Notification_V1_ListNotificationsRequest: SwiftProtob
     if self.limit != 0 {
       try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 3)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 10)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -259,6 +280,8 @@ nonisolated extension Shop_Notification_V1_ListNotificationsRequest: SwiftProtob
     if lhs.userID != rhs.userID {return false}
     if lhs.skip != rhs.skip {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -266,7 +289,7 @@ nonisolated extension Shop_Notification_V1_ListNotificationsRequest: SwiftProtob
 
 nonisolated extension Shop_Notification_V1_ListNotificationsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListNotificationsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}notifications\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}notifications\0\u{4}\u{9}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -275,6 +298,7 @@ nonisolated extension Shop_Notification_V1_ListNotificationsResponse: SwiftProto
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.notifications) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -284,11 +308,15 @@ nonisolated extension Shop_Notification_V1_ListNotificationsResponse: SwiftProto
     if !self.notifications.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.notifications, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Shop_Notification_V1_ListNotificationsResponse, rhs: Shop_Notification_V1_ListNotificationsResponse) -> Bool {
     if lhs.notifications != rhs.notifications {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

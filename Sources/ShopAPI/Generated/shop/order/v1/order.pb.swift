@@ -288,6 +288,15 @@ public nonisolated struct Shop_Order_V1_ListOrdersRequest: Sendable {
   /// How many to return: 100 by default, at most 1000.
   public var limit: Int32 = 0
 
+  /// Items per page (AIP-158): 0 means `limit`, or 100; at most 1000.
+  /// Takes precedence over `limit`.
+  public var pageSize: Int32 = 0
+
+  /// The `next_page_token` of the previous page (over REST: the
+  /// `Next-Page-Token` response header); empty for the first page. Only
+  /// valid with the same filters; not combinable with `skip`.
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -300,6 +309,10 @@ public nonisolated struct Shop_Order_V1_ListOrdersResponse: Sendable {
 
   /// Newest first.
   public var orders: [Shop_Order_V1_Order] = []
+
+  /// The token of the next page; empty after the last one. Over REST it
+  /// is the `Next-Page-Token` response header (the body stays the array).
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -640,7 +653,7 @@ nonisolated extension Shop_Order_V1_GetOrderRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Shop_Order_V1_ListOrdersRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListOrdersRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}skip\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}skip\0\u{1}limit\0\u{4}\u{7}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -651,6 +664,8 @@ nonisolated extension Shop_Order_V1_ListOrdersRequest: SwiftProtobuf.Message, Sw
       case 1: try { try decoder.decodeSingularStringField(value: &self.userID) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.skip) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -666,6 +681,12 @@ nonisolated extension Shop_Order_V1_ListOrdersRequest: SwiftProtobuf.Message, Sw
     if self.limit != 0 {
       try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 3)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 10)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -673,6 +694,8 @@ nonisolated extension Shop_Order_V1_ListOrdersRequest: SwiftProtobuf.Message, Sw
     if lhs.userID != rhs.userID {return false}
     if lhs.skip != rhs.skip {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -680,7 +703,7 @@ nonisolated extension Shop_Order_V1_ListOrdersRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Shop_Order_V1_ListOrdersResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListOrdersResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{4}\u{9}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -689,6 +712,7 @@ nonisolated extension Shop_Order_V1_ListOrdersResponse: SwiftProtobuf.Message, S
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.orders) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -698,11 +722,15 @@ nonisolated extension Shop_Order_V1_ListOrdersResponse: SwiftProtobuf.Message, S
     if !self.orders.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.orders, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Shop_Order_V1_ListOrdersResponse, rhs: Shop_Order_V1_ListOrdersResponse) -> Bool {
     if lhs.orders != rhs.orders {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -139,6 +139,15 @@ public nonisolated struct Shop_Product_V1_ListProductsRequest: Sendable {
   /// Only products of this category; all when empty.
   public var category: String = String()
 
+  /// Items per page (AIP-158): 0 means `limit`, or 100; at most 1000.
+  /// Takes precedence over `limit`.
+  public var pageSize: Int32 = 0
+
+  /// The `next_page_token` of the previous page (over REST: the
+  /// `Next-Page-Token` response header); empty for the first page. Only
+  /// valid with the same filters; not combinable with `skip`.
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -151,6 +160,10 @@ public nonisolated struct Shop_Product_V1_ListProductsResponse: Sendable {
 
   /// Oldest first.
   public var products: [Shop_Product_V1_Product] = []
+
+  /// The token of the next page; empty after the last one. Over REST it
+  /// is the `Next-Page-Token` response header (the body stays the array).
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -440,7 +453,7 @@ nonisolated extension Shop_Product_V1_BatchGetProductsResponse: SwiftProtobuf.Me
 
 nonisolated extension Shop_Product_V1_ListProductsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListProductsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skip\0\u{1}limit\0\u{1}category\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skip\0\u{1}limit\0\u{1}category\0\u{4}\u{7}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -451,6 +464,8 @@ nonisolated extension Shop_Product_V1_ListProductsRequest: SwiftProtobuf.Message
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.skip) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -466,6 +481,12 @@ nonisolated extension Shop_Product_V1_ListProductsRequest: SwiftProtobuf.Message
     if !self.category.isEmpty {
       try visitor.visitSingularStringField(value: self.category, fieldNumber: 3)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 10)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -473,6 +494,8 @@ nonisolated extension Shop_Product_V1_ListProductsRequest: SwiftProtobuf.Message
     if lhs.skip != rhs.skip {return false}
     if lhs.limit != rhs.limit {return false}
     if lhs.category != rhs.category {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -480,7 +503,7 @@ nonisolated extension Shop_Product_V1_ListProductsRequest: SwiftProtobuf.Message
 
 nonisolated extension Shop_Product_V1_ListProductsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListProductsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}products\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}products\0\u{4}\u{9}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -489,6 +512,7 @@ nonisolated extension Shop_Product_V1_ListProductsResponse: SwiftProtobuf.Messag
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.products) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -498,11 +522,15 @@ nonisolated extension Shop_Product_V1_ListProductsResponse: SwiftProtobuf.Messag
     if !self.products.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.products, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Shop_Product_V1_ListProductsResponse, rhs: Shop_Product_V1_ListProductsResponse) -> Bool {
     if lhs.products != rhs.products {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

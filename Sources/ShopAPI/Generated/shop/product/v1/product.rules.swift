@@ -45,6 +45,10 @@ extension Shop_Product_V1_ListProductsRequest: RuleChecked {
         FieldRuleCheck.check(Int64(self.limit), NumberRules(minimum: 0, maximum: 1000), field: path + "limit", into: &violations)
         // category
         FieldRuleCheck.check(self.category, StringRules(maxLength: 100, maxBytes: 400), field: path + "category", into: &violations)
+        // page_size
+        FieldRuleCheck.check(Int64(self.pageSize), NumberRules(minimum: 0, maximum: 1000), field: path + "page_size", into: &violations)
+        // page_token
+        FieldRuleCheck.check(self.pageToken, StringRules(maxBytes: 512), field: path + "page_token", into: &violations)
     }
 }
 

@@ -167,6 +167,15 @@ public nonisolated struct Shop_User_V1_ListUsersRequest: Sendable {
   /// How many to return: 100 by default, at most 1000.
   public var limit: Int32 = 0
 
+  /// Items per page (AIP-158): 0 means `limit`, or 100; at most 1000.
+  /// Takes precedence over `limit`.
+  public var pageSize: Int32 = 0
+
+  /// The `next_page_token` of the previous page (over REST: the
+  /// `Next-Page-Token` response header); empty for the first page. Only
+  /// valid with the same filters; not combinable with `skip`.
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -179,6 +188,10 @@ public nonisolated struct Shop_User_V1_ListUsersResponse: Sendable {
 
   /// Oldest first.
   public var users: [Shop_User_V1_User] = []
+
+  /// The token of the next page; empty after the last one. Over REST it
+  /// is the `Next-Page-Token` response header (the body stays the array).
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -510,7 +523,7 @@ nonisolated extension Shop_User_V1_GetCurrentUserRequest: SwiftProtobuf.Message,
 
 nonisolated extension Shop_User_V1_ListUsersRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListUsersRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skip\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skip\0\u{1}limit\0\u{4}\u{8}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -520,6 +533,8 @@ nonisolated extension Shop_User_V1_ListUsersRequest: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.skip) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -532,12 +547,20 @@ nonisolated extension Shop_User_V1_ListUsersRequest: SwiftProtobuf.Message, Swif
     if self.limit != 0 {
       try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 10)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Shop_User_V1_ListUsersRequest, rhs: Shop_User_V1_ListUsersRequest) -> Bool {
     if lhs.skip != rhs.skip {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -545,7 +568,7 @@ nonisolated extension Shop_User_V1_ListUsersRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Shop_User_V1_ListUsersResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListUsersResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}users\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}users\0\u{4}\u{9}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -554,6 +577,7 @@ nonisolated extension Shop_User_V1_ListUsersResponse: SwiftProtobuf.Message, Swi
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.users) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -563,11 +587,15 @@ nonisolated extension Shop_User_V1_ListUsersResponse: SwiftProtobuf.Message, Swi
     if !self.users.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.users, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Shop_User_V1_ListUsersResponse, rhs: Shop_User_V1_ListUsersResponse) -> Bool {
     if lhs.users != rhs.users {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -33,6 +33,10 @@ extension Shop_User_V1_ListUsersRequest: RuleChecked {
         FieldRuleCheck.check(Int64(self.skip), NumberRules(minimum: 0), field: path + "skip", into: &violations)
         // limit
         FieldRuleCheck.check(Int64(self.limit), NumberRules(minimum: 0, maximum: 1000), field: path + "limit", into: &violations)
+        // page_size
+        FieldRuleCheck.check(Int64(self.pageSize), NumberRules(minimum: 0, maximum: 1000), field: path + "page_size", into: &violations)
+        // page_token
+        FieldRuleCheck.check(self.pageToken, StringRules(maxBytes: 512), field: path + "page_token", into: &violations)
     }
 }
 

@@ -68,13 +68,14 @@ public enum MIMEEncoding {
 
     /// `text` for an unstructured header (Subject) or a display name:
     /// as it is when ``isPlainHeaderText(_:)``, else as UTF-8 base64
-    /// encoded words (`=?UTF-8?B?...?=`) of at most 75 characters each,
+    /// encoded words (`=?UTF-8?B?...?=`) of at most 64 characters each,
     /// split between characters, never inside one, and folded onto
     /// continuation lines (CRLF and a blank) so no header line grows long.
     public static func encodedWords(_ text: String) -> String {
         if isPlainHeaderText(text) { return text }
-        // 75 - "=?UTF-8?B?" - "?=" leaves 63 characters: 45 bytes of base64 input.
-        let maximumBytes = 45
+        // 39 bytes make 52 characters of base64, a 64-character word: with
+        // "Subject: " before it the line stays within 78 (RFC 5322 §2.1.1).
+        let maximumBytes = 39
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {

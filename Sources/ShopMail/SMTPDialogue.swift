@@ -88,7 +88,7 @@ public struct SMTPDialogue: Sendable {
             throw .invalidAddress(address)
         }
         guard !recipients.isEmpty else { throw .invalidAddress("") }
-        self.clientName = Self.isSafeAddress(clientName) && !clientName.isEmpty ? clientName : "localhost"
+        self.clientName = Self.isSafeAddress(clientName) ? clientName : "localhost"
         self.security = security
         self.credentials = credentials
         self.sender = sender
@@ -96,9 +96,9 @@ public struct SMTPDialogue: Sendable {
         self.message = message
     }
 
-    /// ASCII without controls, blanks or angle brackets.
+    /// Non-empty ASCII without controls, blanks or angle brackets.
     static func isSafeAddress(_ address: String) -> Bool {
-        address.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+        !address.isEmpty && address.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
     }
 
     /// The stage the next reply answers.

@@ -36,6 +36,8 @@ struct NotificationHandler: NotificationServiceHandler {
         let userID = try Validation.id(request.userID, field: "user_id")
         let kind = try Self.validatedKind(request.kind)
         try Self.validateData(request.data)
+        try Validation.checkLength(request.recipientEmail, field: "recipient_email", maxLength: 254)
+        try Validation.checkLength(request.recipientName, field: "recipient_name", maxLength: 200)
 
         if var existing = try await store.notification(forEvent: eventID) {
             existing.deliveries = try await deliveries.deliveries(of: [existing.id])[existing.id] ?? []

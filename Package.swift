@@ -57,6 +57,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        // The notification service's webhooks and email templates.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -192,7 +195,41 @@ let package = Package(
             dependencies: serviceDependencies + [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "NotificationService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        // An SMTP client on SwiftNIO (reply parser and dialogue as pure
+        // state machines, STARTTLS, AUTH) and a MIME message builder.
+        // Knows nothing about shops.
+        .target(
+            name: "ShopMail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ShopMailTests",
+            dependencies: ["ShopMail"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NotificationService",
+            dependencies: serviceDependencies + [
+                "ShopMail",
+                "ShopAuth",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            // Compiled into the binary (PackageResources), so no resource
+            // bundle has to travel with the executable (EmailTemplates).
+            resources: ["layout", "text", "generic", "order_confirmed", "order_cancelled", "order_cancelled_out_of_stock", "order_shipped", "order_delivered"]
+                .map { .embedInCode("Templates/\($0).mustache") },
+            swiftSettings: swiftSettings
+        ),
         // The HTTP front door: the REST API of the route table, on Hummingbird.
         .target(
             name: "Gateway",
@@ -396,7 +433,14 @@ let package = Package(
                 "ServiceTesting",
                 "ShopObservability",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
+            ] + (name == "Notification" ? [
+                // Real SMTP (aiosmtpd) and webhook receivers, `shop up` as a process.
+                "ShopMail",
+                "Supervisor",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ] : []),
+            exclude: name == "Notification" ? ["Fixtures"] : [],
             swiftSettings: swiftSettings
         )
     }

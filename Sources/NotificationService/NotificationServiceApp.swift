@@ -3,21 +3,43 @@ import ServiceSupport
 
 /// How `shop serve notification` and the tests build the notification service.
 ///
-/// The service keeps its notifications in `<data>/notification.sqlite` and
-/// delivers through ``DatabaseNotificationSink`` (the stored notification is
-/// what a user reads back with ListNotifications). It calls no other service
-/// and runs no background work.
+/// The service keeps its notifications and their deliveries in
+/// `<data>/notification.sqlite`, stores each through
+/// ``DatabaseNotificationSink`` (the stored notification is what a user
+/// reads back with ListNotifications) and runs one background
+/// ``DeliveryRelay`` that sends the deliveries of the channels
+/// ``DeliveryConfiguration`` sets up (email over SMTP or, in dev mode,
+/// `.eml` files; a signed webhook). It calls no other service.
 public enum NotificationServiceApp {
     public static let factory: ServiceFactory = { environment in
         let callers = try await environment.callerResolver()
-        let store = try NotificationStore(path: environment.databasePath("notification"), metrics: environment.metrics)
         var logger = environment.logger
         logger[metadataKey: "service"] = "notification"
+        let configuration = try DeliveryConfiguration(environment: environment, logger: logger)
+        let store = try NotificationStore(path: environment.databasePath("notification"), metrics: environment.metrics)
+        let deliveries = DeliveryStore(pool: store.pool)
+        let doorbell = Doorbell()
         let handler = NotificationHandler(
             store: store,
-            sink: DatabaseNotificationSink(store: store, logger: logger),
-            callers: callers
+            deliveries: deliveries,
+            sink: DatabaseNotificationSink(deliveries: deliveries, doorbell: doorbell, logger: logger),
+            callers: callers,
+            configuration: configuration
         )
-        return RunnableService(handler: handler)
+        if configuration.email == nil {
+            logger.info("email is off: SHOP_SMTP_URL is not set")
+        }
+        let relay = DeliveryRelay(
+            store: deliveries,
+            channels: configuration.channels,
+            doorbell: doorbell,
+            logger: logger,
+            backoff: configuration.backoff,
+            maximumAttempts: configuration.maximumAttempts,
+            // Longer than the dozen steps of one SMTP session.
+            lease: max(.seconds(60), configuration.timeout * 12),
+            metrics: environment.metrics
+        )
+        return RunnableService(handler: handler, background: [relay])
     }
 }

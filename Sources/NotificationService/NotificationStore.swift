@@ -9,7 +9,9 @@ import ShopAPI
 /// are committed (synchronous=FULL) before a call is answered, so an
 /// acknowledged notification survives a crash.
 public struct NotificationStore: Sendable {
-    private let pool: DatabasePool
+    /// Shared with ``DeliveryStore`` (the deliveries are written in the
+    /// notification's transaction).
+    let pool: DatabasePool
 
     public init(path: String, metrics: MetricsRegistry? = nil) throws {
         pool = try ServiceDatabase.open(at: path, migrations: Self.migrations, metrics: metrics)
@@ -30,6 +32,7 @@ public struct NotificationStore: Sendable {
             try db.create(index: "notification_by_user", on: StoredNotification.databaseTableName, columns: ["user_id", "created_at"])
             try db.create(index: "notification_by_time", on: StoredNotification.databaseTableName, columns: ["created_at"])
         }
+        DeliveryStore.registerMigrations(in: &migrator)
         return migrator
     }
 

@@ -49,15 +49,27 @@ public enum OrderServiceApp {
         )
 
         let notifications = upstreams.notifications
+        let users = upstreams.users
         let notificationRelay = OutboxRelay(
             destination: .notification, store: store, doorbell: notificationDoorbell, logger: logger,
             metrics: environment.metrics
         ) { event in
+            // The address at delivery time (the notification service emails
+            // it; it may not read the user service itself). A user that no
+            // longer exists still gets the inbox entry, without email.
+            let recipient: Shop_User_V1_User?
+            do {
+                recipient = try await users.getUser(.with { $0.id = event.userID }, options: CallOptions(timeout: .seconds(5)))
+            } catch let error as RPCError where error.code == .notFound {
+                recipient = nil
+            }
             _ = try await notifications.notify(.with {
                 $0.eventID = event.id
                 $0.userID = event.userID
                 $0.kind = event.kind
                 $0.data = event.data
+                $0.recipientEmail = recipient?.email ?? ""
+                $0.recipientName = recipient?.fullName ?? ""
             }, options: CallOptions(timeout: .seconds(5)))
         }
         let inventoryRelay = OutboxRelay(

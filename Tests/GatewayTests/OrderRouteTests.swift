@@ -81,7 +81,8 @@ struct OrderRouteTests {
             #expect(try await http.get("/api/notifications", token: bob.token).items.isEmpty)
             let forAlice = try await http.get("/api/notifications/?user_id=\(alice.id)", token: admin)
             #expect(forAlice.items.count == 1)
-            #expect(forAlice.items.first.map { $0.objectKeys.sorted() } == ["body", "created_at", "event_id", "id", "kind", "subject", "user_id"])
+            // `deliveries`: per-channel delivery state (none here: no email or webhook set up).
+            #expect(forAlice.items.first.map { $0.objectKeys.sorted() } == ["body", "created_at", "deliveries", "event_id", "id", "kind", "subject", "user_id"])
         }
     }
 }

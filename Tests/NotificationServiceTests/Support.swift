@@ -4,6 +4,7 @@ import NotificationService
 import ServiceSupport
 import ServiceTesting
 import ShopAPI
+import ShopObservability
 
 /// The notification service's two callers, as in the real system: the
 /// order service's outbox relay sends `Notify`, the gateway lists.
@@ -27,17 +28,24 @@ struct NotificationTestClient: Sendable {
 
 /// The notification service running on an ephemeral port with its own
 /// temporary data folder, over mutual TLS, and clients for it.
+///
+/// - Parameters:
+///   - settings: added to the signing key (the delivery channels' settings).
+///   - metrics: where the service records its metrics.
 func withNotificationService<Result: Sendable>(
     dataDirectory: String? = nil,
+    settings: [String: String] = [:],
+    metrics: MetricsRegistry = .shared,
     _ body: (NotificationTestClient) async throws -> Result
 ) async throws -> Result {
     let temporary = try TemporaryDirectory()
     defer { temporary.remove() }
     let environment = ServiceEnvironment(
         dataDirectory: dataDirectory ?? temporary.path,
-        settings: TestSigning.settings,
+        settings: TestSigning.settings.merging(settings) { $1 },
         tls: TestPKI.shared.server(as: "notification"),
-        logger: testLogger("notification")
+        logger: testLogger("notification"),
+        metrics: metrics
     )
     return try await withRunningService(NotificationServiceApp.factory, environment: environment) { port in
         let order = RPCClient.testing(port: port, calling: "notification", as: "order")

@@ -676,6 +676,15 @@ public enum ShopRoutes {
             FieldShape("subject", .string),
             FieldShape("body", .string),
             FieldShape("created_at", .timestamp),
+            FieldShape("deliveries", .message("shop.notification.v1.Delivery"), repeated: true),
+        ]),
+        "shop.notification.v1.Delivery": MessageShape(fields: [
+            FieldShape("channel", .string),
+            FieldShape("state", .string),
+            FieldShape("attempts", .int32),
+            FieldShape("receipt", .string),
+            FieldShape("last_error", .string),
+            FieldShape("updated_at", .timestamp),
         ]),
     ]
 
@@ -992,7 +1001,17 @@ public enum ShopRoutes {
                         "kind": "order_confirmed",
                         "subject": "Your order c4e2a8f1 is confirmed",
                         "body": "Thank you for your order. Total: 59.97.",
-                        "created_at": "2026-12-01T15:04:05Z"
+                        "created_at": "2026-12-01T15:04:05Z",
+                        "deliveries": [
+                          {
+                            "channel": "email",
+                            "state": "sent",
+                            "attempts": 1,
+                            "receipt": "250 2.0.0 Ok: queued as 4F2A81C3",
+                            "last_error": "",
+                            "updated_at": "2026-12-01T15:04:06Z"
+                          }
+                        ]
                       }
                     ]
                   }
@@ -2600,6 +2619,44 @@ public enum ShopRoutes {
               }
             }
           },
+          "shop.notification.v1.Delivery": {
+            "type": "object",
+            "description": "How one channel's delivery of a notification stands.",
+            "properties": {
+              "channel": {
+                "type": "string",
+                "description": "\"email\" or \"webhook\".",
+                "example": "email"
+              },
+              "state": {
+                "type": "string",
+                "description": "\"pending\" (not yet sent, or to be retried), \"sent\" or \"failed\" (given up).",
+                "example": "sent"
+              },
+              "attempts": {
+                "type": "integer",
+                "format": "int32",
+                "description": "Attempts made so far.",
+                "example": 1
+              },
+              "receipt": {
+                "type": "string",
+                "description": "When sent: the SMTP server's reply to the message (its queue id), or the webhook receiver's HTTP status.",
+                "example": "250 2.0.0 Ok: queued as 4F2A81C3"
+              },
+              "last_error": {
+                "type": "string",
+                "description": "Why the last attempt failed; for \"failed\", why it was given up.",
+                "example": ""
+              },
+              "updated_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the state last changed.",
+                "example": "2026-12-01T15:04:06Z"
+              }
+            }
+          },
           "shop.notification.v1.ListNotificationsRequest": {
             "type": "object",
             "properties": {
@@ -2688,6 +2745,13 @@ public enum ShopRoutes {
                 "type": "string",
                 "format": "date-time",
                 "example": "2026-12-01T15:04:05Z"
+              },
+              "deliveries": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/shop.notification.v1.Delivery"
+                },
+                "description": "How it went out, one entry per channel configured when it was made (email when the user has an address and mail is set up; the webhook when one is set up). Empty: it is only in the user's inbox."
               }
             }
           },

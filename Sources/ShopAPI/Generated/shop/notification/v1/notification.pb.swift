@@ -52,11 +52,55 @@ public nonisolated struct Shop_Notification_V1_Notification: Sendable {
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
   public mutating func clearCreatedAt() {self._createdAt = nil}
 
+  /// How it went out, one entry per channel configured when it was made
+  /// (email when the user has an address and mail is set up; the webhook
+  /// when one is set up). Empty: it is only in the user's inbox.
+  public var deliveries: [Shop_Notification_V1_Delivery] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// How one channel's delivery of a notification stands.
+public nonisolated struct Shop_Notification_V1_Delivery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "email" or "webhook".
+  public var channel: String = String()
+
+  /// "pending" (not yet sent, or to be retried), "sent" or "failed" (given up).
+  public var state: String = String()
+
+  /// Attempts made so far.
+  public var attempts: Int32 = 0
+
+  /// When sent: the SMTP server's reply to the message (its queue id), or
+  /// the webhook receiver's HTTP status.
+  public var receipt: String = String()
+
+  /// Why the last attempt failed; for "failed", why it was given up.
+  public var lastError: String = String()
+
+  /// When the state last changed.
+  public var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_updatedAt = newValue}
+  }
+  /// Returns true if `updatedAt` has been explicitly set.
+  public var hasUpdatedAt: Bool {self._updatedAt != nil}
+  /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdatedAt() {self._updatedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Shop_Notification_V1_NotifyRequest: Sendable {
@@ -73,6 +117,13 @@ public nonisolated struct Shop_Notification_V1_NotifyRequest: Sendable {
 
   /// Facts for the message, e.g. order_id and total.
   public var data: Dictionary<String,String> = [:]
+
+  /// Where to email it (the user's address when the event was delivered);
+  /// empty: no email.
+  public var recipientEmail: String = String()
+
+  /// The user's name, for the greeting and the To header.
+  public var recipientName: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -130,7 +181,7 @@ fileprivate nonisolated let _protobuf_package = "shop.notification.v1"
 
 nonisolated extension Shop_Notification_V1_Notification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Notification"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}user_id\0\u{3}event_id\0\u{1}kind\0\u{1}subject\0\u{1}body\0\u{3}created_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}user_id\0\u{3}event_id\0\u{1}kind\0\u{1}subject\0\u{1}body\0\u{3}created_at\0\u{1}deliveries\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -145,6 +196,7 @@ nonisolated extension Shop_Notification_V1_Notification: SwiftProtobuf.Message, 
       case 5: try { try decoder.decodeSingularStringField(value: &self.subject) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.body) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.deliveries) }()
       default: break
       }
     }
@@ -176,6 +228,9 @@ nonisolated extension Shop_Notification_V1_Notification: SwiftProtobuf.Message, 
     try { if let v = self._createdAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    if !self.deliveries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.deliveries, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -187,6 +242,66 @@ nonisolated extension Shop_Notification_V1_Notification: SwiftProtobuf.Message, 
     if lhs.subject != rhs.subject {return false}
     if lhs.body != rhs.body {return false}
     if lhs._createdAt != rhs._createdAt {return false}
+    if lhs.deliveries != rhs.deliveries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Shop_Notification_V1_Delivery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Delivery"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}channel\0\u{1}state\0\u{1}attempts\0\u{1}receipt\0\u{3}last_error\0\u{3}updated_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.attempts) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.receipt) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.lastError) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 1)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 2)
+    }
+    if self.attempts != 0 {
+      try visitor.visitSingularInt32Field(value: self.attempts, fieldNumber: 3)
+    }
+    if !self.receipt.isEmpty {
+      try visitor.visitSingularStringField(value: self.receipt, fieldNumber: 4)
+    }
+    if !self.lastError.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastError, fieldNumber: 5)
+    }
+    try { if let v = self._updatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Shop_Notification_V1_Delivery, rhs: Shop_Notification_V1_Delivery) -> Bool {
+    if lhs.channel != rhs.channel {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.attempts != rhs.attempts {return false}
+    if lhs.receipt != rhs.receipt {return false}
+    if lhs.lastError != rhs.lastError {return false}
+    if lhs._updatedAt != rhs._updatedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -194,7 +309,7 @@ nonisolated extension Shop_Notification_V1_Notification: SwiftProtobuf.Message, 
 
 nonisolated extension Shop_Notification_V1_NotifyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NotifyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}user_id\0\u{1}kind\0\u{1}data\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}user_id\0\u{1}kind\0\u{1}data\0\u{3}recipient_email\0\u{3}recipient_name\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -206,6 +321,8 @@ nonisolated extension Shop_Notification_V1_NotifyRequest: SwiftProtobuf.Message,
       case 2: try { try decoder.decodeSingularStringField(value: &self.userID) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.data) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.recipientEmail) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.recipientName) }()
       default: break
       }
     }
@@ -224,6 +341,12 @@ nonisolated extension Shop_Notification_V1_NotifyRequest: SwiftProtobuf.Message,
     if !self.data.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.data, fieldNumber: 4)
     }
+    if !self.recipientEmail.isEmpty {
+      try visitor.visitSingularStringField(value: self.recipientEmail, fieldNumber: 5)
+    }
+    if !self.recipientName.isEmpty {
+      try visitor.visitSingularStringField(value: self.recipientName, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -232,6 +355,8 @@ nonisolated extension Shop_Notification_V1_NotifyRequest: SwiftProtobuf.Message,
     if lhs.userID != rhs.userID {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs.data != rhs.data {return false}
+    if lhs.recipientEmail != rhs.recipientEmail {return false}
+    if lhs.recipientName != rhs.recipientName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

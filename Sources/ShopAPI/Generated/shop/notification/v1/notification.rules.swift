@@ -17,6 +17,10 @@ extension Shop_Notification_V1_NotifyRequest: RuleChecked {
         FieldRuleCheck.check(self.kind, StringRules(required: true, maxLength: 64, pattern: "^[a-z0-9_.-]+$"), field: path + "kind", into: &violations)
         // data
         FieldRuleCheck.checkCount(self.data.count, required: false, minItems: nil, maxItems: 50, field: path + "data", into: &violations)
+        // recipient_email
+        FieldRuleCheck.check(self.recipientEmail, StringRules(maxBytes: 320), field: path + "recipient_email", into: &violations)
+        // recipient_name
+        FieldRuleCheck.check(self.recipientName, StringRules(maxLength: 200, maxBytes: 800), field: path + "recipient_name", into: &violations)
     }
 }
 

@@ -10,6 +10,14 @@ import Testing
 /// `shop up --database-url URL --replicas 2` runs it: real processes, a
 /// real PostgreSQL (a throwaway server of the test's own), orders through
 /// the real gateway, replicas killed with SIGKILL.
+///
+/// Disabled until the PostgreSQL backend is merged. Run against pg's
+/// 5741e48 merged in (20:04), every `shop up --database-url` start failed:
+/// the user service seeds dev mode's admin through the pool before
+/// `PostgresClient.run()` has started ("did not answer within 5.0
+/// seconds"). Run on SQLite files shared by two processes (the backend
+/// ignored), the order, stock and notification checks passed and the
+/// cross-replica watch timed out, as it must without LISTEN/NOTIFY.
 @Suite(
     "Replicas on PostgreSQL",
     .serialized,

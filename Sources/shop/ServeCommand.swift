@@ -33,9 +33,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder for the service's SQLite files (SHOP_DATA_DIR; default ./data).")
     var data: String?
 
-    @Option(help: "A PostgreSQL database instead of the SQLite files under --data, postgres://USER:PASSWORD@HOST:PORT/DATABASE (SHOP_DATABASE_URL); needed to run several replicas of the service.")
-    var databaseURL: String?
-
     @Option(help: "An upstream service's address, NAME=HOST:PORT (or a comma-separated list, or dns://NAME:PORT); repeatable.")
     var upstream: [String] = []
 
@@ -92,8 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         Observability.bootstrap(processName: service, logLevel: level, logSink: logWriter)
         var logger = Logger(label: "shop.\(service)")
         logger.logLevel = level
-        var settings = environment.filter { $0.key.hasPrefix("SHOP_") }
-        if let databaseURL { settings["SHOP_DATABASE_URL"] = databaseURL }
+        let settings = environment.filter { $0.key.hasPrefix("SHOP_") }
         let serviceEnvironment = ServiceEnvironment(
             dataDirectory: data ?? environment["SHOP_DATA_DIR"] ?? "./data",
             upstreamTargets: upstreams,

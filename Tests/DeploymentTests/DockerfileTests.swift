@@ -118,8 +118,7 @@ struct DockerfileTests {
     @Test func hasTheProgramEveryComposeHealthcheckRuns() throws {
         let compose = try ComposeFile.load()
         let run = try #require(dockerfile.stages.last)
-        // PostgreSQL's container runs its own image, with its own pg_isready.
-        for (name, service) in compose.services where service.build != nil {
+        for (name, service) in compose.services {
             let test = try #require(service.healthcheck?.test, "\(name) has a healthcheck")
             try #require(test.first == "CMD" && test.count >= 2, "\(name): exec form [\"CMD\", program, ...]")
             switch test[1] {

@@ -30,10 +30,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var calls: [UInt64: PendingCall] = [:]
     private var nextCallID: UInt64 = 1
-    private var goAwayLastCallID: UInt64?
     private var closed = false
     private var retired = false
-    /// Keepalive, flush coalescing, violations: shared with the server.
+    /// Keepalive, flush coalescing, drain, violations: shared with the server.
     private var machine: ConnectionStateMachine
     private var pongTimer: Scheduled<Void>?
     private var admission: CallAdmission<PendingCall>
@@ -96,7 +95,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if call.cancelledBeforeStart {
             return call.fail(RPCError(code: .cancelled, message: "call cancelled"))
         }
-        if closed || goAwayLastCallID != nil {
+        if closed || !machine.acceptsNewCalls {
             var error = RPCError(code: .unavailable, message: "connection is closing")
             error.neverProcessed = true
             return call.fail(error)
@@ -255,9 +254,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func receiveGoAway(_ goAway: Framerpc_V1_GoAway) {
-        let last = min(goAway.lastCallID, goAwayLastCallID ?? .max)
-        goAwayLastCallID = last
         retire()
+        let action = machine.goAwayReceived(lastCallID: goAway.lastCallID, code: goAway.code)
+        let last: UInt64
+        switch action {
+        case .none: return
+        case .drain(let lastCallID), .closeNow(let lastCallID): last = lastCallID
+        }
         failWaiting(RPCError(code: .unavailable, message: "server is shutting down").markedNeverProcessed())
         // Calls the server will not complete were never started there.
         for (callID, call) in calls where callID > last {
@@ -268,7 +271,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             error.neverProcessed = true
             call.fail(error)
         }
-        if goAway.code != 0 {
+        if case .closeNow = action {
             logger.warning("server ended the connection", metadata: ["code": "\(goAway.code)", "reason": "\(goAway.message)"])
             failAll(RPCError(code: .unavailable, message: "server ended the connection: \(goAway.message)"))
             context?.close(promise: nil)
@@ -361,10 +364,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         onRetire()
     }
 
-    /// After a GoAway, the connection closes once its last call has ended.
+    /// After a GoAway, the connection closes once its last call has ended
+    /// (its `Cancel`, if any, written first).
     private func closeIfDone() {
-        if goAwayLastCallID != nil, calls.isEmpty, admission.queued == 0, !closed {
-            context?.close(promise: nil)
+        guard !closed, machine.callEnded(callsInFlight: calls.count + admission.queued) != .none, let context else { return }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { [self] _ in
+            self.context?.close(promise: nil)
         }
     }
 

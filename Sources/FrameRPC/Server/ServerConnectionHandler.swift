@@ -44,12 +44,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// multiply the work a connection causes.
     private var handlersRunning = 0
     private var lastCallID: UInt64 = 0
-    /// Set once GoAway was sent: calls above it are refused.
-    private var goAwayLastCallID: UInt64?
-    private var peerSentGoAway = false
+    /// Set once this handler started closing the channel.
     private var closing = false
     private var graceTimer: Scheduled<Void>?
-    /// Keepalive, flush coalescing, violations: shared with the client.
+    /// Keepalive, flush coalescing, drain, violations: shared with the client.
     private var machine: ConnectionStateMachine
     private var pongTimer: Scheduled<Void>?
     /// The concurrency limit told to the client and enforced (PROTOCOL.md section 8).
@@ -130,9 +128,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             receivePing(opaque)
         case .pong:
             break
-        case .goAway:
-            peerSentGoAway = true
-            closeIfDone()
+        case .goAway(let goAway):
+            // The client sends no new calls; the server closes once it has
+            // answered those in flight (or at once for an error code).
+            switch machine.goAwayReceived(lastCallID: goAway.lastCallID, code: goAway.code) {
+            case .none: break
+            case .drain: closeIfDone()
+            case .closeNow: closeNow()
+            }
         case .response:
             violate(.unexpected("Response"))
         case .settings:
@@ -198,7 +201,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         lastCallID = callID
 
-        if goAwayLastCallID != nil {
+        if !machine.acceptsNewCalls {
             return answer(callID, RPCError(code: .unavailable, message: "server is shutting down"))
         }
         let metadata = Metadata(trusted: request.metadata)
@@ -323,22 +326,35 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Sends `GoAway{code: 0}`, refuses later calls, lets the ones in flight
     /// finish, and closes when they have or when `grace` is over.
     func startDraining(grace: Duration) {
-        guard let context, !closing, goAwayLastCallID == nil else { return }
-        goAwayLastCallID = lastCallID
-        write(.goAway(lastCallID: lastCallID, code: 0, message: "server is shutting down"))
-        if calls.isEmpty {
+        guard let context, !closing else { return }
+        switch machine.startDraining(lastCallID: lastCallID, callsInFlight: calls.count, grace: grace, now: .now()) {
+        case .none:
+            break
+        case .sendGoAwayAndClose(let last):
+            write(.goAway(lastCallID: last, code: 0, message: "server is shutting down"))
             closeAfterWrites()
-        } else {
-            graceTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(grace)) { [self] in
-                logger.info("drain grace period over; closing connection", metadata: ["calls_in_flight": "\(calls.count)"])
-                closeNow()
+        case .sendGoAwayAndWait(let last, let graceDeadline):
+            write(.goAway(lastCallID: last, code: 0, message: "server is shutting down"))
+            graceTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: graceDeadline) { [self] in
+                perform(machine.graceTimerFired(at: .now()))
             }
         }
     }
 
+    /// After a `GoAway` either way, the last call to end closes the connection.
     private func closeIfDone() {
-        if calls.isEmpty, goAwayLastCallID != nil || peerSentGoAway {
+        perform(machine.callEnded(callsInFlight: calls.count))
+    }
+
+    private func perform(_ action: ConnectionStateMachine.CloseAction) {
+        switch action {
+        case .none:
+            break
+        case .closeWhenWritten:
             closeAfterWrites()
+        case .closeNow:
+            logger.info("drain grace period over; closing connection", metadata: ["calls_in_flight": "\(calls.count)"])
+            closeNow()
         }
     }
 

@@ -72,6 +72,8 @@ public final class RPCClient: Sendable {
         self.configuration = configuration
         self.interceptors = interceptors
         self.logger = logger
+        endpoint = Self.endpoint(of: target)
+        callerExecutor = (configuration.eventLoopGroup as? any EventLoop).map { EventLoopTaskExecutor(eventLoop: $0) }
         balancer = LoadBalancer(target: target, configuration: configuration, logger: logger)
     }
 
@@ -84,13 +86,32 @@ public final class RPCClient: Sendable {
         configuration = parent.configuration
         interceptors = parent.interceptors
         logger = parent.logger
+        endpoint = Self.endpoint(of: target)
+        callerExecutor = parent.callerExecutor
         balancer = LoadBalancer(borrowing: subchannel)
     }
 
     /// `host:port` for one address; else the target (`a:1,b:2`, `dns://name:port`).
-    /// Interceptors see it as ``ClientContext/endpoint``.
-    public var endpoint: String {
-        if case .addresses(let addresses) = target, addresses.count == 1 { return "\(host):\(port)" }
+    /// Interceptors see it as ``ClientContext/endpoint``. Worked out once,
+    /// not per call.
+    public let endpoint: String
+
+    /// Where to run the tasks that make this client's calls so that a call
+    /// never leaves its connection's thread: set when
+    /// ``Configuration-swift.struct/eventLoopGroup`` is a single event loop
+    /// (every connection of this client is then on it), `nil` for a group
+    /// of several.
+    ///
+    /// A task with this executor preference (`Task(executorPreference:)`,
+    /// `group.addTask(executorPreference:)`, `withTaskExecutorPreference`)
+    /// writes its `Request` on the event loop without a hop, and resumes
+    /// there when the `Response` is read, instead of twice crossing between
+    /// the global pool and the loop per call. Only for callers whose own
+    /// work between calls is short: it runs on the loop, between reads.
+    public let callerExecutor: (any TaskExecutor)?
+
+    private static func endpoint(of target: RPCTarget) -> String {
+        if case .addresses(let addresses) = target, addresses.count == 1 { return "\(addresses[0].host):\(addresses[0].port)" }
         return target.description
     }
 
@@ -205,7 +226,7 @@ public final class RPCClient: Sendable {
             let call = PendingCall(deadline: deadline)
             do {
                 return try await withTaskCancellationHandler {
-                    try await withCheckedThrowingContinuation { continuation in
+                    try await withUnsafeThrowingContinuation { continuation in
                         call.receiver = .unary(continuation)
                         connection.start(call, request: body)
                     }

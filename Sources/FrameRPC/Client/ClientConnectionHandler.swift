@@ -16,7 +16,7 @@ import NIOCore
 /// A server that predates the extension answers only the `Pong`; the
 /// default limit (256) holds then.
 final class ClientConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -26,6 +26,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private let keepalive: Keepalive?
     private let logger: Logger
     private let limitWait: Duration
+    /// Splits the bytes read into frames (``FrameDecoder``).
+    private var decoder: NIOSingleStepByteToMessageProcessor<FrameDecoder>
+    /// The byte stream broke the framing: nothing after it is read.
+    private var streamBroken = false
 
     private var context: ChannelHandlerContext?
     private var calls: [UInt64: PendingCall] = [:]
@@ -49,6 +53,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     ///     opt-in `Ping` before the default limit is assumed.
     init(
         keepalive: Keepalive?,
+        maximumFrameSize: Int,
         maximumQueuedCalls: Int = 1024,
         limitWait: Duration = .seconds(1),
         logger: Logger,
@@ -58,6 +63,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.logger = logger
         self.onRetire = onRetire
         self.limitWait = limitWait
+        self.decoder = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: maximumFrameSize))
         self.admission = CallAdmission(maximumQueued: maximumQueuedCalls)
         self.machine = ConnectionStateMachine(keepalive: keepalive)
     }
@@ -197,13 +203,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed, !streamBroken else { return }
+        do {
+            try decoder.process(buffer: unwrapInboundIn(data)) { frame in receive(frame) }
+        } catch {
+            streamBroken = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ frame: InboundFrame) {
         guard !closed else { return }
         machine.frameReceived()
         if let timer = pongTimer {
             timer.cancel()
             pongTimer = nil
         }
-        let frame = unwrapInboundIn(data)
         switch frame.kind {
         case .response(let response):
             guard let call = calls.removeValue(forKey: frame.callID) else { return }

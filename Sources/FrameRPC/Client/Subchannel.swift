@@ -209,6 +209,7 @@ final class Subchannel: Sendable {
                     let channelID = ObjectIdentifier(channel)
                     let handler = ClientConnectionHandler(
                         keepalive: configuration.keepalive,
+                        maximumFrameSize: configuration.maximumFrameSize,
                         maximumQueuedCalls: configuration.maximumQueuedCallsPerConnection,
                         limitWait: configuration.concurrencyLimitWait,
                         logger: logger
@@ -235,7 +236,7 @@ final class Subchannel: Sendable {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(keepalive.interval)))
                     }
                     try pipeline.addHandler(BackPressureHandler())
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
+                    // Frames are split and decoded in the handler itself (FrameDecoder).
                     try pipeline.addHandler(handler)
                 }
             }

@@ -13,7 +13,7 @@ import NIOCore
 /// outlives them all. Deadlines and `Cancel` are enforced here, so a call is answered
 /// DEADLINE_EXCEEDED on time even when its handler ignores cancellation.
 final class ServerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private struct ActiveCall {
@@ -26,6 +26,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let configuration: RPCServer.Configuration
     private let interceptors: [any ServerInterceptor]
     private let logger: Logger
+    /// Splits the bytes read into frames (``FrameDecoder``).
+    private var decoder: NIOSingleStepByteToMessageProcessor<FrameDecoder>
+    /// The byte stream broke the framing: nothing after it is read.
+    private var streamBroken = false
 
     private var context: ChannelHandlerContext?
     private var handle: ServerConnectionHandle?
@@ -63,6 +67,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         self.configuration = configuration
         self.interceptors = interceptors
         self.logger = logger
+        self.decoder = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
         self.limit = AnnouncedConcurrencyLimit(limit: configuration.maximumConcurrentCallsPerConnection)
         self.machine = ConnectionStateMachine(keepalive: configuration.keepalive)
     }
@@ -106,13 +111,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing, !streamBroken else { return }
+        do {
+            try decoder.process(buffer: unwrapInboundIn(data)) { frame in receive(frame) }
+        } catch {
+            streamBroken = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ frame: InboundFrame) {
         guard !closing else { return }
         machine.frameReceived()
         if let timer = pongTimer {
             timer.cancel()
             pongTimer = nil
         }
-        let frame = unwrapInboundIn(data)
         switch frame.kind {
         case .request(let request):
             receiveRequest(callID: frame.callID, request)

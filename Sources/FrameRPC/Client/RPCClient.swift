@@ -126,9 +126,20 @@ public final class RPCClient: Sendable {
     ) async throws -> Response {
         // Serialized straight into the buffer its Request frame goes out in.
         let payload: FramePayload = try request.serializedBytes()
-        let outcome = try await intercepted(method: method, options: options) { context in
-            try await self.sendUnary(method: method, payload: payload, context: context)
+        let context = callContext(method: method, options: options)
+        let outcome: ClientOutcome
+        if interceptors.isEmpty {
+            // No closure and no extra async frame when nothing intercepts.
+            outcome = try await sendUnary(method: method, payload: payload, context: context)
+        } else {
+            outcome = try await interceptors.intercept(context: context) { context in
+                try await self.sendUnary(method: method, payload: payload, context: context)
+            }
         }
+        return try Self.decode(Response.self, from: outcome)
+    }
+
+    private static func decode<Response: SwiftProtobuf.Message>(_ type: Response.Type, from outcome: ClientOutcome) throws -> Response {
         do {
             return try Response(serializedBytes: outcome.payload.readableBytesSpan)
         } catch {
@@ -171,6 +182,14 @@ public final class RPCClient: Sendable {
         options: CallOptions,
         terminal: (ClientContext) async throws -> ClientOutcome
     ) async throws -> ClientOutcome {
+        let context = callContext(method: method, options: options)
+        if interceptors.isEmpty { return try await terminal(context) }
+        return try await interceptors.intercept(context: context, terminal: terminal)
+    }
+
+    /// The context a call starts with: its options, plus the deadline and
+    /// propagated metadata of the call being served, if any.
+    private func callContext(method: String, options: CallOptions) -> ClientContext {
         let now = ContinuousClock.now
         let inherited = ServerContext.current
         var metadata = options.metadata
@@ -179,14 +198,12 @@ public final class RPCClient: Sendable {
                 metadata[key] = inherited.metadata[key]
             }
         }
-        let context = ClientContext(
+        return ClientContext(
             method: method,
             metadata: metadata,
             deadline: options.effectiveDeadline(now: now, inherited: inherited?.deadline),
             endpoint: endpoint
         )
-        if interceptors.isEmpty { return try await terminal(context) }
-        return try await interceptors.intercept(context: context, terminal: terminal)
     }
 
     /// The `Request` body and NIO deadline for a call, or the error that
@@ -221,7 +238,13 @@ public final class RPCClient: Sendable {
         var tried: [Subchannel] = []
         var resentOnFreshConnection = false
         while true {
-            let (subchannel, connection) = try await connectedEndpoint(avoiding: &tried)
+            let subchannel: Subchannel
+            let connection: ClientConnection
+            if let ready = readyEndpoint(avoiding: tried) {
+                (subchannel, connection) = ready
+            } else {
+                (subchannel, connection) = try await connectedEndpoint(avoiding: &tried)
+            }
             defer { subchannel.callEnded() }
             let call = PendingCall(deadline: deadline)
             do {
@@ -270,6 +293,19 @@ public final class RPCClient: Sendable {
         } onCancel: {
             connection.cancel(call)
         }
+    }
+
+    /// ``connectedEndpoint(avoiding:)`` without suspending, when a static
+    /// target's pick already has its connection open (the common case);
+    /// `nil` sends the call down the full path.
+    private func readyEndpoint(avoiding tried: [Subchannel]) -> (Subchannel, ClientConnection)? {
+        guard let subchannel = balancer.pickNow(avoiding: tried) else { return nil }
+        subchannel.callStarted()
+        guard let connection = subchannel.readyConnection else {
+            subchannel.callEnded()
+            return nil
+        }
+        return (subchannel, connection)
     }
 
     /// An endpoint for one attempt, counted as one more call in flight there

@@ -111,6 +111,15 @@ final class Subchannel: Sendable {
         case fail(RPCError)
     }
 
+    /// The open connection, if there is one: what most calls use, without
+    /// the suspension of ``connection()``.
+    var readyConnection: ClientConnection? {
+        state.withLock { state in
+            if case .ready(let connection) = state { return connection }
+            return nil
+        }
+    }
+
     /// The connection to use now: the open one, or a new one.
     func connection() async throws -> ClientConnection {
         let next = state.withLock { state -> Next in

@@ -14,7 +14,9 @@
 #
 # Settings (environment): CALLS_LOW (default 1000), CALLS_HIGH (5000),
 # CONCURRENCY (1: calls in flight on the one connection), PAYLOAD (100
-# bytes), SYSTEMS ("raw framerpc"), SKIP_BUILD=1 to use the binary as built.
+# bytes), SYSTEMS ("raw framerpc"), SKIP_BUILD=1 to use the binary as built,
+# KEEP=DIR to keep the callgrind output files there (for callgrind_annotate:
+# <system>-<calls>.client.out and .server.out).
 # Needs valgrind (Debian: apt-get install valgrind).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +44,7 @@ bin="$work/framerpc-bench"
 server_pid=
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$work"/*.out "$KEEP"/ 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

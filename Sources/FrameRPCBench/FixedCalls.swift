@@ -33,21 +33,21 @@ enum FixedCalls {
         switch kind {
         case .raw:
             return try await raw(host: host, port: port, payload: payload, concurrency: concurrency, calls: calls)
-        case .framerpc, .framerpcTLS, .rpcClient:
-            return try await frameRPC(host: host, port: port, payload: payload, concurrency: concurrency, calls: calls, tls: kind == .framerpcTLS ? tls : nil)
+        case .framerpc, .framerpcTLS, .rpcClient, .framerpcLoop:
+            return try await frameRPC(host: host, port: port, payload: payload, concurrency: concurrency, calls: calls, tls: kind == .framerpcTLS ? tls : nil, onEventLoop: kind == .framerpcLoop)
         case .rpcServer:
             throw BenchError("--calls supports raw, framerpc, framerpc-mtls and rpc-client")
         }
     }
 
-    private static func frameRPC(host: String, port: Int, payload: [UInt8], concurrency: Int, calls: Int, tls: RPCTLSConfiguration?) async throws -> FixedCallResult {
-        let client = RPCClient(host: host, port: port, configuration: RPCClient.Configuration(tls: tls))
+    private static func frameRPC(host: String, port: Int, payload: [UInt8], concurrency: Int, calls: Int, tls: RPCTLSConfiguration?, onEventLoop: Bool) async throws -> FixedCallResult {
+        let client = FrameRPCEchoClient.makeClient(host: host, port: port, tls: tls, onEventLoop: onEventLoop)
         defer { client.shutdown() }
         let request = Google_Protobuf_BytesValue.with { $0.value = Data(payload) }
         let budget = CallBudget(calls)
         return await withTaskGroup(of: FixedCallResult.self) { group in
             for _ in 0..<concurrency {
-                group.addTask {
+                group.addTask(executorPreference: client.callerExecutor) {
                     var result = FixedCallResult()
                     while budget.take() {
                         do {

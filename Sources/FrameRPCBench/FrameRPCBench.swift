@@ -107,6 +107,8 @@ func measure(
         sample = try await RawEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
     case .framerpc, .rpcClient:
         sample = try await FrameRPCEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window)
+    case .framerpcLoop:
+        sample = try await FrameRPCEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window, onEventLoop: true)
     case .framerpcTLS:
         guard let certificates else { throw BenchError("framerpc-mtls needs certificates (--tls-dir)") }
         sample = try await FrameRPCEchoClient.run(host: host, port: port, payload: payload, concurrency: concurrency, window: window, tls: certificates.client)
@@ -132,7 +134,7 @@ struct Run: AsyncParsableCommand {
         "Systems to run: raw, framerpc, framerpc-mtls; diagnostics: rpc-server, rpc-client.",
         discussion: "rpc-server is FrameRPC's server driven by an event-loop client; rpc-client is FrameRPC's client against an event-loop server."
     ))
-    var systems: [SystemKind] = [.raw, .framerpc, .framerpcTLS]
+    var systems: [SystemKind] = [.raw, .framerpc, .framerpcLoop, .framerpcTLS]
 
     @Option(help: "Fresh connections timed (connect, handshake and one call) for the handshake figure, plaintext and mTLS each; 0 skips it.")
     var handshakes = 200
@@ -246,7 +248,7 @@ struct Serve: AsyncParsableCommand {
                 : try await EventLoopFrameRPCServer.bind(host: host, port: port)
             announce(port: channel.localAddress?.port ?? 0)
             try await channel.closeFuture.get()
-        case .framerpc, .rpcServer, .framerpcTLS:
+        case .framerpc, .framerpcLoop, .rpcServer, .framerpcTLS:
             var tls: RPCTLSConfiguration?
             if kind == .framerpcTLS {
                 guard let tlsDirectory else { throw ValidationError("--kind framerpc-mtls needs --tls-dir") }

@@ -1,5 +1,6 @@
 import FrameRPC
 import Foundation
+import NIOPosix
 import SwiftProtobuf
 
 /// `bench.v1.Echo`: one unary method that returns its request.
@@ -17,15 +18,24 @@ enum FrameRPCEchoClient {
     /// Runs `concurrency` tasks, each calling Echo in a loop over one shared
     /// client (so one connection) until `window.end`, and returns what they
     /// measured.
-    static func run(host: String, port: Int, payload: [UInt8], concurrency: Int, window: TimedWindow, tls: RPCTLSConfiguration? = nil) async throws -> LoadSample {
-        let client = RPCClient(host: host, port: port, configuration: RPCClient.Configuration(tls: tls))
+    /// One client, so one connection. `onEventLoop`: its group is one
+    /// event loop, so ``RPCClient/callerExecutor`` is set and the calling
+    /// tasks run there.
+    static func makeClient(host: String, port: Int, tls: RPCTLSConfiguration?, onEventLoop: Bool) -> RPCClient {
+        var configuration = RPCClient.Configuration(tls: tls)
+        if onEventLoop { configuration.eventLoopGroup = MultiThreadedEventLoopGroup.singleton.next() }
+        return RPCClient(host: host, port: port, configuration: configuration)
+    }
+
+    static func run(host: String, port: Int, payload: [UInt8], concurrency: Int, window: TimedWindow, tls: RPCTLSConfiguration? = nil, onEventLoop: Bool = false) async throws -> LoadSample {
+        let client = makeClient(host: host, port: port, tls: tls, onEventLoop: onEventLoop)
         defer { client.shutdown() }
         let request = Google_Protobuf_BytesValue.with { $0.value = Data(payload) }
         let expectedCount = payload.count
 
         return try await withThrowingTaskGroup(of: LoadSample.self) { group in
             for _ in 0..<concurrency {
-                group.addTask {
+                group.addTask(executorPreference: client.callerExecutor) {
                     var latencies: [Int64] = []
                     latencies.reserveCapacity(1 << 16)
                     var errors = 0

@@ -166,6 +166,10 @@ enum SystemKind: String, Codable, Sendable, CaseIterable {
     case raw
     /// FrameRPC's server and client.
     case framerpc
+    /// FrameRPC's server and client, the calling tasks on the client's
+    /// event loop (``RPCClient/callerExecutor``): no hop per call between
+    /// the global pool and the loop.
+    case framerpcLoop = "framerpc-loop"
     /// FrameRPC's server and client over mutual TLS 1.3.
     case framerpcTLS = "framerpc-mtls"
     /// Diagnostic: FrameRPC's server, driven by an event-loop client (HalfSystems.swift).
@@ -177,6 +181,7 @@ enum SystemKind: String, Codable, Sendable, CaseIterable {
         switch self {
         case .raw: "raw floor"
         case .framerpc: "FrameRPC"
+        case .framerpcLoop: "FrameRPC, calls on the loop"
         case .framerpcTLS: "FrameRPC mTLS"
         case .rpcServer: "FrameRPC server only"
         case .rpcClient: "FrameRPC client only"

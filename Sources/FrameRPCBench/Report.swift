@@ -54,59 +54,11 @@ struct Report: Encodable, Sendable {
     }
 
     private static func ratios(_ results: [RunResult]) -> [Ratio] {
-        func pair(_ concurrency: Int) -> (floor: RunResult, rpc: RunResult)? {
-            guard let floor = results.first(where: { $0.system == .raw && $0.concurrency == concurrency }),
-                  let rpc = results.first(where: { $0.system == .framerpc && $0.concurrency == concurrency })
-            else { return nil }
-            return (floor, rpc)
-        }
         var ratios: [Ratio] = []
-        // The issue's targets.
-        if let (floor, rpc) = pair(64) {
-            let value = rpc.callsPerSecond / floor.callsPerSecond
-            ratios.append(Ratio(
-                name: "calls_per_second_c64",
-                description: "FrameRPC/floor calls/s at c=64",
-                value: value, bound: "min", target: 0.5, pass: value >= 0.5
-            ))
+        for system in [SystemKind.framerpc, .framerpcLoop] {
+            ratios += targetRatios(results, system: system)
         }
-        if let (floor, rpc) = pair(1) {
-            let value = rpc.p50Micros / floor.p50Micros
-            ratios.append(Ratio(
-                name: "p50_c1",
-                description: "FrameRPC/floor p50 at c=1",
-                value: value, bound: "max", target: 1.3, pass: value <= 1.3
-            ))
-        }
-        // For information: the same ratios at every concurrency run, and CPU per call.
         let concurrencies = Array(Set(results.map(\.concurrency))).sorted()
-        for concurrency in concurrencies {
-            guard let (floor, rpc) = pair(concurrency) else { continue }
-            if concurrency != 64 {
-                ratios.append(Ratio(
-                    name: "calls_per_second_c\(concurrency)",
-                    description: "FrameRPC/floor calls/s at c=\(concurrency)",
-                    value: rpc.callsPerSecond / floor.callsPerSecond, bound: nil, target: nil, pass: nil
-                ))
-            }
-            if concurrency != 1 {
-                ratios.append(Ratio(
-                    name: "p50_c\(concurrency)",
-                    description: "FrameRPC/floor p50 at c=\(concurrency)",
-                    value: rpc.p50Micros / floor.p50Micros, bound: nil, target: nil, pass: nil
-                ))
-            }
-            if let rpcCPU = rpc.cpuMicrosPerCall, let floorCPU = floor.cpuMicrosPerCall {
-                // Issue 12's target: at most 3x the floor's CPU per call at c=64.
-                let value = rpcCPU / floorCPU
-                let target: Double? = concurrency == 64 ? 3 : nil
-                ratios.append(Ratio(
-                    name: "cpu_per_call_c\(concurrency)",
-                    description: "FrameRPC/floor CPU/call at c=\(concurrency)",
-                    value: value, bound: target == nil ? nil : "max", target: target, pass: target.map { value <= $0 }
-                ))
-            }
-        }
         // What mutual TLS adds to FrameRPC, at each concurrency run.
         for concurrency in concurrencies {
             guard let plain = results.first(where: { $0.system == .framerpc && $0.concurrency == concurrency }),
@@ -123,6 +75,68 @@ struct Report: Encodable, Sendable {
                 ratios.append(Ratio(
                     name: "tls_added_cpu_micros_c\(concurrency)", description: "CPU µs/call mTLS adds at c=\(concurrency)",
                     value: tlsCPU - plainCPU, bound: nil, target: nil, pass: nil
+                ))
+            }
+        }
+        return ratios
+    }
+
+    /// The issue's targets and the same ratios at every concurrency, for
+    /// `system` (FrameRPC with calling tasks on the global pool, or on the
+    /// client's event loop) against the floor.
+    private static func targetRatios(_ results: [RunResult], system: SystemKind) -> [Ratio] {
+        let suffix = system == .framerpc ? "" : "_loop"
+        let label = system == .framerpc ? "FrameRPC" : "FrameRPC (loop)"
+        func pair(_ concurrency: Int) -> (floor: RunResult, rpc: RunResult)? {
+            guard let floor = results.first(where: { $0.system == .raw && $0.concurrency == concurrency }),
+                  let rpc = results.first(where: { $0.system == system && $0.concurrency == concurrency })
+            else { return nil }
+            return (floor, rpc)
+        }
+        var ratios: [Ratio] = []
+        // The issue's targets.
+        if let (floor, rpc) = pair(64) {
+            let value = rpc.callsPerSecond / floor.callsPerSecond
+            ratios.append(Ratio(
+                name: "calls_per_second_c64" + suffix,
+                description: "\(label)/floor calls/s at c=64",
+                value: value, bound: "min", target: 0.5, pass: value >= 0.5
+            ))
+        }
+        if let (floor, rpc) = pair(1) {
+            let value = rpc.p50Micros / floor.p50Micros
+            ratios.append(Ratio(
+                name: "p50_c1" + suffix,
+                description: "\(label)/floor p50 at c=1",
+                value: value, bound: "max", target: 1.3, pass: value <= 1.3
+            ))
+        }
+        // For information: the same ratios at every concurrency run, and CPU per call.
+        let concurrencies = Array(Set(results.map(\.concurrency))).sorted()
+        for concurrency in concurrencies {
+            guard let (floor, rpc) = pair(concurrency) else { continue }
+            if concurrency != 64 {
+                ratios.append(Ratio(
+                    name: "calls_per_second_c\(concurrency)" + suffix,
+                    description: "\(label)/floor calls/s at c=\(concurrency)",
+                    value: rpc.callsPerSecond / floor.callsPerSecond, bound: nil, target: nil, pass: nil
+                ))
+            }
+            if concurrency != 1 {
+                ratios.append(Ratio(
+                    name: "p50_c\(concurrency)" + suffix,
+                    description: "\(label)/floor p50 at c=\(concurrency)",
+                    value: rpc.p50Micros / floor.p50Micros, bound: nil, target: nil, pass: nil
+                ))
+            }
+            if let rpcCPU = rpc.cpuMicrosPerCall, let floorCPU = floor.cpuMicrosPerCall {
+                // Issue 12's target: at most 3x the floor's CPU per call at c=64.
+                let value = rpcCPU / floorCPU
+                let target: Double? = concurrency == 64 ? 3 : nil
+                ratios.append(Ratio(
+                    name: "cpu_per_call_c\(concurrency)" + suffix,
+                    description: "\(label)/floor CPU/call at c=\(concurrency)",
+                    value: value, bound: target == nil ? nil : "max", target: target, pass: target.map { value <= $0 }
                 ))
             }
         }

@@ -111,4 +111,97 @@ struct ConnectionStateMachineTests {
         #expect(machine.violation(.malformedFrame) == .none)
         #expect(machine.idleTimerFired(at: start) == .none)
     }
+
+    // MARK: Drain
+
+    @Test("draining with nothing in flight sends GoAway and closes once it is written")
+    func drainIdleClosesAtOnce() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        #expect(machine.startDraining(lastCallID: 7, callsInFlight: 0, grace: .seconds(5), now: start) == .sendGoAwayAndClose(lastCallID: 7))
+        #expect(machine.isClosing)
+        #expect(!machine.acceptsNewCalls)
+    }
+
+    @Test("draining with calls in flight sends GoAway, refuses new calls, and waits for the grace period")
+    func drainWaitsForCalls() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        #expect(machine.acceptsNewCalls)
+        #expect(machine.startDraining(lastCallID: 9, callsInFlight: 2, grace: .seconds(5), now: start) == .sendGoAwayAndWait(lastCallID: 9, graceDeadline: start + .seconds(5)))
+        #expect(!machine.acceptsNewCalls)
+        #expect(!machine.isClosing)
+        #expect(machine.sentGoAwayLastCallID == 9)
+    }
+
+    @Test("while draining, the last call to end closes the connection after its answer is written")
+    func drainLastCallCloses() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        _ = machine.startDraining(lastCallID: 9, callsInFlight: 2, grace: .seconds(5), now: start)
+        #expect(machine.callEnded(callsInFlight: 1) == .none)
+        #expect(machine.callEnded(callsInFlight: 0) == .closeWhenWritten)
+        #expect(machine.isClosing)
+        #expect(machine.graceTimerFired(at: start + .seconds(5)) == .none)
+    }
+
+    @Test("calls still running when the grace period is over are cut off: the connection closes now")
+    func graceOverClosesNow() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        _ = machine.startDraining(lastCallID: 9, callsInFlight: 2, grace: .seconds(5), now: start)
+        #expect(machine.graceTimerFired(at: start + .seconds(5)) == .closeNow)
+        #expect(machine.isClosing)
+        #expect(machine.callEnded(callsInFlight: 0) == .none)
+    }
+
+    @Test("a grace timer that fires early (clock skew) keeps the calls running")
+    func earlyGraceTimerIgnored() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        _ = machine.startDraining(lastCallID: 9, callsInFlight: 1, grace: .seconds(5), now: start)
+        #expect(machine.graceTimerFired(at: start + .seconds(4)) == .none)
+        #expect(!machine.isClosing)
+    }
+
+    @Test("a second drain sends no second GoAway, and a closing connection does not drain")
+    func drainOnce() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        _ = machine.startDraining(lastCallID: 9, callsInFlight: 1, grace: .seconds(5), now: start)
+        #expect(machine.startDraining(lastCallID: 11, callsInFlight: 1, grace: .seconds(5), now: start) == .none)
+        var closed = ConnectionStateMachine(keepalive: keepalive)
+        _ = closed.violation(.emptyFrame)
+        #expect(closed.startDraining(lastCallID: 1, callsInFlight: 0, grace: .seconds(5), now: start) == .none)
+    }
+
+    @Test("without a GoAway either way, the last call ending keeps the connection open")
+    func callEndedWithoutDrainKeepsConnection() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        #expect(machine.callEnded(callsInFlight: 0) == .none)
+        #expect(!machine.isClosing)
+        #expect(machine.acceptsNewCalls)
+    }
+
+    @Test("a graceful GoAway from the peer stops new calls; the calls up to its last id may finish")
+    func peerGoAwayDrains() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        #expect(machine.goAwayReceived(lastCallID: 5, code: 0) == .drain(lastCallID: 5))
+        #expect(!machine.acceptsNewCalls)
+        #expect(!machine.isClosing)
+        #expect(machine.callEnded(callsInFlight: 1) == .none)
+        #expect(machine.callEnded(callsInFlight: 0) == .closeWhenWritten)
+    }
+
+    @Test("a later GoAway can lower the peer's last call id but never raise it")
+    func peerGoAwayOnlyLowers() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        _ = machine.goAwayReceived(lastCallID: 5, code: 0)
+        #expect(machine.goAwayReceived(lastCallID: 9, code: 0) == .drain(lastCallID: 5))
+        #expect(machine.goAwayReceived(lastCallID: 3, code: 0) == .drain(lastCallID: 3))
+        #expect(machine.receivedGoAwayLastCallID == 3)
+    }
+
+    @Test("a GoAway with an error code closes the connection now")
+    func peerGoAwayWithErrorCloses() {
+        var machine = ConnectionStateMachine(keepalive: keepalive)
+        #expect(machine.goAwayReceived(lastCallID: 5, code: 13) == .closeNow(lastCallID: 5))
+        #expect(machine.isClosing)
+        #expect(machine.goAwayReceived(lastCallID: 5, code: 0) == .none)
+        #expect(machine.idleTimerFired(at: start) == .none)
+    }
 }

@@ -63,6 +63,44 @@ struct DrainTests {
         }
     }
 
+    @Test("a client's GoAway with an error code closes the connection at once, even with a call in flight")
+    func clientGoAwayWithErrorClosesNow() async throws {
+        let probe = HandlerProbe()
+        let server = RPCServer(services: [FixtureService(probe: probe)])
+        try await withRunningServer(server) { port throws in
+            let connection = try await RawFrameConnection.connect(port: port)
+            var slow = Framerpc_V1_Request()
+            slow.method = FixtureService.slow
+            slow.payload = try Google_Protobuf_Int64Value.with { $0.value = 5_000 }.serializedData()
+            try await connection.send(callID: 1, request: slow)
+            #expect(await probe.wait(for: "slow started"))
+
+            try await connection.send(.goAway(lastCallID: 0, code: RPCError.Code.internal.rawValue, message: "client gave up"))
+            // Well before the 5 s call could have finished.
+            #expect(await connection.waitForClose(timeout: .seconds(2)))
+        }
+    }
+
+    @Test("a client's graceful GoAway lets the call in flight finish, then the server closes")
+    func clientGracefulGoAwayWaitsForCalls() async throws {
+        let probe = HandlerProbe()
+        let server = RPCServer(services: [FixtureService(probe: probe)])
+        try await withRunningServer(server) { port throws in
+            let connection = try await RawFrameConnection.connect(port: port)
+            var slow = Framerpc_V1_Request()
+            slow.method = FixtureService.slow
+            slow.payload = try Google_Protobuf_Int64Value.with { $0.value = 300 }.serializedData()
+            try await connection.send(callID: 1, request: slow)
+            #expect(await probe.wait(for: "slow started"))
+
+            try await connection.send(.goAway(lastCallID: 0, code: 0, message: "client done"))
+            let completed = try await connection.nextFrame(timeout: .seconds(5))
+            #expect(completed?.callID == 1)
+            #expect(completed?.response.status.code == 0)
+            #expect(await connection.waitForClose(timeout: .seconds(5)))
+        }
+    }
+
     @Test("run() returns once the drain has closed every connection")
     func runReturnsAfterDrain() async throws {
         let server = RPCServer(services: [FixtureService()])

@@ -16,7 +16,7 @@ import NIOCore
 /// A server that predates the extension answers only the `Pong`; the
 /// default limit (256) holds then.
 final class ClientConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -26,14 +26,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private let keepalive: Keepalive?
     private let logger: Logger
     private let limitWait: Duration
+    /// Splits the bytes read into frames (``FrameDecoder``).
+    private var decoder: NIOSingleStepByteToMessageProcessor<FrameDecoder>
+    /// The byte stream broke the framing: nothing after it is read.
+    private var streamBroken = false
 
     private var context: ChannelHandlerContext?
     private var calls: [UInt64: PendingCall] = [:]
     private var nextCallID: UInt64 = 1
-    private var goAwayLastCallID: UInt64?
     private var closed = false
     private var retired = false
-    /// Keepalive, flush coalescing, violations: shared with the server.
+    /// Keepalive, flush coalescing, drain, violations: shared with the server.
     private var machine: ConnectionStateMachine
     private var pongTimer: Scheduled<Void>?
     private var admission: CallAdmission<PendingCall>
@@ -50,6 +53,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     ///     opt-in `Ping` before the default limit is assumed.
     init(
         keepalive: Keepalive?,
+        maximumFrameSize: Int,
         maximumQueuedCalls: Int = 1024,
         limitWait: Duration = .seconds(1),
         logger: Logger,
@@ -59,6 +63,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.logger = logger
         self.onRetire = onRetire
         self.limitWait = limitWait
+        self.decoder = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: maximumFrameSize))
         self.admission = CallAdmission(maximumQueued: maximumQueuedCalls)
         self.machine = ConnectionStateMachine(keepalive: keepalive)
     }
@@ -96,7 +101,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if call.cancelledBeforeStart {
             return call.fail(RPCError(code: .cancelled, message: "call cancelled"))
         }
-        if closed || goAwayLastCallID != nil {
+        if closed || !machine.acceptsNewCalls {
             var error = RPCError(code: .unavailable, message: "connection is closing")
             error.neverProcessed = true
             return call.fail(error)
@@ -198,13 +203,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed, !streamBroken else { return }
+        do {
+            try decoder.process(buffer: unwrapInboundIn(data)) { frame in receive(frame) }
+        } catch {
+            streamBroken = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ frame: InboundFrame) {
         guard !closed else { return }
         machine.frameReceived()
         if let timer = pongTimer {
             timer.cancel()
             pongTimer = nil
         }
-        let frame = unwrapInboundIn(data)
         switch frame.kind {
         case .response(let response):
             guard let call = calls.removeValue(forKey: frame.callID) else { return }
@@ -255,9 +269,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func receiveGoAway(_ goAway: Framerpc_V1_GoAway) {
-        let last = min(goAway.lastCallID, goAwayLastCallID ?? .max)
-        goAwayLastCallID = last
         retire()
+        let action = machine.goAwayReceived(lastCallID: goAway.lastCallID, code: goAway.code)
+        let last: UInt64
+        switch action {
+        case .none: return
+        case .drain(let lastCallID), .closeNow(let lastCallID): last = lastCallID
+        }
         failWaiting(RPCError(code: .unavailable, message: "server is shutting down").markedNeverProcessed())
         // Calls the server will not complete were never started there.
         for (callID, call) in calls where callID > last {
@@ -268,7 +286,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             error.neverProcessed = true
             call.fail(error)
         }
-        if goAway.code != 0 {
+        if case .closeNow = action {
             logger.warning("server ended the connection", metadata: ["code": "\(goAway.code)", "reason": "\(goAway.message)"])
             failAll(RPCError(code: .unavailable, message: "server ended the connection: \(goAway.message)"))
             context?.close(promise: nil)
@@ -361,10 +379,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         onRetire()
     }
 
-    /// After a GoAway, the connection closes once its last call has ended.
+    /// After a GoAway, the connection closes once its last call has ended
+    /// (its `Cancel`, if any, written first).
     private func closeIfDone() {
-        if goAwayLastCallID != nil, calls.isEmpty, admission.queued == 0, !closed {
-            context?.close(promise: nil)
+        guard !closed, machine.callEnded(callsInFlight: calls.count + admission.queued) != .none, let context else { return }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { [self] _ in
+            self.context?.close(promise: nil)
         }
     }
 

@@ -65,6 +65,14 @@ final class LoadBalancer: Sendable {
         fixed ?? resolution?.snapshot ?? []
     }
 
+    /// The endpoint a static target's call goes to, picked without
+    /// suspending; `nil` for a `dns://` target (``pick(avoiding:where:)``
+    /// waits for its first answer) or when every endpoint was tried.
+    func pickNow(avoiding tried: [Subchannel]) -> Subchannel? {
+        guard let fixed else { return nil }
+        return choose(from: fixed, avoiding: tried, where: { _ in true })
+    }
+
     /// Picks the endpoint for one attempt of a call.
     ///
     /// - Parameters:

@@ -8,7 +8,10 @@ import NIOCore
 /// the `@unchecked Sendable` sound.
 final class PendingCall: @unchecked Sendable {
     enum Receiver {
-        case unary(CheckedContinuation<ClientOutcome, any Error>)
+        /// Resumed exactly once: ``succeed(_:)`` and ``fail(_:)`` check
+        /// `finished` on the event loop, so the unchecked continuation (no
+        /// canary object per call) is safe.
+        case unary(UnsafeContinuation<ClientOutcome, any Error>)
         case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
     }
 

@@ -72,6 +72,8 @@ public final class RPCClient: Sendable {
         self.configuration = configuration
         self.interceptors = interceptors
         self.logger = logger
+        endpoint = Self.endpoint(of: target)
+        callerExecutor = (configuration.eventLoopGroup as? any EventLoop).map { EventLoopTaskExecutor(eventLoop: $0) }
         balancer = LoadBalancer(target: target, configuration: configuration, logger: logger)
     }
 
@@ -84,13 +86,32 @@ public final class RPCClient: Sendable {
         configuration = parent.configuration
         interceptors = parent.interceptors
         logger = parent.logger
+        endpoint = Self.endpoint(of: target)
+        callerExecutor = parent.callerExecutor
         balancer = LoadBalancer(borrowing: subchannel)
     }
 
     /// `host:port` for one address; else the target (`a:1,b:2`, `dns://name:port`).
-    /// Interceptors see it as ``ClientContext/endpoint``.
-    public var endpoint: String {
-        if case .addresses(let addresses) = target, addresses.count == 1 { return "\(host):\(port)" }
+    /// Interceptors see it as ``ClientContext/endpoint``. Worked out once,
+    /// not per call.
+    public let endpoint: String
+
+    /// Where to run the tasks that make this client's calls so that a call
+    /// never leaves its connection's thread: set when
+    /// ``Configuration-swift.struct/eventLoopGroup`` is a single event loop
+    /// (every connection of this client is then on it), `nil` for a group
+    /// of several.
+    ///
+    /// A task with this executor preference (`Task(executorPreference:)`,
+    /// `group.addTask(executorPreference:)`, `withTaskExecutorPreference`)
+    /// writes its `Request` on the event loop without a hop, and resumes
+    /// there when the `Response` is read, instead of twice crossing between
+    /// the global pool and the loop per call. Only for callers whose own
+    /// work between calls is short: it runs on the loop, between reads.
+    public let callerExecutor: (any TaskExecutor)?
+
+    private static func endpoint(of target: RPCTarget) -> String {
+        if case .addresses(let addresses) = target, addresses.count == 1 { return "\(addresses[0].host):\(addresses[0].port)" }
         return target.description
     }
 
@@ -105,9 +126,20 @@ public final class RPCClient: Sendable {
     ) async throws -> Response {
         // Serialized straight into the buffer its Request frame goes out in.
         let payload: FramePayload = try request.serializedBytes()
-        let outcome = try await intercepted(method: method, options: options) { context in
-            try await self.sendUnary(method: method, payload: payload, context: context)
+        let context = callContext(method: method, options: options)
+        let outcome: ClientOutcome
+        if interceptors.isEmpty {
+            // No closure and no extra async frame when nothing intercepts.
+            outcome = try await sendUnary(method: method, payload: payload, context: context)
+        } else {
+            outcome = try await interceptors.intercept(context: context) { context in
+                try await self.sendUnary(method: method, payload: payload, context: context)
+            }
         }
+        return try Self.decode(Response.self, from: outcome)
+    }
+
+    private static func decode<Response: SwiftProtobuf.Message>(_ type: Response.Type, from outcome: ClientOutcome) throws -> Response {
         do {
             return try Response(serializedBytes: outcome.payload.readableBytesSpan)
         } catch {
@@ -150,6 +182,14 @@ public final class RPCClient: Sendable {
         options: CallOptions,
         terminal: (ClientContext) async throws -> ClientOutcome
     ) async throws -> ClientOutcome {
+        let context = callContext(method: method, options: options)
+        if interceptors.isEmpty { return try await terminal(context) }
+        return try await interceptors.intercept(context: context, terminal: terminal)
+    }
+
+    /// The context a call starts with: its options, plus the deadline and
+    /// propagated metadata of the call being served, if any.
+    private func callContext(method: String, options: CallOptions) -> ClientContext {
         let now = ContinuousClock.now
         let inherited = ServerContext.current
         var metadata = options.metadata
@@ -158,14 +198,12 @@ public final class RPCClient: Sendable {
                 metadata[key] = inherited.metadata[key]
             }
         }
-        let context = ClientContext(
+        return ClientContext(
             method: method,
             metadata: metadata,
             deadline: options.effectiveDeadline(now: now, inherited: inherited?.deadline),
             endpoint: endpoint
         )
-        if interceptors.isEmpty { return try await terminal(context) }
-        return try await interceptors.intercept(context: context, terminal: terminal)
     }
 
     /// The `Request` body and NIO deadline for a call, or the error that
@@ -200,12 +238,18 @@ public final class RPCClient: Sendable {
         var tried: [Subchannel] = []
         var resentOnFreshConnection = false
         while true {
-            let (subchannel, connection) = try await connectedEndpoint(avoiding: &tried)
+            let subchannel: Subchannel
+            let connection: ClientConnection
+            if let ready = readyEndpoint(avoiding: tried) {
+                (subchannel, connection) = ready
+            } else {
+                (subchannel, connection) = try await connectedEndpoint(avoiding: &tried)
+            }
             defer { subchannel.callEnded() }
             let call = PendingCall(deadline: deadline)
             do {
                 return try await withTaskCancellationHandler {
-                    try await withCheckedThrowingContinuation { continuation in
+                    try await withUnsafeThrowingContinuation { continuation in
                         call.receiver = .unary(continuation)
                         connection.start(call, request: body)
                     }
@@ -249,6 +293,19 @@ public final class RPCClient: Sendable {
         } onCancel: {
             connection.cancel(call)
         }
+    }
+
+    /// ``connectedEndpoint(avoiding:)`` without suspending, when a static
+    /// target's pick already has its connection open (the common case);
+    /// `nil` sends the call down the full path.
+    private func readyEndpoint(avoiding tried: [Subchannel]) -> (Subchannel, ClientConnection)? {
+        guard let subchannel = balancer.pickNow(avoiding: tried) else { return nil }
+        subchannel.callStarted()
+        guard let connection = subchannel.readyConnection else {
+            subchannel.callEnded()
+            return nil
+        }
+        return (subchannel, connection)
     }
 
     /// An endpoint for one attempt, counted as one more call in flight there

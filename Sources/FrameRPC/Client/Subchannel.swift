@@ -111,6 +111,15 @@ final class Subchannel: Sendable {
         case fail(RPCError)
     }
 
+    /// The open connection, if there is one: what most calls use, without
+    /// the suspension of ``connection()``.
+    var readyConnection: ClientConnection? {
+        state.withLock { state in
+            if case .ready(let connection) = state { return connection }
+            return nil
+        }
+    }
+
     /// The connection to use now: the open one, or a new one.
     func connection() async throws -> ClientConnection {
         let next = state.withLock { state -> Next in
@@ -209,6 +218,7 @@ final class Subchannel: Sendable {
                     let channelID = ObjectIdentifier(channel)
                     let handler = ClientConnectionHandler(
                         keepalive: configuration.keepalive,
+                        maximumFrameSize: configuration.maximumFrameSize,
                         maximumQueuedCalls: configuration.maximumQueuedCallsPerConnection,
                         limitWait: configuration.concurrencyLimitWait,
                         logger: logger
@@ -235,7 +245,7 @@ final class Subchannel: Sendable {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(keepalive.interval)))
                     }
                     try pipeline.addHandler(BackPressureHandler())
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
+                    // Frames are split and decoded in the handler itself (FrameDecoder).
                     try pipeline.addHandler(handler)
                 }
             }

@@ -11,6 +11,10 @@ struct IncomingCall: Sendable {
     let connection: ServerConnectionHandle
 
     /// Runs the handler inside the interceptors and sends its `Response`.
+    /// Inlined (with ``invoke(_:)``) into the call's task, so the call path
+    /// has fewer async frames, each of which costs an executor check when
+    /// it resumes.
+    @inline(__always)
     func run(interceptors: [any ServerInterceptor], logger: Logger) async {
         let callID = context.callID
         let frame: ByteBuffer
@@ -43,6 +47,7 @@ struct IncomingCall: Sendable {
         connection.complete(callID: callID, frame: frame)
     }
 
+    @inline(__always)
     private func invoke(_ context: ServerContext) async throws -> ServerOutcome {
         try await ServerContext.$current.withValue(context) {
             switch method {

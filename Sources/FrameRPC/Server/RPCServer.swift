@@ -184,7 +184,7 @@ public final class RPCServer: Service, Sendable {
                     // Stop reading while the peer is not reading our answers,
                     // so a client cannot make the server buffer without bound.
                     try pipeline.addHandler(BackPressureHandler())
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
+                    // Frames are split and decoded in the handler itself (FrameDecoder).
                     try pipeline.addHandler(handler)
                     return ServerConnection(channel: channel, finished: handler.finished, handle: handler.connectionHandle)
                 }

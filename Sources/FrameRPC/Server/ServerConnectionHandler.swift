@@ -13,7 +13,7 @@ import NIOCore
 /// outlives them all. Deadlines and `Cancel` are enforced here, so a call is answered
 /// DEADLINE_EXCEEDED on time even when its handler ignores cancellation.
 final class ServerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private struct ActiveCall {
@@ -26,6 +26,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let configuration: RPCServer.Configuration
     private let interceptors: [any ServerInterceptor]
     private let logger: Logger
+    /// Splits the bytes read into frames (``FrameDecoder``).
+    private var decoder: NIOSingleStepByteToMessageProcessor<FrameDecoder>
+    /// The byte stream broke the framing: nothing after it is read.
+    private var streamBroken = false
 
     private var context: ChannelHandlerContext?
     private var handle: ServerConnectionHandle?
@@ -44,12 +48,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// multiply the work a connection causes.
     private var handlersRunning = 0
     private var lastCallID: UInt64 = 0
-    /// Set once GoAway was sent: calls above it are refused.
-    private var goAwayLastCallID: UInt64?
-    private var peerSentGoAway = false
+    /// Set once this handler started closing the channel.
     private var closing = false
     private var graceTimer: Scheduled<Void>?
-    /// Keepalive, flush coalescing, violations: shared with the client.
+    /// Keepalive, flush coalescing, drain, violations: shared with the client.
     private var machine: ConnectionStateMachine
     private var pongTimer: Scheduled<Void>?
     /// The concurrency limit told to the client and enforced (PROTOCOL.md section 8).
@@ -65,6 +67,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         self.configuration = configuration
         self.interceptors = interceptors
         self.logger = logger
+        self.decoder = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
         self.limit = AnnouncedConcurrencyLimit(limit: configuration.maximumConcurrentCallsPerConnection)
         self.machine = ConnectionStateMachine(keepalive: configuration.keepalive)
     }
@@ -108,13 +111,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing, !streamBroken else { return }
+        do {
+            try decoder.process(buffer: unwrapInboundIn(data)) { frame in receive(frame) }
+        } catch {
+            streamBroken = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ frame: InboundFrame) {
         guard !closing else { return }
         machine.frameReceived()
         if let timer = pongTimer {
             timer.cancel()
             pongTimer = nil
         }
-        let frame = unwrapInboundIn(data)
         switch frame.kind {
         case .request(let request):
             receiveRequest(callID: frame.callID, request)
@@ -130,9 +142,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             receivePing(opaque)
         case .pong:
             break
-        case .goAway:
-            peerSentGoAway = true
-            closeIfDone()
+        case .goAway(let goAway):
+            // The client sends no new calls; the server closes once it has
+            // answered those in flight (or at once for an error code).
+            switch machine.goAwayReceived(lastCallID: goAway.lastCallID, code: goAway.code) {
+            case .none: break
+            case .drain: closeIfDone()
+            case .closeNow: closeNow()
+            }
         case .response:
             violate(.unexpected("Response"))
         case .settings:
@@ -198,7 +215,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         lastCallID = callID
 
-        if goAwayLastCallID != nil {
+        if !machine.acceptsNewCalls {
             return answer(callID, RPCError(code: .unavailable, message: "server is shutting down"))
         }
         let metadata = Metadata(trusted: request.metadata)
@@ -323,22 +340,35 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Sends `GoAway{code: 0}`, refuses later calls, lets the ones in flight
     /// finish, and closes when they have or when `grace` is over.
     func startDraining(grace: Duration) {
-        guard let context, !closing, goAwayLastCallID == nil else { return }
-        goAwayLastCallID = lastCallID
-        write(.goAway(lastCallID: lastCallID, code: 0, message: "server is shutting down"))
-        if calls.isEmpty {
+        guard let context, !closing else { return }
+        switch machine.startDraining(lastCallID: lastCallID, callsInFlight: calls.count, grace: grace, now: .now()) {
+        case .none:
+            break
+        case .sendGoAwayAndClose(let last):
+            write(.goAway(lastCallID: last, code: 0, message: "server is shutting down"))
             closeAfterWrites()
-        } else {
-            graceTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(grace)) { [self] in
-                logger.info("drain grace period over; closing connection", metadata: ["calls_in_flight": "\(calls.count)"])
-                closeNow()
+        case .sendGoAwayAndWait(let last, let graceDeadline):
+            write(.goAway(lastCallID: last, code: 0, message: "server is shutting down"))
+            graceTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: graceDeadline) { [self] in
+                perform(machine.graceTimerFired(at: .now()))
             }
         }
     }
 
+    /// After a `GoAway` either way, the last call to end closes the connection.
     private func closeIfDone() {
-        if calls.isEmpty, goAwayLastCallID != nil || peerSentGoAway {
+        perform(machine.callEnded(callsInFlight: calls.count))
+    }
+
+    private func perform(_ action: ConnectionStateMachine.CloseAction) {
+        switch action {
+        case .none:
+            break
+        case .closeWhenWritten:
             closeAfterWrites()
+        case .closeNow:
+            logger.info("drain grace period over; closing connection", metadata: ["calls_in_flight": "\(calls.count)"])
+            closeNow()
         }
     }
 

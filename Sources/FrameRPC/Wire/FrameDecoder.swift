@@ -12,7 +12,13 @@ import SwiftProtobuf
 /// are buffered, so a peer can never make the receiver hold more than one
 /// maximum-size frame. The length is checked as soon as its four bytes
 /// arrive: "GET " from a stranger speaking HTTP fails at once.
-struct FrameDecoder: ByteToMessageDecoder {
+///
+/// The connection handlers run it themselves
+/// (`NIOSingleStepByteToMessageProcessor`) on the bytes they read, instead
+/// of a `ByteToMessageHandler` in front of them: a decoded frame then goes
+/// to its handler as a plain value, without a pipeline step that boxes it
+/// into `NIOAny` and casts it back for every frame.
+struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     typealias InboundOut = InboundFrame
 
     let maximumFrameSize: Int
@@ -21,21 +27,13 @@ struct FrameDecoder: ByteToMessageDecoder {
         self.maximumFrameSize = maximumFrameSize
     }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.nextInboundFrame(from: &buffer, maximumFrameSize: maximumFrameSize) else {
-            return .needMoreData
-        }
-        context.fireChannelRead(Self.wrapInboundOut(frame))
-        return .continue
+    mutating func decode(buffer: inout ByteBuffer) throws -> InboundFrame? {
+        try Self.nextInboundFrame(from: &buffer, maximumFrameSize: maximumFrameSize)
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> InboundFrame? {
         // A truncated frame before the close is dropped with the connection.
-        while let frame = try Self.nextInboundFrame(from: &buffer, maximumFrameSize: maximumFrameSize) {
-            context.fireChannelRead(Self.wrapInboundOut(frame))
-        }
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        return .needMoreData
+        try Self.nextInboundFrame(from: &buffer, maximumFrameSize: maximumFrameSize)
     }
 
     /// The next whole frame in `buffer`, consuming it, or `nil` if more

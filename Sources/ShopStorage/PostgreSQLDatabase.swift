@@ -5,6 +5,7 @@ import NIOSSL
 import PostgresNIO
 import _ConnectionPoolModule
 import ServiceLifecycle
+import Synchronization
 
 /// ``SQLDatabase`` on PostgreSQL through postgres-nio: a connection pool
 /// (``PostgresClient``, run in the service's group), each service in its
@@ -30,11 +31,16 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 
     public var dialect: SQLDialect { .postgres }
-    public var services: [any Service] { [client] }
+    /// The pool, run in the service's group. Until it runs (a factory
+    /// reading at start) and after it stopped, each transaction opens a
+    /// connection of its own instead: a lease from a pool that is not
+    /// running would wait for ever.
+    public var services: [any Service] { [PoolService(client: client, running: poolRunning)] }
 
     public let url: DatabaseURL
     public let schema: String
     private let client: PostgresClient
+    private let poolRunning = RunningFlag()
     private let connectionConfiguration: PostgresConnection.Configuration
     private let settings: Settings
     private let statementTime: CoreMetrics.Timer?
@@ -141,8 +147,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
         do {
             return try await withoutActuallyEscaping(body) { body in
                 try await withThrowingTaskGroup(of: T?.self) { group in
+                    let pooled = poolRunning.value
+                    let configuration = connectionConfiguration
                     group.addTask { () -> T? in
-                        try await client.withConnection { connection -> T in
+                        let run: @Sendable (PostgresConnection) async throws -> T = { connection in
                             let transaction = Transaction(connection: connection, logger: logger, statementTime: statementTime)
                             try await transaction.execute(begin)
                             do {
@@ -153,6 +161,18 @@ public final class PostgreSQLDatabase: SQLDatabase {
                                 try? await transaction.execute("ROLLBACK")
                                 throw error
                             }
+                        }
+                        if pooled {
+                            return try await client.withConnection { connection -> T in try await run(connection) }
+                        }
+                        let connection = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+                        do {
+                            let result = try await run(connection)
+                            try? await connection.close()
+                            return result
+                        } catch {
+                            try? await connection.close()
+                            throw error
                         }
                     }
                     group.addTask { () -> T? in
@@ -350,4 +370,23 @@ public final class PostgreSQLDatabase: SQLDatabase {
         }
         return "\(error)"
     }
+}
+
+/// Runs the pool and says whether it runs, so transactions know whether a
+/// lease can be served.
+private struct PoolService: Service {
+    let client: PostgresClient
+    let running: RunningFlag
+
+    func run() async throws {
+        running.set(true)
+        defer { running.set(false) }
+        await client.run()
+    }
+}
+
+private final class RunningFlag: Sendable {
+    private let state = Mutex(false)
+    var value: Bool { state.withLock { $0 } }
+    func set(_ value: Bool) { state.withLock { $0 = value } }
 }

@@ -61,6 +61,7 @@ public func withRunningServicePorts<Result: Sendable>(
     interceptors: [any ServerInterceptor] = [],
     _ body: (ServicePorts) async throws -> Result
 ) async throws -> Result {
+    let environment = try await TestStorage.prepared(environment)
     let service = try await factory(environment)
     var serverLogger = environment.logger
     serverLogger.logLevel = .warning

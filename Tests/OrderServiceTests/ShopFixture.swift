@@ -239,7 +239,7 @@ final class ServiceInstance: Sendable {
     }
 
     private static func launch(_ factory: ServiceFactory, environment: ServiceEnvironment, port: Int) async throws -> (Task<Void, Never>, Int) {
-        let service = try await factory(environment)
+        let service = try await factory(try await TestStorage.prepared(environment))
         let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(port: port), tls: environment.tls, logger: environment.logger)
         let task = Task {
             await withTaskGroup(of: Void.self) { group in

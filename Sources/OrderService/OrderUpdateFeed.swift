@@ -13,7 +13,7 @@ import ShopStorage
 /// changes meanwhile are unknown: on reconnecting, every watched order is
 /// read again and published (watchers skip what they have seen), so a
 /// watcher misses nothing, late by at most the reconnect (under 2 s once
-/// the database is back). Not run on SQLite, where only this process writes.
+/// the database is back). Idle on SQLite, where only this process writes.
 struct OrderUpdateFeed: Service {
     let database: any SQLDatabase
     let store: OrderStore
@@ -21,7 +21,13 @@ struct OrderUpdateFeed: Service {
     let logger: Logger
 
     func run() async throws {
-        guard let notifications = database.notifications(channel: OrderStore.updatesChannel) else { return }
+        guard let notifications = database.notifications(channel: OrderStore.updatesChannel) else {
+            // SQLite: nothing to listen to. Stay until shutdown all the
+            // same: a service of the group that returns early stops the
+            // whole process (`shop serve order` exited at start).
+            try await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             for await orderID in notifications {
                 if let orderID {

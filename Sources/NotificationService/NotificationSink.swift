@@ -1,4 +1,5 @@
 import Logging
+import ServiceSupport
 import ShopAPI
 
 /// Where a rendered notification goes: stored with the deliveries of its

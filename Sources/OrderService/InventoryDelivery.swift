@@ -1,5 +1,6 @@
 import FrameRPC
 import Logging
+import ServiceSupport
 import ShopAPI
 import SwiftProtobuf
 

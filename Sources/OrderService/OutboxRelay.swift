@@ -2,6 +2,7 @@ import CoreMetrics
 import FrameRPC
 import Logging
 import ServiceLifecycle
+import ServiceSupport
 import ShopObservability
 import Tracing
 

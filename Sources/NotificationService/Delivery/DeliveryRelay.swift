@@ -2,6 +2,7 @@ import CoreMetrics
 import FrameRPC
 import Logging
 import ServiceLifecycle
+import ServiceSupport
 import ShopObservability
 
 /// Sends the stored deliveries until each is sent or given up: the

@@ -1,12 +1,10 @@
 import Synchronization
 
-/// Wakes the ``DeliveryRelay`` early: Notify rings after it stored new
-/// deliveries, so they go out at once instead of at the next poll. A ring
-/// while nobody waits is remembered (once).
-///
-/// The same small type as the order service's (services share no code but
-/// ServiceSupport's; moving both there is a refactor of its own).
-final class Doorbell: Sendable {
+/// Wakes one waiting task early: a handler rings when it has written work
+/// for a background relay (the order outbox, notification deliveries), so
+/// the relay starts at once instead of at its next poll. A ring while nobody
+/// waits is remembered (once).
+public final class Doorbell: Sendable {
     private struct State {
         var rung = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -14,9 +12,9 @@ final class Doorbell: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
-    func ring() {
+    public func ring() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -28,9 +26,9 @@ final class Doorbell: Sendable {
         waiter?.resume()
     }
 
-    /// Returns when rung, after `timeout`, or when the task is cancelled.
-    /// One waiter at a time.
-    func wait(upTo timeout: Duration) async {
+    /// Returns when rung, after `timeout`, or when the task is cancelled,
+    /// whichever comes first. One waiter at a time.
+    public func wait(upTo timeout: Duration) async {
         let alreadyRung = state.withLock { state in
             defer { state.rung = false }
             return state.rung
@@ -41,6 +39,8 @@ final class Doorbell: Sendable {
             group.addTask { await self.waitForRing() }
             await group.next()
             group.cancelAll()
+            // The ring waiter ends only when resumed; resume it if it is
+            // still parked (the sleep won).
             self.wakeWaiter()
         }
     }
@@ -53,6 +53,8 @@ final class Doorbell: Sendable {
                         state.rung = false
                         return true
                     }
+                    // Checked under the lock that `onCancel` also takes, so
+                    // a cancellation cannot slip between check and park.
                     if Task.isCancelled { return true }
                     state.waiter = continuation
                     return false

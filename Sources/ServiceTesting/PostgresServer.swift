@@ -22,7 +22,9 @@ public final class PostgresServer: Sendable {
     public let port: Int
     /// The cluster's folder (data, socket, password file).
     public let folder: String
-    private let password: String
+    /// The `postgres` account's password for TCP logins (a test checks it
+    /// is never printed).
+    public let password: String
     private let child: ChildProcess
     private let binaries: String
 
@@ -33,6 +35,11 @@ public final class PostgresServer: Sendable {
         self.child = child
         self.binaries = binaries
     }
+
+    /// Whether Debian's `postgresql` binaries are installed (or
+    /// `SHOP_TEST_POSTGRES_BIN` names them): for suites that start servers
+    /// of their own to say why they are skipped.
+    public static var isInstalled: Bool { (try? binaryFolder()) != nil }
 
     /// The server every test of this process shares, started on first use.
     public static func shared() async throws -> PostgresServer {

@@ -144,6 +144,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     private func transaction<T: Sendable>(begin: String, _ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {
         let (client, logger, statementTime, timeout, url) = (self.client, self.logger, self.statementTime, settings.timeout, self.url)
+        let statementLimit = settings.statementTimeout + .seconds(5)
         do {
             return try await withoutActuallyEscaping(body) { body in
                 try await withThrowingTaskGroup(of: T?.self) { group in
@@ -151,7 +152,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     let configuration = connectionConfiguration
                     group.addTask { () -> T? in
                         let run: @Sendable (PostgresConnection) async throws -> T = { connection in
-                            let transaction = Transaction(connection: connection, logger: logger, statementTime: statementTime)
+                            let transaction = Transaction(connection: connection, logger: logger, statementTime: statementTime, statementLimit: statementLimit)
                             try await transaction.execute(begin)
                             do {
                                 let result = try await body(transaction)
@@ -230,6 +231,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
         let connection: PostgresConnection
         let logger: Logger
         let statementTime: CoreMetrics.Timer?
+        /// The server's statement_timeout and a margin: longer means the
+        /// server or the connection is lost.
+        var statementLimit: Duration = .seconds(15)
         var dialect: SQLDialect { .postgres }
 
         @discardableResult
@@ -265,7 +269,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
             let query = PostgresQuery(unsafeSQL: SQLDialect.postgres.placeholders(sql), binds: bindings)
             // The collecting form: it also reports the command tag (rows changed).
             let answer: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
-            let collected = try await answer.get()
+            let collected = try await bounded(answer, within: sql == "ROLLBACK" ? Self.rollbackLimit : statementLimit)
             metadata(collected.metadata)
             let result = try collected.rows.map(Self.row)
             if let statementTime {
@@ -273,6 +277,46 @@ public final class PostgreSQLDatabase: SQLDatabase {
                 statementTime.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             }
             return result
+        }
+
+        /// How long a ROLLBACK may take before its connection is closed
+        /// instead (the server rolls back a closed session's transaction).
+        static let rollbackLimit: Duration = .seconds(2)
+
+        /// Waits for a statement's answer, but never for ever: postgres-nio's
+        /// future ends neither on cancellation nor, on a connection that
+        /// has closed meanwhile, at all (a statement sent on a closed
+        /// connection was seen to wait for ever, keeping its service from
+        /// stopping). So the wait ends with the answer, with cancellation
+        /// (CancellationError) or after `limit` (UNAVAILABLE), whichever
+        /// comes first; the last two close the connection, which the pool
+        /// then replaces (the server rolls back a closed session's
+        /// transaction).
+        private func bounded<R: Sendable>(_ answer: EventLoopFuture<R>, within limit: Duration) async throws -> R {
+            let connection = self.connection
+            let outcome = FirstOutcome<R>()
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
+                    outcome.install(continuation)
+                    if connection.isClosed {
+                        outcome.finish(.failure(StorageError(.unavailable, "the database connection has closed")))
+                        return
+                    }
+                    let timer = connection.eventLoop.scheduleTask(in: TimeAmount(limit)) {
+                        outcome.finish(.failure(StorageError(.unavailable, "the database did not answer a statement within \(limit)")))
+                        let closing: EventLoopFuture<Void> = connection.close()
+                        _ = closing
+                    }
+                    answer.whenComplete { result in
+                        timer.cancel()
+                        outcome.finish(result)
+                    }
+                }
+            } onCancel: {
+                outcome.finish(.failure(CancellationError()))
+                let closing: EventLoopFuture<Void> = connection.close()
+                _ = closing
+            }
         }
 
         private static func row(_ row: PostgresRow) throws -> SQLRow {
@@ -389,4 +433,43 @@ private final class RunningFlag: Sendable {
     private let state = Mutex(false)
     var value: Bool { state.withLock { $0 } }
     func set(_ value: Bool) { state.withLock { $0 = value } }
+}
+
+/// The first of several outcomes of one wait, handed to its continuation
+/// once; an outcome before the continuation is installed is kept for it.
+private final class FirstOutcome<R: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<R, any Error>?
+        var early: Result<R, any Error>?
+        var done = false
+    }
+
+    private let state = Mutex(State())
+
+    func install(_ continuation: CheckedContinuation<R, any Error>) {
+        let early = state.withLock { state -> Result<R, any Error>? in
+            if let early = state.early {
+                state.early = nil
+                state.done = true
+                return early
+            }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func finish(_ result: Result<R, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<R, any Error>? in
+            guard !state.done else { return nil }
+            guard let continuation = state.continuation else {
+                if state.early == nil { state.early = result }
+                return nil
+            }
+            state.continuation = nil
+            state.done = true
+            return continuation
+        }
+        continuation?.resume(with: result)
+    }
 }

@@ -243,9 +243,9 @@ final class ServiceInstance: Sendable {
         let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(port: port), tls: environment.tls, logger: environment.logger)
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await server.run() }
+                group.addTask { try? await StopWatch().reportingHang(of: server, in: environment.logger.label) }
                 for background in service.background {
-                    group.addTask { try? await background.run() }
+                    group.addTask { try? await StopWatch().reportingHang(of: background, in: environment.logger.label) }
                 }
             }
         }

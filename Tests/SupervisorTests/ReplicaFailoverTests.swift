@@ -11,18 +11,12 @@ import Testing
 /// real PostgreSQL (a throwaway server of the test's own), orders through
 /// the real gateway, replicas killed with SIGKILL.
 ///
-/// Disabled until the PostgreSQL backend is merged. Run against pg's
-/// 5741e48 merged in (20:04), every `shop up --database-url` start failed:
-/// the user service seeds dev mode's admin through the pool before
-/// `PostgresClient.run()` has started ("did not answer within 5.0
-/// seconds"). Run on SQLite files shared by two processes (the backend
-/// ignored), the order, stock and notification checks passed and the
-/// cross-replica watch timed out, as it must without LISTEN/NOTIFY.
+/// The two inventory replicas racing for the last units are
+/// InventoryReplicaTests' (in-process replicas on one database).
 @Suite(
     "Replicas on PostgreSQL",
     .serialized,
-    .disabled("needs the PostgreSQL backend from branch pg"),
-    .enabled(if: ThrowawayPostgres.binaries != nil, "no PostgreSQL server installed (apt-get install postgresql)")
+    .enabled(if: PostgresServer.isInstalled, "no PostgreSQL server installed (apt-get install postgresql)")
 )
 struct ReplicaFailoverTests {
     /// Short reservations, swept often, so that one left by a killed
@@ -34,11 +28,12 @@ struct ReplicaFailoverTests {
 
     @Test("orders from several clients while an order, an inventory and a product replica are killed in turn: none lost or doubled, stock conserved, no reservation left, one notification per order")
     func killingReplicasLosesNothing() async throws {
-        let database = try await ThrowawayPostgres.start()
+        let database = try await PostgresServer.start()
+        let url = try await database.createDatabase("shop")
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         do {
-            let system = try await ShopUpProcess.start(dataDirectory: folder.path, replicas: 2, settings: Self.settings, extraArguments: ["--database-url", database.url])
+            let system = try await ShopUpProcess.start(dataDirectory: folder.path, replicas: 2, settings: Self.settings, extraArguments: ["--database-url", url])
             try await placeOrdersWhileKilling(system)
             #expect(await system.stop() == 0)
         } catch {
@@ -49,11 +44,12 @@ struct ReplicaFailoverTests {
 
     @Test("a watcher connected to one order replica sees a status change made through the other")
     func watchersSeeChangesMadeOnAnotherReplica() async throws {
-        let database = try await ThrowawayPostgres.start()
+        let database = try await PostgresServer.start()
+        let url = try await database.createDatabase("shop")
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         do {
-            let system = try await ShopUpProcess.start(dataDirectory: folder.path, replicas: 2, settings: Self.settings, extraArguments: ["--database-url", database.url])
+            let system = try await ShopUpProcess.start(dataDirectory: folder.path, replicas: 2, settings: Self.settings, extraArguments: ["--database-url", url])
             try await watchAcrossReplicas(system)
             #expect(await system.stop() == 0)
         } catch {

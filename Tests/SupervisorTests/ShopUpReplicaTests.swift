@@ -10,16 +10,17 @@ import Testing
 @Suite(
     "shop up --replicas",
     .serialized,
-    .enabled(if: ThrowawayPostgres.binaries != nil, "no PostgreSQL server installed (apt-get install postgresql)")
+    .enabled(if: PostgresServer.isInstalled, "no PostgreSQL server installed (apt-get install postgresql)")
 )
 struct ShopUpReplicaTests {
     @Test("shop up --replicas 2 starts two of each service on the documented ports, all serving, and restarts a killed one while its twin serves")
     func twoOfEachServiceStartAndRestart() async throws {
-        let database = try await ThrowawayPostgres.start()
+        let database = try await PostgresServer.start()
+        let url = try await database.createDatabase("shop")
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         do {
-            let system = try await ShopUpProcess.start(dataDirectory: folder.path, replicas: 2, settings: ReplicaFailoverTests.settings, extraArguments: ["--database-url", database.url])
+            let system = try await ShopUpProcess.start(dataDirectory: folder.path, replicas: 2, settings: ReplicaFailoverTests.settings, extraArguments: ["--database-url", url])
             #expect(!system.output.lines.contains { $0.contains(database.password) }, "the database password is never printed")
             for service in SystemPlan.services.map(\.name) {
                 for replica in 1...2 {

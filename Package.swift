@@ -10,6 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 /// What every service library builds on.
 let serviceDependencies: [Target.Dependency] = [
     "ShopAPI",
+    "ShopStorage",
     "FrameRPC",
     "ServiceSupport",
     "ShopObservability",
@@ -60,6 +61,8 @@ let package = Package(
         // The notification service's webhooks and email templates.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // PostgreSQL for replicas (SHOP_DATABASE_URL); SQLite stays on GRDB.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The RPC runtime: wire format, server, client. Knows nothing about shops.
@@ -136,11 +139,32 @@ let package = Package(
             exclude: ["Generated/openapi.json"],
             swiftSettings: swiftSettings
         ),
+        // One SQL interface over two backends: SQLite (GRDB) and PostgreSQL
+        // (postgres-nio): transactions, bound parameters, rows, migrations
+        // under a lock, and the few dialect differences. Knows nothing about shops.
+        .target(
+            name: "ShopStorage",
+            dependencies: [
+                "FrameRPC",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Its ConnectionPoolError (the pool's own failures) is not re-exported.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // What every service shares: its database, caller identity, validation.
         .target(
             name: "ServiceSupport",
             dependencies: [
                 "FrameRPC",
+                "ShopStorage",
                 "ShopAuth",
                 "ShopObservability",
                 "FrameRPCObservability",
@@ -336,6 +360,7 @@ let package = Package(
                 "ShopAuth",
                 "ShopCertificates",
                 "ShopObservability",
+                "ShopStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -400,6 +425,20 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The storage layer on both backends (SQLite files and a throwaway
+        // PostgreSQL server), and the PostgreSQL test fixture itself.
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "ShopStorage",
+                "ServiceSupport",
+                "ServiceTesting",
+                "Supervisor",
+                "FrameRPC",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -24,7 +24,9 @@
 #           no timeouts, every shed response with Retry-After, RSS back
 #           within 20 MB)
 #
-# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--no-size] [--large N] [--bin DIR] [--json]
+# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--no-size] [--large N] [--bin DIR] [--json] [--database-url URL]
+# --database-url URL adds orders/s on PostgreSQL with one and two processes
+# per service next to SQLite's, after the rest (bench/replica-orders.sh).
 # --large N sets the big catalog of the size comparison (default 1000000).
 # --bin DIR uses the shop and gateway-bench-floor binaries already in DIR
 # (e.g. .build/debug) instead of building release ones.
@@ -43,6 +45,7 @@ burst=1
 size=1
 large=1000000
 bin=""
+database_url=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -52,7 +55,8 @@ while [ $# -gt 0 ]; do
     --no-size) size=0; shift ;;
     --large) large="$2"; shift 2 ;;
     --bin) bin="$2"; shift 2 ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    --database-url) database_url="$2"; shift 2 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "error: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -336,3 +340,9 @@ else:
             ok = b["timeouts"] == 0 and b["shed_without_retry_after"] == 0 and grown <= 20
             print(f"target burst {size}: no timeouts, Retry-After on every shed response, RSS within 20 MB (+{grown:.1f} MB): {'met' if ok else 'MISSED'}")
 EOF
+
+# Issue 14: orders/s on PostgreSQL with one and two processes per service
+# next to SQLite, in the same run.
+if [ -n "$database_url" ]; then
+  bench/replica-orders.sh --bin "$bin" --database-url "$database_url" --duration "$duration" --connections "$connections"
+fi

@@ -94,7 +94,7 @@ struct NotificationHandler: NotificationServiceHandler {
         let userID = try await callers.caller(of: context).listingScope(requested: request.userID, noun: "notifications")
         let cursor = try PageCursor(
             pageSize: request.pageSize, pageToken: request.pageToken, skip: request.skip, limit: request.limit,
-            list: "notifications", filters: [userID ?? ""], keyCount: 2
+            list: "notifications", filters: [userID ?? ""], keyCount: 1, textKey: true
         )
         let page = try await store.list(userID: userID, cursor: cursor)
         var notifications = page.notifications
@@ -104,7 +104,9 @@ struct NotificationHandler: NotificationServiceHandler {
         }
         return .with {
             $0.notifications = notifications
-            $0.nextPageToken = cursor.nextPageToken(lastKey: page.lastKey, hasMore: page.hasMore)
+            $0.nextPageToken = cursor.nextPageToken(
+                lastKey: page.lastKey.map { [$0.createdAt] }, lastText: page.lastKey?.id, hasMore: page.hasMore
+            )
         }
     }
 

@@ -3,21 +3,26 @@ import ServiceSupport
 
 /// How `shop serve notification` and the tests build the notification service.
 ///
-/// The service keeps its notifications and their deliveries in
-/// `<data>/notification.sqlite`, stores each through
+/// The service keeps its notifications and their deliveries in its
+/// database (``ServiceDatabase``: `<data>/notification.sqlite`, or the
+/// `notification` schema on PostgreSQL), stores each through
 /// ``DatabaseNotificationSink`` (the stored notification is what a user
 /// reads back with ListNotifications) and runs one background
 /// ``DeliveryRelay`` that sends the deliveries of the channels
 /// ``DeliveryConfiguration`` sets up (email over SMTP or, in dev mode,
-/// `.eml` files; a signed webhook). It calls no other service.
+/// `.eml` files; a signed webhook), beside the database's own background
+/// work (the PostgreSQL pool). It calls no other service. With several
+/// replicas on one PostgreSQL database each runs a relay; they claim
+/// different deliveries (``DeliveryStore``).
 public enum NotificationServiceApp {
     public static let factory: ServiceFactory = { environment in
         let callers = try await environment.callerResolver()
         var logger = environment.logger
         logger[metadataKey: "service"] = "notification"
         let configuration = try DeliveryConfiguration(environment: environment, logger: logger)
-        let store = try NotificationStore(path: environment.databasePath("notification"), metrics: environment.metrics)
-        let deliveries = DeliveryStore(pool: store.pool)
+        let database = try await ServiceDatabase.open("notification", migrations: NotificationStore.migrations, environment: environment)
+        let store = NotificationStore(database)
+        let deliveries = DeliveryStore(store.database)
         let doorbell = Doorbell()
         let handler = NotificationHandler(
             store: store,
@@ -40,6 +45,6 @@ public enum NotificationServiceApp {
             lease: max(.seconds(60), configuration.timeout * 12),
             metrics: environment.metrics
         )
-        return RunnableService(handler: handler, background: [relay])
+        return RunnableService(handler: handler, background: database.services + [relay])
     }
 }

@@ -33,6 +33,16 @@ struct StoredNotification: Codable, FetchableRecord, PersistableRecord, Sendable
         static let createdAt = Column(CodingKeys.createdAt)
     }
 
+    init(id: String, eventID: String, userID: String, kind: String, subject: String, body: String, createdAt: Int64) {
+        self.id = id
+        self.eventID = eventID
+        self.userID = userID
+        self.kind = kind
+        self.subject = subject
+        self.body = body
+        self.createdAt = createdAt
+    }
+
     init(_ message: Shop_Notification_V1_Notification) {
         id = message.id
         eventID = message.eventID

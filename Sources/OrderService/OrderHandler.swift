@@ -48,12 +48,14 @@ struct OrderHandler: OrderServiceHandler {
         // list is refused for another's.
         let cursor = try PageCursor(
             pageSize: request.pageSize, pageToken: request.pageToken, skip: request.skip, limit: request.limit,
-            list: "orders", filters: [userID ?? ""], keyCount: 2
+            list: "orders", filters: [userID ?? ""], keyCount: 1, textKey: true
         )
         let page = try await store.orders(userID: userID, cursor: cursor)
         return .with {
             $0.orders = page.orders.map(\.message)
-            $0.nextPageToken = cursor.nextPageToken(lastKey: page.lastKey, hasMore: page.hasMore)
+            $0.nextPageToken = cursor.nextPageToken(
+                lastKey: page.lastKey.map { [$0.createdAt] }, lastText: page.lastKey?.id, hasMore: page.hasMore
+            )
         }
     }
 

@@ -6,7 +6,9 @@ import ShopAPI
 ///
 /// Needs the addresses of the user, product, inventory and notification
 /// services (`--upstream NAME=HOST:PORT` or `SHOP_<NAME>_ADDR`). Keeps its
-/// data in `<data>/order.sqlite` and runs two outbox relays in the
+/// data in its database (``ServiceDatabase``: `<data>/order.sqlite`, or the
+/// `order` schema on PostgreSQL), feeds WatchOrder streams with other
+/// replicas' changes (``OrderUpdateFeed``) and runs two outbox relays in the
 /// background: one delivering events to NotificationService.Notify, one
 /// committing and releasing reservations with InventoryService.
 public enum OrderServiceApp {
@@ -15,7 +17,8 @@ public enum OrderServiceApp {
         var logger = environment.logger
         logger[metadataKey: "service"] = "order"
         let upstreams = try Upstreams(environment: environment)
-        let store = try OrderStore(path: environment.databasePath("order"), metrics: environment.metrics)
+        let database = try await ServiceDatabase.open("order", migrations: OrderStore.migrations, environment: environment)
+        let store = OrderStore(database)
         let inventoryDoorbell = Doorbell()
         let notificationDoorbell = Doorbell()
         let updates = OrderUpdates()
@@ -78,6 +81,9 @@ public enum OrderServiceApp {
         ) { event in
             try await inventoryDelivery.deliver(event, timeout: .seconds(5))
         }
-        return RunnableService(handler: handler, background: [notificationRelay, inventoryRelay])
+        // On every replica: the relays share the outbox by claims, the feed
+        // brings other replicas' changes to this one's watchers.
+        let feed = OrderUpdateFeed(database: database, store: store, updates: updates, logger: logger)
+        return RunnableService(handler: handler, background: database.services + [notificationRelay, inventoryRelay, feed])
     }
 }

@@ -3,8 +3,10 @@ import ShopAPI
 
 /// In-process fan-out of order changes to WatchOrder streams.
 ///
-/// Every status change is published here after its transaction commits;
-/// each watcher of that order id gets it on its own stream. A watcher
+/// Every status change made in this process is published here after its
+/// transaction commits; with several replicas on PostgreSQL, changes made
+/// on the others arrive through ``OrderUpdateFeed``. Each watcher of that
+/// order id gets it on its own stream. A watcher
 /// subscribes before it reads the current order, so no change can fall
 /// between the read and the subscription (it may see a change twice, which
 /// it filters by status).
@@ -31,6 +33,11 @@ actor OrderUpdates {
         }
         continuation?.finish()
     }
+
+    /// The orders someone here watches.
+    var watchedOrderIDs: [String] { Array(watchers.keys) }
+
+    func isWatched(_ orderID: String) -> Bool { watchers[orderID] != nil }
 
     func publish(_ order: Shop_Order_V1_Order) {
         guard let streams = watchers[order.id] else { return }

@@ -39,7 +39,7 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         static func order(_ statusName: String) -> String { "order_\(statusName)" }
     }
 
-    /// Delivery order; assigned by SQLite on insert.
+    /// Delivery order; assigned by the database on insert.
     var seq: Int64?
     /// The event id the receiver deduplicates on.
     var id: String
@@ -70,8 +70,8 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         var requestID: String?
 
         /// The current task's, from its `ServiceContext`. Read it in the
-        /// handler's task: GRDB runs transactions on its own queues, where
-        /// the task's context is not.
+        /// handler's task, before the transaction: the database may run
+        /// statements where the task's context is not.
         static var current: Origin {
             let context = ServiceContext.current
             return Origin(traceParent: context?.traceContext?.traceParent, requestID: context?.requestID)
@@ -138,6 +138,29 @@ struct OutboxEvent: Codable, FetchableRecord, MutablePersistableRecord, Sendable
         self.nextAttemptAt = nil
         self.traceParent = origin.traceParent
         self.requestID = origin.requestID
+    }
+
+    /// An event as read back from the outbox.
+    init(
+        seq: Int64?, id: String, destination: Destination, kind: String, orderID: String, userID: String,
+        payload: String, createdAt: Int64, deliveredAt: Int64?, attempts: Int, lastError: String?, abandoned: Bool,
+        nextAttemptAt: Int64?, traceParent: String?, requestID: String?
+    ) {
+        self.seq = seq
+        self.id = id
+        self.destination = destination
+        self.kind = kind
+        self.orderID = orderID
+        self.userID = userID
+        self.payload = payload
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+        self.attempts = attempts
+        self.lastError = lastError
+        self.abandoned = abandoned
+        self.nextAttemptAt = nextAttemptAt
+        self.traceParent = traceParent
+        self.requestID = requestID
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {

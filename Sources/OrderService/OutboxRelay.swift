@@ -10,8 +10,14 @@ import Tracing
 /// "at least once" half of exactly-once delivery (the receiver ignores an
 /// event it has already seen, which is the other half).
 ///
+/// Every replica of the order service runs its relays on the one outbox:
+/// each round claims its events (``OrderStore/claimDueEvents(for:now:limit:)``),
+/// so relays never deliver the same event at once; an event whose relay
+/// died is claimed again once its claim ends (at least once).
+///
 /// A background `Service`. Each round takes the events that are due (per
-/// order, its oldest undelivered event; ``OrderStore/dueEvents(for:now:limit:)``),
+/// order, its oldest undelivered event that no other relay holds;
+/// ``OrderStore/claimDueEvents(for:now:limit:)``),
 /// delivers up to ``concurrency`` of them at a time and marks each delivered
 /// only after the receiver acknowledged it. An event that fails waits out its
 /// own exponential backoff with jitter (`next_attempt_at`), and only the
@@ -39,7 +45,7 @@ final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let pollInterval: Duration
     private let backoff: RPCClient.Backoff
-    private let batchSize = 100
+    private let batchSize = OrderStore.claimBatch
     private let pending: Gauge
     private let delivered: Counter
     private let failures: Counter
@@ -111,7 +117,7 @@ final class OutboxRelay: Service, Sendable {
         let now = StoredTime.now()
         let batch: [OutboxEvent]
         do {
-            batch = try await store.dueEvents(for: destination, now: now, limit: batchSize)
+            batch = try await store.claimDueEvents(for: destination, now: now, limit: batchSize)
         } catch {
             logger.error("outbox read failed", metadata: ["destination": "\(destination.rawValue)", "error": "\(error)"])
             return .storeFailed

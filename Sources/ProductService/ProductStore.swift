@@ -1,50 +1,50 @@
 import FrameRPC
-import GRDB
 import ServiceSupport
-import ShopObservability
+import ShopStorage
 
-/// The catalog's storage: one SQLite table, reached only through GRDB's
-/// async reads and writes with bound arguments.
+/// The catalog's storage: one table, in its own SQLite file or in the
+/// `product` schema of a shared PostgreSQL database, every value a bound
+/// argument.
 ///
-/// `seq` (an `INTEGER PRIMARY KEY`, so a stable rowid) gives the creation
-/// order that listings follow; `id` is the public UUID. Each write is one
-/// transaction that has committed before the method returns, so an
-/// acknowledged write survives a crash.
+/// `seq` (an ascending surrogate key) gives the creation order that
+/// listings follow; `id` is the public UUID. Each write is one transaction
+/// that has committed before the method returns, so an acknowledged write
+/// survives a crash.
 struct ProductStore: Sendable {
-    private let pool: DatabasePool
+    private let database: any SQLDatabase
 
-    init(path: String, metrics: MetricsRegistry? = nil) throws {
-        pool = try ServiceDatabase.open(at: path, migrations: Self.migrations, metrics: metrics)
+    init(_ database: any SQLDatabase) {
+        self.database = database
     }
 
-    static var migrations: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: products") { db in
-            try db.execute(sql: """
+    static let migrations: [SQLMigration] = [
+        SQLMigration("v1: products") { dialect in
+            [
+                """
                 CREATE TABLE product (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    seq \(dialect.autoIncrementPrimaryKey),
                     id TEXT NOT NULL UNIQUE,
                     name TEXT NOT NULL,
                     description TEXT NOT NULL,
-                    price INTEGER NOT NULL CHECK (price >= 0),
+                    price BIGINT NOT NULL CHECK (price >= 0),
                     category TEXT NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE INDEX product_by_category ON product (category, seq);
-                """)
-        }
-        return migrator
-    }
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX product_by_category ON product (category, seq)",
+            ]
+        },
+    ]
 
     private static let columns = "id, name, description, price, category, created_at, updated_at"
 
     /// Stores a new product.
     func insert(_ product: ProductRecord) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO product (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
+        try await database.write { db in
+            try await db.execute(
+                "INSERT INTO product (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
                     product.id, product.name, product.description, product.price, product.category,
                     product.createdAtMilliseconds, product.updatedAtMilliseconds,
                 ]
@@ -54,22 +54,19 @@ struct ProductStore: Sendable {
 
     /// The product with `id`, if any.
     func product(id: String) async throws -> ProductRecord? {
-        try await pool.read { db in
-            try ProductRecord.fetchOne(db, sql: "SELECT \(Self.columns) FROM product WHERE id = ?", arguments: [id])
+        try await database.read { db in
+            try await db.queryOne("SELECT \(Self.columns) FROM product WHERE id = ?", [id]).map(Self.record)
         }
     }
 
-    /// The products among `ids` that exist, by id. One read transaction, so
-    /// the answer is a consistent snapshot.
+    /// The products among `ids` that exist, by id, read in one statement.
     func products(ids: [String]) async throws -> [String: ProductRecord] {
         guard !ids.isEmpty else { return [:] }
-        return try await pool.read { db in
+        return try await database.read { db in
             // One bound placeholder per id: `IN (?, ?, ...)`.
-            let found = try ProductRecord.fetchAll(
-                db,
-                sql: "SELECT \(Self.columns) FROM product WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
-                arguments: StatementArguments(ids)
-            )
+            let found = try await db.query(
+                "SELECT \(Self.columns) FROM product WHERE id IN (\(Self.placeholders(ids.count)))", ids
+            ).map(Self.record)
             return Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }
@@ -82,45 +79,45 @@ struct ProductStore: Sendable {
     /// - Returns: the page, the `seq` of its last product, and whether
     ///   more products follow (one more row than the page is read).
     func list(cursor: PageCursor, category: String?) async throws -> (products: [ProductRecord], lastSeq: Int64?, hasMore: Bool) {
-        try await pool.read { db in
+        try await database.read { db in
             var conditions = ["seq > ?"]
-            var arguments: StatementArguments = [cursor.after?.first ?? 0]
+            var arguments: [any SQLBindable] = [cursor.after?.first ?? 0]
             if let category {
                 conditions.append("category = ?")
-                arguments += [category]
+                arguments.append(category)
             }
             arguments += [cursor.size + 1, cursor.skip]
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT seq, \(Self.columns) FROM product WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ? OFFSET ?",
-                arguments: arguments
+            let rows = try await db.query(
+                "SELECT seq, \(Self.columns) FROM product WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ? OFFSET ?",
+                arguments
             )
             let page = rows.prefix(cursor.size)
             return (
-                try page.map { try ProductRecord(row: $0) },
-                page.last.map { $0["seq"] as Int64 },
+                try page.map(Self.record),
+                try page.last.map { try $0.int64("seq") },
                 rows.count > cursor.size
             )
         }
     }
 
     /// Reads the product with `id`, lets `change` edit it and writes it back,
-    /// all in one write transaction (no lost update between read and write).
+    /// all in one write transaction, the row locked on PostgreSQL (no lost
+    /// update between read and write, whichever replica writes).
     /// `change` returns whether anything changed; if not, nothing is written.
     ///
     /// - Returns: the product as stored afterwards, or `nil` if there is none.
     func update(id: String, _ change: @escaping @Sendable (inout ProductRecord) -> Bool) async throws -> ProductRecord? {
-        try await pool.write { db in
-            guard var product = try ProductRecord.fetchOne(
-                db, sql: "SELECT \(Self.columns) FROM product WHERE id = ?", arguments: [id]
-            ) else { return nil }
+        try await database.write { db in
+            guard var product = try await db.queryOne(
+                "SELECT \(Self.columns) FROM product WHERE id = ?\(db.dialect.forUpdate)", [id]
+            ).map(Self.record) else { return nil }
             guard change(&product) else { return product }
-            try db.execute(
-                sql: """
-                    UPDATE product SET name = ?, description = ?, price = ?, category = ?, updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [product.name, product.description, product.price, product.category, product.updatedAtMilliseconds, id]
+            try await db.execute(
+                """
+                UPDATE product SET name = ?, description = ?, price = ?, category = ?, updated_at = ?
+                WHERE id = ?
+                """,
+                [product.name, product.description, product.price, product.category, product.updatedAtMilliseconds, id]
             )
             return product
         }
@@ -128,9 +125,24 @@ struct ProductStore: Sendable {
 
     /// Deletes the product with `id`; whether there was one.
     func delete(id: String) async throws -> Bool {
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM product WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
+        try await database.write { db in
+            try await db.execute("DELETE FROM product WHERE id = ?", [id]) > 0
         }
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    private static func record(_ row: SQLRow) throws -> ProductRecord {
+        ProductRecord(
+            id: try row.string("id"),
+            name: try row.string("name"),
+            description: try row.string("description"),
+            price: try row.int64("price"),
+            category: try row.string("category"),
+            createdAtMilliseconds: try row.int64("created_at"),
+            updatedAtMilliseconds: try row.int64("updated_at")
+        )
     }
 }

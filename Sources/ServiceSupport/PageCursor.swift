@@ -9,7 +9,8 @@ import Foundation
 ///
 /// A token is opaque to clients: base64url of a version byte, the key of
 /// the last item returned (one or more integers: the store's keyset, such
-/// as `seq`, or `created_at` and `rowid`) and a 64-bit tag over the list's
+/// as `seq` or `created_at`; for lists whose integers can repeat, a text
+/// tie-breaker after them, such as the `id` of an order) and a 64-bit tag over the list's
 /// name, its filters and the key. A token sent with other filters than the
 /// ones it was made for, or with a changed byte, fails the tag check and is
 /// INVALID_ARGUMENT: it cannot be replayed elsewhere. (The tag is a
@@ -22,6 +23,10 @@ import Foundation
 /// twice or skip one that existed when it started.
 public struct PageCursor: Sendable, Hashable {
     public static let version: UInt8 = 1
+    /// The version byte of a token whose key ends with a text tie-breaker:
+    /// a token of the older all-integer form is refused by such a list
+    /// rather than read as text.
+    public static let textKeyVersion: UInt8 = 2
 
     /// Items per page.
     public let size: Int
@@ -29,6 +34,11 @@ public struct PageCursor: Sendable, Hashable {
     public let skip: Int
     /// The key of the last item of the previous page; `nil` for the first.
     public let after: [Int64]?
+    /// For a list made with `textKey`, the text that ends the previous
+    /// page's key (the tie-breaker between items whose integers are the
+    /// same, such as orders of one microsecond by `id`); `nil` for the
+    /// first page and for lists without one.
+    public let afterText: String?
     private let fingerprint: UInt64
 
     /// - Parameters:
@@ -36,6 +46,9 @@ public struct PageCursor: Sendable, Hashable {
     ///   - filters: every filter of the request, in a fixed order, as text:
     ///     a token only works with the same ones.
     ///   - keyCount: how many integers a key of this list has.
+    ///   - textKey: whether a key ends with a text tie-breaker after its
+    ///     integers (``afterText``). Keyset columns that exist on every
+    ///     backend (`created_at`, `id`), rather than SQLite's `rowid`.
     /// - Throws: INVALID_ARGUMENT for a negative or too large size, a
     ///   negative `skip`, `skip` beside a token, or a token that is not one
     ///   of this list with these filters.
@@ -46,7 +59,8 @@ public struct PageCursor: Sendable, Hashable {
         limit: Int32,
         list: String,
         filters: [String] = [],
-        keyCount: Int = 1
+        keyCount: Int = 1,
+        textKey: Bool = false
     ) throws {
         guard pageSize >= 0 else { throw Validation.invalid("page_size", "must be 0 or more") }
         guard pageSize <= Page.maximumLimit else { throw Validation.invalid("page_size", "must be at most \(Page.maximumLimit)") }
@@ -56,24 +70,29 @@ public struct PageCursor: Sendable, Hashable {
         if pageToken.isEmpty {
             self.skip = page.skip
             after = nil
+            afterText = nil
         } else {
             guard page.skip == 0 else { throw Validation.invalid("skip", "cannot be combined with page_token") }
             self.skip = 0
-            after = try Self.key(in: pageToken, fingerprint: fingerprint, keyCount: keyCount)
+            let key = try Self.key(in: pageToken, fingerprint: fingerprint, keyCount: keyCount, textKey: textKey)
+            after = key.integers
+            afterText = key.text
         }
     }
 
-    /// The response's `next_page_token`: a token after `lastKey` when the
-    /// store found more than ``size`` items (it reads one more than the
-    /// page to know), empty otherwise.
-    public func nextPageToken(lastKey: [Int64]?, hasMore: Bool) -> String {
+    /// The response's `next_page_token`: a token after `lastKey` (and,
+    /// for a list with a text tie-breaker, `lastText`) when the store found
+    /// more than ``size`` items (it reads one more than the page to know),
+    /// empty otherwise.
+    public func nextPageToken(lastKey: [Int64]?, lastText: String? = nil, hasMore: Bool) -> String {
         guard hasMore, let lastKey else { return "" }
-        return Self.token(key: lastKey, fingerprint: fingerprint)
+        return Self.token(key: lastKey, text: lastText, fingerprint: fingerprint)
     }
 
-    static func token(key: [Int64], fingerprint: UInt64) -> String {
-        var bytes: [UInt8] = [version]
+    static func token(key: [Int64], text: String? = nil, fingerprint: UInt64) -> String {
+        var bytes: [UInt8] = [text == nil ? version : textKeyVersion]
         for value in key { bytes.append(contentsOf: bigEndianBytes(UInt64(bitPattern: value))) }
+        if let text { bytes.append(contentsOf: text.utf8) }
         bytes.append(contentsOf: bigEndianBytes(tag(bytes, fingerprint: fingerprint)))
         return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
@@ -81,18 +100,31 @@ public struct PageCursor: Sendable, Hashable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func key(in token: String, fingerprint: UInt64, keyCount: Int) throws -> [Int64] {
+    /// The integers (and text tie-breaker) of a token this list made.
+    static func key(in token: String, fingerprint: UInt64, keyCount: Int, textKey: Bool = false) throws -> (integers: [Int64], text: String?) {
         let invalid = Validation.invalid("page_token", "is not a token of this list with these filters")
-        guard token.utf8.count <= 256 else { throw invalid }
+        guard token.utf8.count <= maximumTokenLength else { throw invalid }
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.utf8.count % 4 != 0 { base64.append("=") }
         guard let data = Data(base64Encoded: base64) else { throw invalid }
         let bytes = [UInt8](data)
-        guard bytes.count == 1 + 8 * keyCount + 8, bytes[0] == version else { throw invalid }
-        let body = Array(bytes[..<(1 + 8 * keyCount)])
-        guard integer(bytes, at: 1 + 8 * keyCount) == tag(body, fingerprint: fingerprint) else { throw invalid }
-        return (0..<keyCount).map { Int64(bitPattern: integer(bytes, at: 1 + 8 * $0)) }
+        let integersEnd = 1 + 8 * keyCount
+        guard bytes.count >= integersEnd + 8, bytes[0] == (textKey ? textKeyVersion : version) else { throw invalid }
+        // Without a tie-breaker the integers end the body; with one, the
+        // text's UTF-8 runs from them to the tag.
+        let bodyEnd = bytes.count - 8
+        guard textKey || bodyEnd == integersEnd else { throw invalid }
+        let body = Array(bytes[..<bodyEnd])
+        guard integer(bytes, at: bodyEnd) == tag(body, fingerprint: fingerprint) else { throw invalid }
+        let integers = (0..<keyCount).map { Int64(bitPattern: integer(bytes, at: 1 + 8 * $0)) }
+        guard textKey else { return (integers, nil) }
+        // Ids never hold a NUL (which PostgreSQL's text cannot hold either).
+        guard let text = String(bytes: bytes[integersEnd..<bodyEnd], encoding: .utf8), !text.utf8.contains(0) else { throw invalid }
+        return (integers, text)
     }
+
+    /// Room for two integers and a tie-breaker of about 300 bytes (ids are 36).
+    private static let maximumTokenLength = 512
 
     /// FNV-1a (64-bit) of the list's name and filters, each ended by a zero
     /// byte so that `["ab", ""]` and `["a", "b"]` differ.

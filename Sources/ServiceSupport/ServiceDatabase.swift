@@ -1,50 +1,58 @@
-import Foundation
-import GRDB
 import CoreMetrics
+import Foundation
 import ShopObservability
+import ShopStorage
 
-/// Opens a service's own SQLite database: WAL mode (a `DatabasePool`), busy
-/// waits instead of immediate errors, and the service's migrations applied
-/// before the first call is served.
+/// Opens a service's own database on the backend its environment names.
 ///
-/// Every read and write runs on GRDB's own dispatch queues, never on a NIO
-/// event loop, so slow statements cannot stall other connections.
+/// - `SHOP_DATABASE_URL` set (`postgres://user:password@host:5432/db`):
+///   PostgreSQL, the service's tables in a schema named after it (`order`)
+///   in that database, shared by every replica of the service and by the
+///   other services (each in its own schema). Migrations run at start under
+///   an advisory lock. Pool size `SHOP_DATABASE_POOL_SIZE` (default 10) and
+///   the bound on each read or write `SHOP_DATABASE_TIMEOUT_SECONDS`
+///   (default 5, waiting for a connection included).
+/// - unset: SQLite, `<data>/<name>.sqlite`, as before (WAL, FULL sync).
+///
+/// Every statement's time goes to the `db_statement_duration_seconds{database}`
+/// histogram, `database` being the service's name.
 public enum ServiceDatabase {
-    /// - Parameters:
-    ///   - path: the SQLite file; its folder is created when missing.
-    ///   - migrations: applied before this returns.
-    ///   - metrics: when given, every statement's time goes to the
-    ///     `db_statement_duration_seconds{database}` histogram, `database`
-    ///     being the file's name without extension (`order`).
-    public static func open(at path: String, migrations: DatabaseMigrator, metrics: MetricsRegistry? = nil) throws -> DatabasePool {
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let statementTime = metrics.map {
-            CoreMetrics.Timer(
-                label: "db_statement_duration_seconds",
-                dimensions: [("database", url.deletingPathExtension().lastPathComponent)],
-                factory: $0.factory
-            )
+    public static let urlSetting = "SHOP_DATABASE_URL"
+    public static let poolSizeSetting = "SHOP_DATABASE_POOL_SIZE"
+    public static let timeoutSetting = "SHOP_DATABASE_TIMEOUT_SECONDS"
+
+    /// - Throws: ``StorageError`` (UNAVAILABLE) with one sentence when the
+    ///   PostgreSQL server cannot be reached at start; ``ConfigurationError``
+    ///   for a malformed setting.
+    public static func open(_ name: String, migrations: [SQLMigration], environment: ServiceEnvironment) async throws -> any SQLDatabase {
+        let statementTime = CoreMetrics.Timer(
+            label: "db_statement_duration_seconds",
+            dimensions: [("database", name)],
+            factory: environment.metrics.factory
+        )
+        guard let url = environment.databaseURL else {
+            return try SQLiteDatabase(path: environment.databasePath(name), migrations: migrations, statementTime: statementTime)
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // WAL with NORMAL sync loses nothing on a process crash
-            // (kill -9); FULL also survives power loss, at some latency.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            if let statementTime {
-                // SQLite's own profile of each statement: one place that
-                // sees every read and write of every store.
-                db.trace(options: .profile) { event in
-                    if case .profile(_, let duration) = event {
-                        statementTime.recordNanoseconds(Int64(duration * 1_000_000_000))
-                    }
-                }
+        var settings = PostgreSQLDatabase.Settings()
+        if let text = environment.setting(poolSizeSetting) {
+            guard let size = Int(text), (1...1_000).contains(size) else {
+                throw ConfigurationError("\(poolSizeSetting) must be a number of connections from 1 to 1000, not '\(text.prefix(32))'")
             }
+            settings.poolSize = size
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try migrations.migrate(pool)
-        return pool
+        if let text = environment.setting(timeoutSetting) {
+            guard let seconds = Double(text), seconds > 0, seconds <= 3_600 else {
+                throw ConfigurationError("\(timeoutSetting) must be a number of seconds above 0, not '\(text.prefix(32))'")
+            }
+            settings.timeout = .milliseconds(Int64(seconds * 1_000))
+        }
+        do {
+            return try await PostgreSQLDatabase.open(
+                url: url, schema: name, migrations: migrations, settings: settings,
+                statementTime: statementTime, logger: environment.logger
+            )
+        } catch let error as StorageError where error.kind == .malformed {
+            throw ConfigurationError("\(urlSetting): \(error.message)")
+        }
     }
 }

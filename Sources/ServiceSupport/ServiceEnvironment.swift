@@ -10,7 +10,8 @@ import ShopObservability
 /// fills it from flags and `SHOP_*` variables; contract tests fill it with
 /// temporary folders and ephemeral ports.
 public struct ServiceEnvironment: Sendable {
-    /// The folder holding the service's SQLite files.
+    /// The folder holding the service's SQLite files (when no
+    /// ``databaseURL`` is set).
     public var dataDirectory: String
     /// Addresses of the services this one calls, by short name
     /// (`user`, `product`, `inventory`, `order`, `notification`).
@@ -53,6 +54,11 @@ public struct ServiceEnvironment: Sendable {
     public func databasePath(_ name: String) -> String {
         URL(fileURLWithPath: dataDirectory).appendingPathComponent("\(name).sqlite").path
     }
+
+    /// `SHOP_DATABASE_URL` (`shop serve --database-url`): the PostgreSQL
+    /// database every service keeps its schema in; `nil` for SQLite files
+    /// in ``dataDirectory`` (``ServiceDatabase``).
+    public var databaseURL: String? { setting(ServiceDatabase.urlSetting) }
 
     public func setting(_ key: String) -> String? {
         settings[key].flatMap { $0.isEmpty ? nil : $0 }

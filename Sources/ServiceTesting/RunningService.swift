@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceSupport
+import Synchronization
 
 /// A temporary folder, removed when the test is done with it.
 public struct TemporaryDirectory: Sendable {
@@ -61,18 +62,51 @@ public func withRunningServicePorts<Result: Sendable>(
     interceptors: [any ServerInterceptor] = [],
     _ body: (ServicePorts) async throws -> Result
 ) async throws -> Result {
+    let environment = try await TestStorage.prepared(environment)
     let service = try await factory(environment)
     var serverLogger = environment.logger
     serverLogger.logLevel = .warning
     let parts = try ServiceParts(service, at: endpoint, environment: environment, serverLogger: serverLogger, interceptors: interceptors)
+    let label = environment.logger.label
     return try await withThrowingTaskGroup(of: Void.self) { group in
+        let stopping = StopWatch()
         for part in parts.services {
-            group.addTask { try await part.run() }
+            group.addTask { try await stopping.reportingHang(of: part, in: label) }
         }
         defer { group.cancelAll() }
         let ports = try await parts.ports()
         return try await body(ServicePorts(rpc: ports.rpc, metrics: ports.metrics))
     }
+}
+
+/// Says on standard error which part of a test's service is still running
+/// well after its service was stopped (cancelled): a part that ignores
+/// cancellation keeps the test waiting for ever, and this names it.
+public struct StopWatch: Sendable {
+    public init() {}
+    static let patience: Duration = .seconds(20)
+
+    public func reportingHang(of part: any Service, in label: String) async throws {
+        let ended = EndFlag()
+        defer { ended.set() }
+        try await withTaskCancellationHandler {
+            try await part.run()
+        } onCancel: {
+            let name = String(describing: type(of: part))
+            // Unowned on purpose: it only watches, and ends after `patience`.
+            Task.detached {
+                try? await Task.sleep(for: Self.patience)
+                guard !ended.isSet else { return }
+                FileHandle.standardError.write(Data("ServiceTesting: \(label)'s \(name) has not stopped \(Self.patience) after it was cancelled\n".utf8))
+            }
+        }
+    }
+}
+
+private final class EndFlag: Sendable {
+    private let state = Mutex(false)
+    var isSet: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
 }
 
 /// A quiet logger for tests: warnings and worse only.

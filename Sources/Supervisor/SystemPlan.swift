@@ -19,13 +19,36 @@ public struct SystemPlan: Sendable {
     /// The services the order service calls.
     public static let orderUpstreams = ["user", "product", "inventory", "notification"]
 
+    /// One process of a service as the plan runs it.
+    public struct Instance: Sendable, Equatable {
+        /// The service's short name (`user`).
+        public var service: String
+        /// 1 for the first replica.
+        public var number: Int
+        /// The child's name: the service's alone with one replica (`user`),
+        /// else with its number (`user-1`, `user-2`).
+        public var name: String
+        public var port: Int
+    }
+
+    /// The most replicas per service `shop up` runs: a machine that runs
+    /// more than this many of each wants a real orchestrator.
+    public static let maximumReplicas = 16
+
     /// The `shop` executable the children run.
     public var executable: String
     /// The loopback address every child binds.
     public var host: String
     public var gatewayPort: Int
-    /// Each service's port, by name.
-    public var servicePorts: [String: Int]
+    /// The first service port; see ``instances``.
+    public var basePort: Int
+    /// How many processes of each service run; more than one needs
+    /// ``databaseURL`` (``replicaProblem(replicas:databaseURL:)``).
+    public var replicas: Int
+    /// The PostgreSQL database every service instance uses
+    /// (`SHOP_DATABASE_URL`), or `nil` for SQLite files under
+    /// ``dataDirectory``.
+    public var databaseURL: String?
     public var dataDirectory: String
     /// The environment the children inherit (this process's); `SHOP_*`
     /// settings in it reach every child.
@@ -36,20 +59,27 @@ public struct SystemPlan: Sendable {
     /// (``ServiceCertificates``): each child gets `SHOP_TLS_CERT`,
     /// `SHOP_TLS_KEY` and `SHOP_TLS_CA` for its own, and the supervisor's
     /// health probes present the probed service's own certificate (as a
-    /// Kubernetes probe inside its pod does). `nil`: plaintext.
+    /// Kubernetes probe inside its pod does). `nil`: plaintext. Every
+    /// replica of a service has the service's certificate: the identity is
+    /// the service, not the process.
     public var certificates: ServiceCertificates?
     /// Whether the gateway serves HTTPS (HTTP/2 and HTTP/1.1) with its own
     /// development certificate (DNS name `localhost`), which clients verify
     /// against the development CA. Needs ``certificates``.
     public var servesHTTPS = false
 
-    /// - Parameter basePort: the user service's port; the others follow it
-    ///   in the order of their default ports (7001 gives 7001...7005).
+    /// - Parameters:
+    ///   - basePort: the first service port (the user service's first
+    ///     replica); see ``instances`` for the rest.
+    ///   - replicas: processes per service.
+    ///   - databaseURL: the shared PostgreSQL database, `nil` for SQLite.
     public init(
         executable: String,
         host: String = "127.0.0.1",
         gatewayPort: Int = 8000,
         basePort: Int = 7001,
+        replicas: Int = 1,
+        databaseURL: String? = nil,
         dataDirectory: String,
         environment: [String: String],
         certificates: ServiceCertificates? = nil
@@ -58,9 +88,79 @@ public struct SystemPlan: Sendable {
         self.executable = executable
         self.host = host
         self.gatewayPort = gatewayPort
-        self.servicePorts = Dictionary(uniqueKeysWithValues: Self.services.map { ($0.name, basePort + $0.port - 7001) })
+        self.basePort = basePort
+        self.replicas = max(replicas, 1)
+        self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
         self.environment = environment
+    }
+
+    /// Why `replicas` processes per service cannot run on `databaseURL`, or
+    /// `nil` when they can: one sentence for the operator.
+    ///
+    /// SQLite is one file per service that one process writes, and the
+    /// coordination replicas need (stock moves, outbox claims, sweeps,
+    /// watch notifications) is decided by a shared PostgreSQL database.
+    public static func replicaProblem(replicas: Int, databaseURL: String?) -> String? {
+        guard (1...maximumReplicas).contains(replicas) else {
+            return "--replicas must be between 1 and \(maximumReplicas)"
+        }
+        if let databaseURL {
+            guard databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") else {
+                return "--database-url must be a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE, not '\(redacted(databaseURL).prefix(64))'"
+            }
+            return nil
+        }
+        guard replicas == 1 else {
+            return "--replicas \(replicas) needs --database-url (or SHOP_DATABASE_URL): without it each service keeps its data in one SQLite file that only one process may write, so replicas must share a PostgreSQL database"
+        }
+        return nil
+    }
+
+    /// `url` with its password replaced by `***`, for printing: the URL of
+    /// a database is a secret as long as it carries the password.
+    public static func redacted(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let authority = url[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        let credentials = url[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return String(url[..<credentials.index(after: colon)]) + "***" + String(url[at...])
+    }
+
+    /// Every service process, in start order: all replicas of a service
+    /// before the next service.
+    ///
+    /// Ports: the service whose default port is `7001 + k` (user 0,
+    /// product 1, inventory 2, order 3, notification 4) gets the block
+    /// `basePort + k * replicas ..< basePort + (k + 1) * replicas`, one port
+    /// per replica, in replica order. With one replica that is the default
+    /// layout (7001 ... 7005); with two, user 7001-7002, product 7003-7004,
+    /// inventory 7005-7006, order 7007-7008, notification 7009-7010. The
+    /// blocks never overlap, so no two processes share a port, and the
+    /// whole system takes `5 * replicas` consecutive ports from `basePort`.
+    public var instances: [Instance] {
+        Self.services.flatMap { instances(of: $0.name) }
+    }
+
+    /// The replicas of `service`, first to last.
+    public func instances(of service: String) -> [Instance] {
+        guard let entry = Self.services.first(where: { $0.name == service }) else { return [] }
+        let offset = entry.port - 7001
+        return (1...replicas).map { number in
+            Instance(
+                service: service,
+                number: number,
+                name: replicas == 1 ? service : "\(service)-\(number)",
+                port: basePort + offset * replicas + number - 1
+            )
+        }
+    }
+
+    /// The FrameRPC address of every replica of `service`: one `HOST:PORT`,
+    /// or a comma-separated list (``RPCTarget``), over which callers balance.
+    public func address(of service: String) -> String {
+        instances(of: service).map { "\(host):\($0.port)" }.joined(separator: ",")
     }
 
     /// What dev mode fills in when the environment does not: the signing
@@ -78,7 +178,7 @@ public struct SystemPlan: Sendable {
 
     /// Every port the system binds, by the child that binds it.
     public var ports: [(name: String, port: Int)] {
-        Self.services.map { ($0.name, servicePorts[$0.name]!) } + [("gateway", gatewayPort)]
+        instances.map { ($0.name, $0.port) } + [("gateway", gatewayPort)]
     }
 
     /// The gateway's URL.
@@ -95,20 +195,22 @@ public struct SystemPlan: Sendable {
         shared[DevelopmentSecrets.devModeVariable] = "true"
         shared["SHOP_SUPERVISOR_PID"] = String(supervisorPID)
 
-        var children = Self.services.map { service -> ChildSpec in
-            var arguments = ["serve", service.name, "--host", host, "--port", String(servicePorts[service.name]!), "--data", dataDirectory]
-            if service.name == "order" {
+        if let databaseURL { shared["SHOP_DATABASE_URL"] = databaseURL }
+
+        var children = instances.map { instance -> ChildSpec in
+            var arguments = ["serve", instance.service, "--host", host, "--port", String(instance.port), "--data", dataDirectory]
+            if instance.service == "order" {
                 for upstream in Self.orderUpstreams {
-                    arguments += ["--upstream", "\(upstream)=\(host):\(servicePorts[upstream]!)"]
+                    arguments += ["--upstream", "\(upstream)=\(address(of: upstream))"]
                 }
             }
             return ChildSpec(
-                name: service.name,
+                name: instance.name,
                 executable: executable,
                 arguments: arguments,
-                environment: shared.merging(tlsSettings(for: service.name)) { $1 },
-                readiness: .healthRPC(host: host, port: servicePorts[service.name]!),
-                probeTLS: probeTLS(for: service.name)
+                environment: shared.merging(tlsSettings(for: instance.service)) { $1 },
+                readiness: .healthRPC(host: host, port: instance.port),
+                probeTLS: probeTLS(for: instance.service)
             )
         }
         var gateway = shared.merging(tlsSettings(for: "gateway")) { $1 }
@@ -119,7 +221,7 @@ public struct SystemPlan: Sendable {
             gateway["SHOP_GATEWAY_TLS_KEY"] = certificates.keyPath(for: "gateway")
         }
         for service in Self.services {
-            gateway["SHOP_\(service.name.uppercased())_ADDR"] = "\(host):\(servicePorts[service.name]!)"
+            gateway["SHOP_\(service.name.uppercased())_ADDR"] = address(of: service.name)
         }
         children.append(ChildSpec(name: "gateway", executable: executable, arguments: ["gateway"], environment: gateway, readiness: .readyLine))
         return children

@@ -7,7 +7,7 @@ import ShopAuth
 ///
 /// The factory reads and checks the settings (``UserServiceSettings``;
 /// a missing or short `SHOP_SIGNING_KEY` is a ``ConfigurationError``), opens
-/// `<data>/user.sqlite`, and creates the first admin from `SHOP_ADMIN_EMAIL`
+/// its database (``ServiceDatabase``: `<data>/user.sqlite` or PostgreSQL), and creates the first admin from `SHOP_ADMIN_EMAIL`
 /// and `SHOP_ADMIN_PASSWORD` when no user has that email yet.
 public enum UserServiceApp {
     public static let factory: ServiceFactory = { environment in
@@ -18,7 +18,7 @@ public enum UserServiceApp {
         } catch {
             throw ConfigurationError("\(UserServiceSettings.signingKey): \(error)")
         }
-        let database = try ServiceDatabase.open(at: environment.databasePath("user"), migrations: UserStore.migrator, metrics: environment.metrics)
+        let database = try await ServiceDatabase.open("user", migrations: UserStore.migrations, environment: environment)
         let store = UserStore(database)
         let work = BlockingWorkPool(name: "user-password-hashing", maximumPending: settings.passwordQueue)
         let hasher = PasswordHasher(rounds: settings.passwordRounds)
@@ -37,7 +37,7 @@ public enum UserServiceApp {
             tokenLifetime: settings.tokenLifetime,
             decoyHash: decoyHash,
             logger: environment.logger
-        ))
+        ), background: database.services)
     }
 
     /// Creates the configured admin unless a user with that email exists

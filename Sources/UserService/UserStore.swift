@@ -1,55 +1,65 @@
 import FrameRPC
-import GRDB
 import ServiceSupport
+import ShopStorage
 
-/// The user service's storage: the `users` table in its own SQLite file.
+/// The user service's storage: the `users` table, in its own SQLite file
+/// or in the `user` schema of a shared PostgreSQL database.
 ///
-/// Every statement is built by GRDB from records and column expressions, so
-/// values always travel as bound parameters. Every access is an async
-/// `read`/`write`, run on GRDB's queues; a write has committed (with
-/// `synchronous = FULL`) before it returns, so an answered create survives a
-/// crash.
+/// Every value travels as a bound parameter. A write has committed before
+/// it returns (SQLite with `synchronous = FULL`), so an answered create
+/// survives a crash. Email uniqueness, also between concurrent creates on
+/// different replicas, is the UNIQUE index's decision.
 struct UserStore: Sendable {
-    private let database: DatabasePool
+    private let database: any SQLDatabase
 
-    init(_ database: DatabasePool) {
+    init(_ database: any SQLDatabase) {
         self.database = database
     }
 
     /// The schema, step by step. Applied before the first call is served.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: users") { db in
-            try db.create(table: UserRecord.databaseTableName) { table in
-                table.autoIncrementedPrimaryKey(UserRecord.CodingKeys.seq.rawValue)
-                table.column(UserRecord.CodingKeys.id.rawValue, .text).notNull().unique()
-                // Stored lower-case: the unique index is what makes emails
-                // unique case-insensitively, also between concurrent creates.
-                table.column(UserRecord.CodingKeys.email.rawValue, .text).notNull().unique()
-                table.column(UserRecord.CodingKeys.fullName.rawValue, .text).notNull()
-                table.column(UserRecord.CodingKeys.passwordHash.rawValue, .text).notNull()
-                table.column(UserRecord.CodingKeys.isActive.rawValue, .boolean).notNull()
-                table.column(UserRecord.CodingKeys.role.rawValue, .text).notNull()
-                    .check { [UserRole.user.rawValue, UserRole.admin.rawValue].contains($0) }
-                table.column(UserRecord.CodingKeys.createdAt.rawValue, .integer).notNull()
-            }
-        }
-        migrator.registerMigration("v2: token versions") { db in
-            // Existing users start at version 0; tokens issued before this
-            // migration carry no version and are refused (their holders log in again).
-            try db.alter(table: UserRecord.databaseTableName) { table in
-                table.add(column: UserRecord.CodingKeys.tokenVersion.rawValue, .integer).notNull().defaults(to: 0)
-            }
-        }
-        return migrator
-    }
+    /// (The names are those earlier versions recorded in SQLite files.)
+    static let migrations: [SQLMigration] = [
+        SQLMigration("v1: users") { dialect in
+            [
+                // email is stored lower-case: the unique index is what
+                // makes emails unique case-insensitively.
+                """
+                CREATE TABLE users (
+                    seq \(dialect.autoIncrementPrimaryKey),
+                    id TEXT NOT NULL UNIQUE,
+                    email TEXT NOT NULL UNIQUE,
+                    full_name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    is_active BOOLEAN NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('user', 'admin')),
+                    created_at BIGINT NOT NULL
+                )
+                """,
+            ]
+        },
+        // Existing users start at version 0; tokens issued before this
+        // migration carry no version and are refused (their holders log in again).
+        SQLMigration("v2: token versions") { _ in
+            ["ALTER TABLE users ADD COLUMN token_version BIGINT NOT NULL DEFAULT 0"]
+        },
+    ]
+
+    private static let columns = "seq, id, email, full_name, password_hash, is_active, role, created_at, token_version"
 
     /// Stores a new user. ALREADY_EXISTS when the email is taken.
     func insert(_ record: UserRecord) async throws -> UserRecord {
         try await mappingConflicts {
             try await database.write { db in
+                let row = try await db.queryOne(
+                    """
+                    INSERT INTO users (id, email, full_name, password_hash, is_active, role, created_at, token_version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+                    """,
+                    [record.id, record.email, record.fullName, record.passwordHash, record.isActive,
+                     record.role.rawValue, record.createdAt, record.tokenVersion]
+                )
                 var record = record
-                try record.insert(db)
+                record.seq = try row?.int64("seq")
                 return record
             }
         }
@@ -57,14 +67,14 @@ struct UserStore: Sendable {
 
     func user(id: String) async throws -> UserRecord? {
         try await database.read { db in
-            try UserRecord.filter(UserRecord.CodingKeys.id == id).fetchOne(db)
+            try await db.queryOne("SELECT \(Self.columns) FROM users WHERE id = ?", [id]).map(Self.record)
         }
     }
 
     /// The user with this normalized email.
     func user(email: String) async throws -> UserRecord? {
         try await database.read { db in
-            try UserRecord.filter(UserRecord.CodingKeys.email == email).fetchOne(db)
+            try await db.queryOne("SELECT \(Self.columns) FROM users WHERE email = ?", [email]).map(Self.record)
         }
     }
 
@@ -75,43 +85,68 @@ struct UserStore: Sendable {
     ///   than the page is read).
     func users(_ cursor: PageCursor) async throws -> (users: [UserRecord], hasMore: Bool) {
         try await database.read { db in
-            let seq = Column(UserRecord.CodingKeys.seq)
-            let records = try UserRecord
-                .filter(seq > (cursor.after?.first ?? 0))
-                .order(seq)
-                .limit(cursor.size + 1, offset: cursor.skip)
-                .fetchAll(db)
+            let records = try await db.query(
+                "SELECT \(Self.columns) FROM users WHERE seq > ? ORDER BY seq LIMIT ? OFFSET ?",
+                [cursor.after?.first ?? 0, cursor.size + 1, cursor.skip]
+            ).map(Self.record)
             return (Array(records.prefix(cursor.size)), records.count > cursor.size)
         }
     }
 
-    /// Applies `change` to the user with `id` in one transaction and returns
-    /// the result; `nil` if there is no such user. ALREADY_EXISTS when the
-    /// change takes another user's email.
+    /// Applies `change` to the user with `id` in one transaction (the row
+    /// locked on PostgreSQL, so concurrent changes on other replicas wait
+    /// and none is lost) and returns the result; `nil` if there is no such
+    /// user. ALREADY_EXISTS when the change takes another user's email.
     func update(id: String, _ change: @escaping @Sendable (inout UserRecord) -> Void) async throws -> UserRecord? {
         try await mappingConflicts {
             try await database.write { db in
-                guard var record = try UserRecord.filter(UserRecord.CodingKeys.id == id).fetchOne(db) else {
+                guard var record = try await db.queryOne(
+                    "SELECT \(Self.columns) FROM users WHERE id = ?\(db.dialect.forUpdate)", [id]
+                ).map(Self.record) else {
                     return nil
                 }
                 let before = record
                 change(&record)
                 if record != before {
-                    try record.update(db)
+                    try await db.execute(
+                        """
+                        UPDATE users SET email = ?, full_name = ?, password_hash = ?, is_active = ?, role = ?,
+                            created_at = ?, token_version = ?
+                        WHERE id = ?
+                        """,
+                        [record.email, record.fullName, record.passwordHash, record.isActive, record.role.rawValue,
+                         record.createdAt, record.tokenVersion, id]
+                    )
                 }
                 return record
             }
         }
     }
 
-    /// Turns a unique-index violation into ALREADY_EXISTS (only `email` and
-    /// the random `id` are unique; an id collision is not a caller's mistake).
+    private static func record(_ row: SQLRow) throws -> UserRecord {
+        guard let role = UserRole(rawValue: try row.string("role")) else {
+            throw RPCError(code: .internal, message: "a stored user has an unknown role")
+        }
+        return UserRecord(
+            seq: try row.optionalInt64("seq"),
+            id: try row.string("id"),
+            email: try row.string("email"),
+            fullName: try row.string("full_name"),
+            passwordHash: try row.string("password_hash"),
+            isActive: try row.bool("is_active"),
+            role: role,
+            createdAt: try row.int64("created_at"),
+            tokenVersion: try row.int64("token_version")
+        )
+    }
+
+    /// Turns a unique-index violation of `email` into ALREADY_EXISTS (only
+    /// `email` and the random `id` are unique; an id collision is not a
+    /// caller's mistake).
     private func mappingConflicts<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as DatabaseError
-            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-            && (error.message ?? "").contains("\(UserRecord.databaseTableName).\(UserRecord.CodingKeys.email.rawValue)") {
+        } catch let error as StorageError where error.violatesUnique(table: "users", column: "email") {
             throw RPCError(code: .alreadyExists, message: "email: is already registered")
         }
     }

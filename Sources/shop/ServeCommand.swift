@@ -4,6 +4,7 @@ import FrameRPC
 import Logging
 import ServiceSupport
 import ShopObservability
+import ShopStorage
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Folder for the service's SQLite files (SHOP_DATA_DIR; default ./data).")
     var data: String?
+
+    @Option(help: "PostgreSQL for the service's data, postgres://USER:PASSWORD@HOST:5432/DATABASE (SHOP_DATABASE_URL; default: SQLite in --data).")
+    var databaseURL: String?
 
     @Option(help: "An upstream service's address, NAME=HOST:PORT (or a comma-separated list, or dns://NAME:PORT); repeatable.")
     var upstream: [String] = []
@@ -89,7 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
         Observability.bootstrap(processName: service, logLevel: level, logSink: logWriter)
         var logger = Logger(label: "shop.\(service)")
         logger.logLevel = level
-        let settings = environment.filter { $0.key.hasPrefix("SHOP_") }
+        var settings = environment.filter { $0.key.hasPrefix("SHOP_") }
+        if let databaseURL { settings[ServiceDatabase.urlSetting] = databaseURL }
         let serviceEnvironment = ServiceEnvironment(
             dataDirectory: data ?? environment["SHOP_DATA_DIR"] ?? "./data",
             upstreamTargets: upstreams,
@@ -105,6 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
+        } catch let error as StorageError where error.kind == .unavailable {
+            // The database unreachable at start: one sentence, exit 1.
+            FileHandle.standardError.write(Data("error: \(name): \(error.message)\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

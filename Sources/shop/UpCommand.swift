@@ -20,7 +20,12 @@ struct UpCommand: AsyncParsableCommand {
         TLS: a throwaway CA and one certificate per process are made under \
         DATA/certs (reused while valid). Dev mode: without SHOP_SIGNING_KEY \
         and SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD, public development values \
-        are used (and printed); never use them in production.
+        are used (and printed); never use them in production. With \
+        --database-url every service uses that PostgreSQL database instead \
+        of SQLite, and --replicas N runs N processes of each service (on \
+        consecutive ports, see --replicas) that the order service and the \
+        gateway balance across; a replica that dies is restarted while the \
+        others serve.
         """
     )
 
@@ -33,18 +38,39 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "The gateway's port.")
     var port: Int = 8000
 
-    @Option(help: "The user service's port; the others follow (product +1, inventory +2, order +3, notification +4).")
+    @Option(help: "The user service's port; the others follow (product +1, inventory +2, order +3, notification +4; with --replicas, blocks of REPLICAS ports each).")
     var basePort: Int = 7001
+
+    @Option(help: "A PostgreSQL database every service uses instead of its SQLite file, postgres://USER:PASSWORD@HOST:PORT/DATABASE (SHOP_DATABASE_URL); each service keeps its tables in a schema of its own.")
+    var databaseURL: String?
+
+    @Option(help: "Processes per service (1-16); more than 1 needs --database-url. Replica R of the service at offset K (user 0, product 1, inventory 2, order 3, notification 4) listens on BASE_PORT + K*REPLICAS + R-1.")
+    var replicas: Int = 1
 
     @Flag(help: "Serve the API over HTTPS (HTTP/2 and HTTP/1.1) at https://localhost:PORT with the gateway's development certificate; clients trust DATA/certs/ca.pem.")
     var https = false
 
     mutating func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
-        guard (1...65_531).contains(basePort) else { throw ValidationError("--base-port must be between 1 and 65531") }
+        if let problem = SystemPlan.replicaProblem(replicas: replicas, databaseURL: resolvedDatabaseURL) {
+            throw ValidationError(problem)
+        }
+        let lastPort = 65_536 - SystemPlan.services.count * replicas
+        guard (1...lastPort).contains(basePort) else {
+            throw ValidationError("--base-port must be between 1 and \(lastPort): the services take \(SystemPlan.services.count * replicas) consecutive ports from it")
+        }
+        let servicePorts = basePort..<(basePort + SystemPlan.services.count * replicas)
+        guard !servicePorts.contains(port) else {
+            throw ValidationError("--port \(port) is one of the services' ports \(servicePorts.lowerBound)-\(servicePorts.upperBound - 1): choose another --port or --base-port")
+        }
         guard TLSSettings.isLoopback(host) else {
             throw ValidationError("--host must be a loopback address (127.0.0.1, ::1, localhost): dev mode's secrets and certificates are public")
         }
+    }
+
+    /// `--database-url`, else a non-empty `SHOP_DATABASE_URL`.
+    var resolvedDatabaseURL: String? {
+        databaseURL ?? ProcessInfo.processInfo.environment["SHOP_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func run() async throws {
@@ -57,6 +83,8 @@ struct UpCommand: AsyncParsableCommand {
             host: host,
             gatewayPort: port,
             basePort: basePort,
+            replicas: replicas,
+            databaseURL: resolvedDatabaseURL,
             dataDirectory: dataPath,
             environment: environment,
             certificates: certificates
@@ -104,8 +132,13 @@ struct UpCommand: AsyncParsableCommand {
 
         let services = plan.ports.filter { $0.name != "gateway" }.map { "\($0.name) \(host):\($0.port)" }.joined(separator: ", ")
         let url = plan.gatewayURL
+        // The password stays out of the output: logs are no place for it.
+        let storage = plan.databaseURL.map { "database \(SystemPlan.redacted($0)) (\(plan.replicas) per service)" } ?? "data in \(plan.dataDirectory)"
+        if let databaseURL = plan.databaseURL {
+            console.supervisor("PostgreSQL: every service uses \(SystemPlan.redacted(databaseURL)), \(plan.replicas) process\(plan.replicas == 1 ? "" : "es") per service; the order service and the gateway balance across them")
+        }
         let supervisor = Supervisor(configuration: .init(children: plan.children), console: console) {
-            console.supervisor("ready: \(url) (API), \(url)/health, \(url)/openapi.json; services: \(services); data in \(plan.dataDirectory). Ctrl-C stops.")
+            console.supervisor("ready: \(url) (API), \(url)/health, \(url)/openapi.json; services: \(services); \(storage). Ctrl-C stops.")
         }
         var logger = Logger(label: "shop.up")
         logger.logLevel = .warning

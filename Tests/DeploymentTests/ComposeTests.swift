@@ -3,7 +3,8 @@ import Gateway
 import Testing
 
 /// compose.yaml against the code: every service and the gateway in its own
-/// container, on the ports and with the variables the code really uses.
+/// container, on the ports and with the variables the code really uses,
+/// every service scalable (`--scale order=3`) over one PostgreSQL.
 @Suite("compose.yaml")
 struct ComposeTests {
     let compose: ComposeFile
@@ -16,29 +17,35 @@ struct ComposeTests {
 
     typealias Key = GatewayConfiguration.EnvironmentKey
 
-    /// One container per catalog service plus the gateway, and nothing the
-    /// code does not know.
-    @Test func runsEveryServiceAndTheGatewayAndNothingElse() {
-        #expect(Set(compose.services.keys) == Set(services.map(\.name) + ["gateway"]))
+    /// The database's container: PostgreSQL's own image, not ours.
+    static let database = "postgres"
+
+    /// The containers of the image built here: the five services and the gateway.
+    var shopContainers: [String: ComposeFile.Service] { compose.services.filter { $0.key != Self.database } }
+
+    /// One container per catalog service plus the gateway and the
+    /// database, and nothing the code does not know.
+    @Test func runsEveryServiceTheGatewayAndPostgreSQLAndNothingElse() {
+        #expect(Set(compose.services.keys) == Set(services.map(\.name) + ["gateway", Self.database]))
     }
 
-    /// Every container runs the image built from this repository's
+    /// Every shop container runs the image built from this repository's
     /// Dockerfile, never a same-named image pulled from a registry.
     @Test func buildsEveryContainerFromTheOneDockerfile() throws {
-        let images = Set(compose.services.values.map(\.image))
+        let images = Set(shopContainers.values.map(\.image))
         #expect(images.count == 1, "one image for every role: \(images)")
-        for (name, service) in compose.services {
+        for (name, service) in shopContainers {
             #expect(service.build == ".", "\(name) builds ./Dockerfile")
             #expect(service.pullPolicy == "build", "\(name) never pulls its image")
         }
     }
 
     /// `shop serve <name>` on all interfaces, on the port the code gives the
-    /// service by default, keeping its database in the volume.
+    /// service by default.
     @Test func servesEachServiceOnItsCatalogPort() throws {
         for service in services {
             let command = try compose.service(service.name).command
-            #expect(command == ["serve", service.name, "--host", "0.0.0.0", "--port", "\(service.port)", "--data", "/data"], "\(service.name)")
+            #expect(command == ["serve", service.name, "--host", "0.0.0.0", "--port", "\(service.port)"], "\(service.name)")
         }
     }
 
@@ -71,21 +78,24 @@ struct ComposeTests {
         }
     }
 
-    /// The gateway's healthcheck is HTTP, on its own port, at /health.
+    /// The gateway's healthcheck is HTTP, on its own port, at
+    /// /health/ready: healthy while it can serve, not only while every
+    /// service is up.
     @Test func healthchecksTheGatewayOverHTTPOnItsPort() throws {
         let test = try #require(try compose.service("gateway").healthcheck?.test)
         #expect(test.starts(with: ["CMD", "curl", "--fail"]))
-        #expect(test.last == "http://127.0.0.1:\(CodeFacts.gatewayDefaults.port)/health")
+        #expect(test.last == "http://127.0.0.1:\(CodeFacts.gatewayDefaults.port)/health/ready")
     }
 
     /// A service without the address of one it calls stops at start
-    /// ("no address for the user service").
+    /// ("no address for the user service"). A `dns://` address, so that
+    /// every replica Docker's DNS returns for the name is an endpoint.
     @Test func givesEachServiceTheAddressesOfTheServicesItCalls() throws {
         for service in services {
             let environment = try compose.service(service.name).environment ?? [:]
             for upstream in try CodeFacts.upstreams(of: service) {
                 let target = try #require(services.first { $0.name == upstream }, "\(service.name) calls unknown \(upstream)")
-                #expect(environment[Key.address(of: upstream)] == target.address, "\(service.name) -> \(upstream)")
+                #expect(environment[Key.address(of: upstream)] == target.replicatedAddress, "\(service.name) -> \(upstream)")
             }
         }
     }
@@ -98,7 +108,7 @@ struct ComposeTests {
         let environment = try compose.service("order").environment ?? [:]
         for name in ["user", "product", "inventory", "notification"] {
             let target = try #require(services.first { $0.name == name })
-            #expect(environment[Key.address(of: name)] == target.address)
+            #expect(environment[Key.address(of: name)] == target.replicatedAddress)
         }
     }
 
@@ -108,16 +118,17 @@ struct ComposeTests {
         let environment = try compose.service("gateway").environment ?? [:]
         #expect(CodeFacts.gatewayUpstreams.isSubset(of: Set(services.map(\.name))))
         for service in services {
-            #expect(environment[Key.address(of: service.name)] == service.address, "gateway -> \(service.name)")
+            #expect(environment[Key.address(of: service.name)] == service.replicatedAddress, "gateway -> \(service.name)")
         }
     }
 
     /// A caller started before its upstreams are serving fails its first
-    /// requests; compose waits for their healthchecks.
-    @Test func startsCallersOnlyAfterTheirUpstreamsAreHealthy() throws {
+    /// requests, a service started before its database stops; compose
+    /// waits for their healthchecks.
+    @Test func startsCallersOnlyAfterTheirUpstreamsAndTheDatabaseAreHealthy() throws {
         var expected: [String: Set<String>] = ["gateway": Set(services.map(\.name))]
         for service in services {
-            expected[service.name] = try CodeFacts.upstreams(of: service)
+            expected[service.name] = try CodeFacts.upstreams(of: service).union([Self.database])
         }
         for (name, upstreams) in expected {
             let dependencies = try compose.service(name).dependsOn ?? [:]
@@ -128,20 +139,45 @@ struct ComposeTests {
         }
     }
 
-    /// Each service owns its database: its own named volume at /data, and
-    /// no other container mounts it.
-    @Test func keepsEachDatabaseInItsOwnNamedVolume() throws {
-        var seen: [String: String] = [:]
-        for service in services {
-            let volumes = try compose.service(service.name).volumes ?? []
-            try #require(volumes.count == 1, "\(service.name) mounts one volume")
-            let parts = volumes[0].split(separator: ":").map(String.init)
-            try #require(parts.count == 2 && parts[1] == "/data", "\(service.name): NAME:/data")
-            #expect(compose.volumes?.keys.contains(parts[0]) == true, "\(parts[0]) is a declared named volume")
-            #expect(seen[parts[0]] == nil, "\(parts[0]) is shared by \(service.name) and \(seen[parts[0]] ?? "")")
-            seen[parts[0]] = service.name
+    /// `docker compose up --scale NAME=3` needs services that hold nothing
+    /// of their own: no volume (the data is in PostgreSQL), no published
+    /// host port and no fixed container name (either would collide at the
+    /// second replica).
+    @Test func keepsEveryServiceScalable() throws {
+        for name in services.map(\.name) + ["gateway"] {
+            let service = try compose.service(name)
+            #expect(service.volumes == nil, "\(name) keeps nothing in a volume")
+            #expect(service.containerName == nil, "\(name) has no fixed container name")
+            if name != "gateway" { #expect(service.ports == nil, "\(name) publishes no host port") }
         }
-        #expect(try compose.service("gateway").volumes == nil, "the gateway keeps nothing durable")
+    }
+
+    /// The one stateful container: PostgreSQL's image at a fixed major
+    /// version, its data in a named volume, healthy once `pg_isready` says
+    /// so, never published to the host.
+    @Test func runsPostgreSQLWithAVolumeAndAHealthcheck() throws {
+        let database = try compose.service(Self.database)
+        let image = try #require(database.image)
+        #expect(image.wholeMatch(of: /postgres:[0-9]+(\.[0-9]+)?-bookworm/) != nil, "\(image)")
+        let volume = try #require(database.volumes?.first)
+        let parts = volume.split(separator: ":").map(String.init)
+        #expect(parts.count == 2 && parts[1] == "/var/lib/postgresql/data", "\(volume)")
+        #expect(compose.volumes?.keys.contains(parts[0]) == true, "\(parts[0]) is a declared named volume")
+        #expect(database.healthcheck?.test.starts(with: ["CMD", "pg_isready"]) == true)
+        #expect(database.ports == nil, "the database is not published")
+    }
+
+    /// The database password and the URL that carries it come from the
+    /// environment, compose refusing to start without them; none is
+    /// written in the file.
+    @Test func takesTheDatabasePasswordAndURLFromTheEnvironmentWithNoDefault() throws {
+        let password = try #require(try compose.service(Self.database).environment?["POSTGRES_PASSWORD"])
+        #expect(password.wholeMatch(of: /\$\{POSTGRES_PASSWORD:\?[^}]+\}/) != nil, "\(password)")
+        for service in services {
+            let url = try #require(try compose.service(service.name).environment?[CodeFacts.databaseURLVariable], "\(service.name) gets \(CodeFacts.databaseURLVariable)")
+            #expect(url.wholeMatch(of: /\$\{SHOP_DATABASE_URL:\?[^}$]+\}/) != nil, "\(service.name): \(url)")
+        }
+        #expect(try compose.service("gateway").environment?[CodeFacts.databaseURLVariable] == nil, "the gateway has no database")
     }
 
     /// Every container shares the signing key (the user service signs
@@ -149,8 +185,8 @@ struct ComposeTests {
     /// from the environment: `${SHOP_SIGNING_KEY:?...}` makes compose refuse
     /// to start without it, and leaves no default in the file.
     @Test func takesTheSigningKeyFromTheEnvironmentWithNoDefault() throws {
-        #expect(compose.services.count == 6)
-        for name in compose.services.keys.sorted() {
+        #expect(shopContainers.count == 6)
+        for name in shopContainers.keys.sorted() {
             let value = try #require(try compose.service(name).environment?[Key.signingKey], "\(name) gets \(Key.signingKey)")
             #expect(value.wholeMatch(of: /\$\{SHOP_SIGNING_KEY:\?[^}]+\}/) != nil, "\(name): \(value)")
         }

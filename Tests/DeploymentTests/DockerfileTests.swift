@@ -118,7 +118,8 @@ struct DockerfileTests {
     @Test func hasTheProgramEveryComposeHealthcheckRuns() throws {
         let compose = try ComposeFile.load()
         let run = try #require(dockerfile.stages.last)
-        for (name, service) in compose.services {
+        // PostgreSQL's container runs its own image, with its own pg_isready.
+        for (name, service) in compose.services where service.build != nil {
             let test = try #require(service.healthcheck?.test, "\(name) has a healthcheck")
             try #require(test.first == "CMD" && test.count >= 2, "\(name): exec form [\"CMD\", program, ...]")
             switch test[1] {

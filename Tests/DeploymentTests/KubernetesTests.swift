@@ -1,10 +1,12 @@
 import Foundation
 import Gateway
 import Testing
+import Yams
 
 /// deploy/kubernetes against the code: a Deployment and Service for every
 /// service and the gateway, on the code's ports, with the code's variables,
-/// probes through the health RPC, and one writer per SQLite database.
+/// probes through the health RPC, stateless replicas on PostgreSQL that
+/// survive a node, a drain and an update, and a schema validator's verdict.
 @Suite("deploy/kubernetes")
 struct KubernetesTests {
     let manifests: KubernetesManifests
@@ -25,9 +27,10 @@ struct KubernetesTests {
         let onDisk = Set(try Repository.files(under: KubernetesManifests.folder, withExtensions: ["yaml", "yml"]))
         let listed = Set(manifests.kustomization.resources.map { "\(KubernetesManifests.folder)/\($0)" })
         #expect(listed.isSubset(of: onDisk), "listed but missing: \(listed.subtracting(onDisk).sorted())")
-        let unlisted = onDisk.subtracting(listed).subtracting([KubernetesManifests.kustomizationFile, KubernetesManifests.secretTemplateFile])
+        let unlisted = onDisk.subtracting(listed).subtracting([KubernetesManifests.kustomizationFile, KubernetesManifests.secretTemplateFile, KubernetesManifests.trialDatabaseFile])
         #expect(unlisted.isEmpty, "not listed: \(unlisted.sorted())")
         #expect(!listed.contains(KubernetesManifests.secretTemplateFile), "applying the template would overwrite the real Secret")
+        #expect(!listed.contains(KubernetesManifests.trialDatabaseFile), "the trial database is never applied with the system")
     }
 
     /// Every document is YAML of a kind these manifests are meant to hold,
@@ -61,11 +64,15 @@ struct KubernetesTests {
         #expect(Set(manifests.services.map(\.metadata.name)) == componentNames)
     }
 
-    /// The services are reachable inside the cluster only; the gateway is
-    /// the public entrance.
-    @Test func exposesServicesInsideTheClusterAndTheGatewayThroughALoadBalancer() throws {
+    /// The services are reachable inside the cluster only, through headless
+    /// Services (no cluster IP: the name resolves to every ready pod, so the
+    /// callers' balancing sees each replica); the gateway is the public
+    /// entrance.
+    @Test func exposesServicesHeadlessInsideTheClusterAndTheGatewayThroughALoadBalancer() throws {
         for service in services {
-            #expect(try manifests.service(service.name).spec.type == "ClusterIP", "\(service.name)")
+            let spec = try manifests.service(service.name).spec
+            #expect(spec.type == "ClusterIP", "\(service.name)")
+            #expect(spec.clusterIP == "None", "\(service.name) is headless")
         }
         #expect(try manifests.service("gateway").spec.type == "LoadBalancer")
     }
@@ -85,7 +92,7 @@ struct KubernetesTests {
         for service in services {
             let container = try manifests.deployment(service.name).container()
             #expect(container.command == nil, "the image's ENTRYPOINT (shop) runs")
-            #expect(container.args == ["serve", service.name, "--host", "0.0.0.0", "--port", "\(service.port)", "--data", "/data"], "\(service.name)")
+            #expect(container.args == ["serve", service.name, "--host", "0.0.0.0", "--port", "\(service.port)"], "\(service.name)")
             #expect(container.ports?.first { $0.name == "framerpc" }?.containerPort == service.port, "\(service.name)")
             let ports = try manifests.service(service.name).spec.ports
             try #require(ports.count == 1, "\(service.name): one Service port")
@@ -117,21 +124,28 @@ struct KubernetesTests {
         for service in services {
             let container = try manifests.deployment(service.name).container()
             let expected = ["shop", "health", "127.0.0.1:\(service.port)"]
+            #expect(container.startupProbe?.exec?.command == expected, "\(service.name) start-up")
             #expect(container.readinessProbe?.exec?.command == expected, "\(service.name) readiness")
             #expect(container.livenessProbe?.exec?.command == expected, "\(service.name) liveness")
         }
     }
 
-    /// Ready when GET /health (every service answering) succeeds; alive
-    /// when GET / does, so an outage behind the gateway never restarts it.
-    @Test func probesTheGatewayHealthForReadinessAndItsRootForLiveness() throws {
+    /// Ready when GET /health/ready (the gateway can serve: any one service
+    /// usable) succeeds, not GET /health (every service up), which would
+    /// take every gateway out of the load balancer when one service is
+    /// down; alive and started when GET /health/live answers, which asks no
+    /// service, so an outage behind the gateway never restarts it.
+    @Test func probesTheGatewaysReadinessAndLivenessRoutes() throws {
         let container = try manifests.deployment("gateway").container()
         let readiness = try #require(container.readinessProbe?.httpGet)
         let liveness = try #require(container.livenessProbe?.httpGet)
-        #expect(readiness.path == "/health")
-        #expect(liveness.path == "/")
-        #expect(container.resolve(readiness.port) == CodeFacts.gatewayDefaults.port)
-        #expect(container.resolve(liveness.port) == CodeFacts.gatewayDefaults.port)
+        let startup = try #require(container.startupProbe?.httpGet)
+        #expect(readiness.path == "/health/ready")
+        #expect(liveness.path == "/health/live")
+        #expect(startup.path == "/health/live")
+        for probe in [readiness, liveness, startup] {
+            #expect(container.resolve(probe.port) == CodeFacts.gatewayDefaults.port)
+        }
     }
 
     /// The gateway listens on all interfaces at the code's default port, and
@@ -148,31 +162,136 @@ struct KubernetesTests {
         #expect(servicePort.targetPort.flatMap(container.resolve) == port)
     }
 
-    /// SQLite takes one writer: two pods of a service, even briefly during
-    /// a rolling update, would be two writers on one volume.
-    @Test func runsExactlyOneReplicaOfEachServiceAndReplacesItByRecreating() throws {
-        for service in services {
-            let spec = try manifests.deployment(service.name).spec
-            #expect(spec.replicas == 1, "\(service.name)")
-            #expect(spec.strategy?.type == "Recreate", "\(service.name)")
+    /// Stateless on PostgreSQL: two pods or more of every service and the
+    /// gateway, replaced one at a time with a new pod ready before an old
+    /// one goes (no capacity lost during an update).
+    @Test func runsAtLeastTwoReplicasOfEveryComponentAndUpdatesThemRolling() throws {
+        for name in componentNames.sorted() {
+            let spec = try manifests.deployment(name).spec
+            #expect((spec.replicas ?? 1) >= 2, "\(name)")
+            #expect(spec.strategy?.type == "RollingUpdate", "\(name)")
+            #expect(spec.strategy?.rollingUpdate?.maxUnavailable == .number(0), "\(name) keeps its capacity while updating")
         }
     }
 
-    /// Each database survives restarts on its own claim, mounted at /data.
-    @Test func keepsEachDatabaseOnItsOwnPersistentVolumeClaim() throws {
-        var claimOwners: [String: String] = [:]
-        for service in services {
-            let deployment = try manifests.deployment(service.name)
-            let container = try deployment.container()
-            let mount = try #require(container.volumeMounts?.first { $0.mountPath == "/data" }, "\(service.name) mounts /data")
-            let volume = try #require(deployment.spec.template.spec.volumes?.first { $0.name == mount.name })
-            let claim = try #require(volume.persistentVolumeClaim?.claimName, "\(service.name)'s /data is a claim")
-            let declared = try #require(manifests.claims.first { $0.metadata.name == claim }, "claim \(claim) exists")
-            #expect(declared.spec.accessModes == ["ReadWriteOnce"])
-            #expect(claimOwners[claim] == nil, "\(claim) shared by \(service.name) and \(claimOwners[claim] ?? "")")
-            claimOwners[claim] = service.name
+    /// No service keeps anything in its pod: no claim exists, no pod mounts
+    /// one (a ReadWriteOnce volume pins a pod to one node and one writer).
+    @Test func mountsNoPersistentVolumeInAnyPod() throws {
+        #expect(manifests.claims.isEmpty, "\(manifests.claims.map(\.metadata.name))")
+        for deployment in manifests.deployments {
+            let claims = (deployment.spec.template.spec.volumes ?? []).compactMap(\.persistentVolumeClaim)
+            #expect(claims.isEmpty, "\(deployment.metadata.name) mounts \(claims.map(\.claimName))")
         }
-        #expect(Set(claimOwners.keys) == Set(manifests.claims.map(\.metadata.name)), "no unused claim")
+    }
+
+    /// Each service's database URL (it holds the password) comes from a
+    /// Secret of its own, which the template documents, so each service can
+    /// have a role that owns only its schema.
+    @Test func takesEachServicesDatabaseURLFromASecretOfItsOwn() throws {
+        let templates = try KubernetesManifests.secretTemplates()
+        var secrets: Set<String> = []
+        for service in services {
+            let environment = try manifests.environment(of: try manifests.deployment(service.name).container())
+            guard case .secret(let reference) = environment[CodeFacts.databaseURLVariable] else {
+                Issue.record("\(service.name): \(CodeFacts.databaseURLVariable) is not from a Secret")
+                continue
+            }
+            secrets.insert(reference.name)
+            #expect(templates.contains { $0.metadata.name == reference.name && $0.stringData?[reference.key] != nil }, "the template documents \(reference.name)/\(reference.key)")
+        }
+        #expect(secrets.count == services.count, "one Secret per service: \(secrets.sorted())")
+        let gateway = try manifests.environment(of: try manifests.deployment("gateway").container())
+        #expect(gateway[CodeFacts.databaseURLVariable] == nil, "the gateway has no database")
+    }
+
+    /// A node drain or cluster upgrade evicts at most one pod of a
+    /// component at a time: one budget per component, selecting its pods.
+    @Test func limitsVoluntaryDisruptionsToOnePodPerComponent() throws {
+        #expect(Set(manifests.disruptionBudgets.map(\.metadata.name)) == componentNames)
+        for budget in manifests.disruptionBudgets {
+            let labels = try manifests.deployment(budget.metadata.name).spec.template.metadata.labels
+            #expect(budget.spec.selector.matchLabels.allSatisfy { labels[$0.key] == $0.value }, "\(budget.metadata.name) selects its pods")
+            #expect(budget.spec.maxUnavailable == .number(1), "\(budget.metadata.name)")
+        }
+    }
+
+    /// Every component scales by an autoscaler aimed at its own
+    /// Deployment, never below the two replicas availability needs.
+    @Test func scalesEveryComponentWithAnAutoscalerThatKeepsTwo() throws {
+        #expect(Set(manifests.autoscalers.map(\.metadata.name)) == componentNames)
+        for autoscaler in manifests.autoscalers {
+            let target = autoscaler.spec.scaleTargetRef
+            #expect(target.kind == "Deployment" && target.apiVersion == "apps/v1" && target.name == autoscaler.metadata.name, "\(autoscaler.metadata.name)")
+            let minimum = autoscaler.spec.minReplicas ?? 1
+            #expect(minimum >= 2, "\(autoscaler.metadata.name)")
+            #expect(autoscaler.spec.maxReplicas > minimum, "\(autoscaler.metadata.name)")
+            #expect(try manifests.deployment(target.name).spec.replicas == minimum, "\(target.name) starts at the autoscaler's minimum")
+        }
+    }
+
+    /// A node lost takes one replica, not all: every component spreads its
+    /// own pods over nodes.
+    @Test func spreadsEveryComponentsPodsOverNodes() throws {
+        for name in componentNames.sorted() {
+            let template = try manifests.deployment(name).spec.template
+            let byNode = template.spec.topologySpreadConstraints?.first { $0.topologyKey == "kubernetes.io/hostname" }
+            let constraint = try #require(byNode, "\(name) spreads over nodes")
+            #expect(constraint.maxSkew == 1, "\(name)")
+            let selector = constraint.labelSelector?.matchLabels ?? [:]
+            #expect(!selector.isEmpty && selector == template.metadata.labels, "\(name) spreads its own pods")
+        }
+    }
+
+    /// kubernetes-validate (PyPI), strict: every manifest, the Secret
+    /// template and the trial database against the Kubernetes API's own
+    /// schemas, unknown fields rejected. .ci/run installs it.
+    @Test(.enabled(if: SchemaValidator.executable != nil, "kubernetes-validate is not installed (pip install kubernetes-validate)"))
+    func everyManifestPassesStrictSchemaValidation() async throws {
+        let files = try Repository.files(under: KubernetesManifests.folder, withExtensions: ["yaml", "yml"])
+            .filter { $0 != KubernetesManifests.kustomizationFile }
+        #expect(files.contains(KubernetesManifests.trialDatabaseFile) && files.contains(KubernetesManifests.secretTemplateFile))
+        let result = try await SchemaValidator.validate(files)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(!result.output.contains("ERROR"), "\(result.output)")
+    }
+
+    /// The trial database is one pod (a second would be a separate
+    /// database) on its own claim, its password from a Secret, reachable
+    /// as postgres:5432 by the five services and nothing else.
+    @Test func theTrialDatabaseIsOnePostgreSQLPodOnlyTheServicesReach() throws {
+        let documents = try KubernetesManifests.documents(in: KubernetesManifests.trialDatabaseFile)
+        let decoder = YAMLDecoder()
+        let headers = try documents.map { try decoder.decode(Kubernetes.Header.self, from: $0) }
+        #expect(headers.map(\.kind).sorted() == ["NetworkPolicy", "Service", "StatefulSet"])
+        func object<T: Decodable>(_ kind: String, as type: T.Type) throws -> T {
+            guard let index = headers.firstIndex(where: { $0.kind == kind }) else {
+                throw RepositoryError("\(KubernetesManifests.trialDatabaseFile) has no \(kind)")
+            }
+            return try decoder.decode(T.self, from: documents[index])
+        }
+        let set = try object("StatefulSet", as: Kubernetes.StatefulSet.self)
+        #expect(set.spec.replicas == 1)
+        #expect(set.spec.volumeClaimTemplates?.first?.spec.accessModes == ["ReadWriteOnce"])
+        let container = try #require(set.spec.template.spec.containers.first)
+        #expect(container.image.hasPrefix("postgres:"))
+        #expect(container.env?.first { $0.name == "POSTGRES_PASSWORD" }?.valueFrom?.secretKeyRef != nil, "the password is a Secret's")
+        let service = try object("Service", as: Kubernetes.Service.self)
+        #expect(service.metadata.name == set.spec.serviceName)
+        #expect(service.spec.ports.map(\.port) == [5432])
+        let policy = try object("NetworkPolicy", as: Kubernetes.NetworkPolicy.self)
+        let podLabels = set.spec.template.metadata.labels
+        #expect((policy.spec.podSelector.matchLabels ?? [:]).allSatisfy { podLabels[$0.key] == $0.value })
+        var admitted: Set<String> = []
+        for rule in policy.spec.ingress ?? [] {
+            #expect(rule.ports?.map(\.port) == [.name("postgres")])
+            for peer in rule.from ?? [] {
+                for name in componentNames {
+                    let labels = try manifests.deployment(name).spec.template.metadata.labels
+                    if (peer.podSelector?.matchLabels ?? [:]).allSatisfy({ labels[$0.key] == $0.value }) { admitted.insert(name) }
+                }
+            }
+        }
+        #expect(admitted == Set(services.map(\.name)), "the services, not the gateway: \(admitted.sorted())")
     }
 
     /// The addresses resolve through the ConfigMap to the Services of this
@@ -182,7 +301,7 @@ struct KubernetesTests {
             let environment = try manifests.environment(of: try manifests.deployment(service.name).container())
             for upstream in try CodeFacts.upstreams(of: service) {
                 let target = try #require(services.first { $0.name == upstream })
-                #expect(environment[Key.address(of: upstream)]?.plainValue == target.address, "\(service.name) -> \(upstream)")
+                #expect(environment[Key.address(of: upstream)]?.plainValue == target.replicatedAddress, "\(service.name) -> \(upstream)")
                 #expect(try manifests.service(upstream).spec.ports.map(\.port) == [target.port])
             }
         }
@@ -193,7 +312,7 @@ struct KubernetesTests {
         let environment = try manifests.environment(of: try manifests.deployment("order").container())
         for name in ["user", "product", "inventory", "notification"] {
             let target = try #require(services.first { $0.name == name })
-            #expect(environment[Key.address(of: name)]?.plainValue == target.address)
+            #expect(environment[Key.address(of: name)]?.plainValue == target.replicatedAddress)
         }
     }
 
@@ -203,7 +322,7 @@ struct KubernetesTests {
         let environment = try manifests.environment(of: try manifests.deployment("gateway").container())
         #expect(CodeFacts.gatewayUpstreams.isSubset(of: Set(services.map(\.name))))
         for service in services {
-            #expect(environment[Key.address(of: service.name)]?.plainValue == service.address, "gateway -> \(service.name)")
+            #expect(environment[Key.address(of: service.name)]?.plainValue == service.replicatedAddress, "gateway -> \(service.name)")
         }
     }
 
@@ -251,8 +370,8 @@ struct KubernetesTests {
         }
     }
 
-    /// Every pod runs as the image's non-root user; fsGroup lets the
-    /// services write their volumes.
+    /// Every pod runs as the image's non-root user; fsGroup lets it read
+    /// its TLS Secret, mounted 0440.
     @Test func runsEveryPodAsTheImagesNonRootUser() throws {
         let run = try #require(try Dockerfile.load().stages.last)
         let user = try #require(run.instructions("USER").last)
@@ -264,7 +383,7 @@ struct KubernetesTests {
             #expect(try deployment.container().securityContext?.allowPrivilegeEscalation == false, "\(deployment.metadata.name)")
         }
         for service in services {
-            #expect(try manifests.deployment(service.name).spec.template.spec.securityContext?.fsGroup == uid, "\(service.name) can write its volume")
+            #expect(try manifests.deployment(service.name).spec.template.spec.securityContext?.fsGroup == uid, "\(service.name) can read its key")
         }
     }
 

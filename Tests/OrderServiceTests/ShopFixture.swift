@@ -239,13 +239,13 @@ final class ServiceInstance: Sendable {
     }
 
     private static func launch(_ factory: ServiceFactory, environment: ServiceEnvironment, port: Int) async throws -> (Task<Void, Never>, Int) {
-        let service = try await factory(environment)
+        let service = try await factory(try await TestStorage.prepared(environment))
         let server = RPCServer.shopService(service.handler, at: ServiceEndpoint(port: port), tls: environment.tls, logger: environment.logger)
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await server.run() }
+                group.addTask { try? await StopWatch().reportingHang(of: server, in: environment.logger.label) }
                 for background in service.background {
-                    group.addTask { try? await background.run() }
+                    group.addTask { try? await StopWatch().reportingHang(of: background, in: environment.logger.label) }
                 }
             }
         }

@@ -15,6 +15,8 @@ final class ShopUpProcess: Sendable {
     let gatewayPort: Int
     let basePort: Int
     let dataDirectory: String
+    /// Processes per service (`--replicas`).
+    let replicas: Int
 
     /// The settings every test's system gets: cheap password hashing (the
     /// system's behaviour, not its KDF, is under test here).
@@ -24,8 +26,9 @@ final class ShopUpProcess: Sendable {
         "SHOP_LOG_LEVEL": "info",
     ]
 
-    private init(child: ChildProcess, output: ProcessOutput, gatewayPort: Int, basePort: Int, dataDirectory: String) {
+    private init(child: ChildProcess, output: ProcessOutput, gatewayPort: Int, basePort: Int, dataDirectory: String, replicas: Int) {
         self.dataDirectory = dataDirectory
+        self.replicas = replicas
         self.child = child
         self.output = output
         self.gatewayPort = gatewayPort
@@ -33,24 +36,28 @@ final class ShopUpProcess: Sendable {
     }
 
     /// Starts `shop up` (not waiting for it to be ready).
-    static func launch(dataDirectory: String, gatewayPort: Int, basePort: Int, extraArguments: [String] = []) throws -> ShopUpProcess {
+    /// - Parameters:
+    ///   - replicas: `--replicas`; more than one needs a `--database-url` in `extraArguments`.
+    ///   - settings: more `SHOP_*` settings over ``testSettings``.
+    static func launch(dataDirectory: String, gatewayPort: Int, basePort: Int, replicas: Int = 1, settings: [String: String] = [:], extraArguments: [String] = []) throws -> ShopUpProcess {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SHOP_") }
-        for (key, value) in testSettings { environment[key] = value }
+        for (key, value) in testSettings.merging(settings, uniquingKeysWith: { $1 }) { environment[key] = value }
         let output = ProcessOutput()
+        let replicaArguments = replicas == 1 ? [] : ["--replicas", String(replicas)]
         let child = try ChildProcess.spawn(
             executable: ShopProcess.executable.path,
-            arguments: ["up", "--data", dataDirectory, "--port", String(gatewayPort), "--base-port", String(basePort)] + extraArguments,
+            arguments: ["up", "--data", dataDirectory, "--port", String(gatewayPort), "--base-port", String(basePort)] + replicaArguments + extraArguments,
             environment: environment,
             onLine: output.append
         )
-        return ShopUpProcess(child: child, output: output, gatewayPort: gatewayPort, basePort: basePort, dataDirectory: dataDirectory)
+        return ShopUpProcess(child: child, output: output, gatewayPort: gatewayPort, basePort: basePort, dataDirectory: dataDirectory, replicas: replicas)
     }
 
     /// Starts `shop up` on free ports and waits for its `ready` line.
-    static func start(dataDirectory: String, extraArguments: [String] = []) async throws -> ShopUpProcess {
-        let (gatewayPort, basePort) = try FreePorts.system()
-        let system = try launch(dataDirectory: dataDirectory, gatewayPort: gatewayPort, basePort: basePort, extraArguments: extraArguments)
-        guard await system.output.waitFor(timeout: .seconds(120), while: { !system.child.hasExited }, { $0.contains("| ready: ") }) != nil else {
+    static func start(dataDirectory: String, replicas: Int = 1, settings: [String: String] = [:], extraArguments: [String] = []) async throws -> ShopUpProcess {
+        let (gatewayPort, basePort) = try FreePorts.system(servicePorts: SystemPlan.services.count * replicas)
+        let system = try launch(dataDirectory: dataDirectory, gatewayPort: gatewayPort, basePort: basePort, replicas: replicas, settings: settings, extraArguments: extraArguments)
+        guard await system.output.waitFor(timeout: .seconds(180), while: { !system.child.hasExited }, { $0.contains("| ready: ") }) != nil else {
             await system.stop()
             throw ConfigurationError("shop up did not say ready; it said:\n\(system.output.lines.joined(separator: "\n"))")
         }
@@ -64,8 +71,8 @@ final class ShopUpProcess: Sendable {
 
     /// A client for `service`, over mutual TLS with the certificate `shop up`
     /// made for `caller` (the gateway unless told).
-    func client(for service: String, as caller: String = "gateway") -> RPCClient {
-        RPCClient(host: "127.0.0.1", port: port(of: service), configuration: RPCClient.Configuration(tls: .files(
+    func client(for service: String, replica: Int = 1, as caller: String = "gateway") -> RPCClient {
+        RPCClient(host: "127.0.0.1", port: port(of: service, replica: replica), configuration: RPCClient.Configuration(tls: .files(
             certificateChain: "\(certificateDirectory)/\(caller).pem",
             privateKey: "\(certificateDirectory)/\(caller).key",
             trustRoots: "\(certificateDirectory)/ca.pem",
@@ -73,9 +80,11 @@ final class ShopUpProcess: Sendable {
         )))
     }
 
-    func port(of service: String) -> Int {
+    /// The port of `service`'s replica number `replica` (1 for the first),
+    /// by the layout `shop up` documents.
+    func port(of service: String, replica: Int = 1) -> Int {
         let offset = SystemPlan.services.first { $0.name == service }.map { $0.port - 7001 } ?? 0
-        return basePort + offset
+        return basePort + offset * replicas + replica - 1
     }
 
     /// The pid `shop up` reported for the latest start of `child`.
@@ -104,6 +113,22 @@ final class ShopUpProcess: Sendable {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
+    /// A request to the gateway: status and the body parsed as JSON (`nil`
+    /// when it is not); a connection failure is status 0.
+    func send(_ method: String, _ path: String, token: String? = nil, json: String? = nil, headers: [String: String] = [:]) async -> (status: Int, json: Any?) {
+        guard let url = URL(string: "http://127.0.0.1:\(gatewayPort)\(path)") else { return (0, nil) }
+        var request = URLRequest(url: url, timeoutInterval: 30)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = Data(json.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        guard let (data, response) = try? await URLSession.shared.data(for: request) else { return (0, nil) }
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONSerialization.jsonObject(with: data))
+    }
+
     deinit {
         if !child.hasExited { child.send(SIGKILL) }
     }
@@ -116,18 +141,20 @@ enum FreePorts {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var next = 20_000 + Int(getpid() % 500) * 10
 
-    static func system() throws -> (gateway: Int, base: Int) {
+    /// `servicePorts` consecutive free ports from `base`, and the gateway's
+    /// right after them.
+    static func system(servicePorts: Int = 5) throws -> (gateway: Int, base: Int) {
         try lock.withLock {
             for _ in 0..<200 {
                 let base = next
-                next += 6
+                next += servicePorts + 1
                 if next > 32_000 { next = 20_000 }
-                let ports = Array(base..<(base + 6))
+                let ports = Array(base...(base + servicePorts))
                 if ports.allSatisfy({ PortProbe.problem(host: "127.0.0.1", port: $0) == nil }) {
-                    return (ports[5], base)
+                    return (ports[servicePorts], base)
                 }
             }
-            throw ConfigurationError("no six free ports found")
+            throw ConfigurationError("no \(servicePorts + 1) free ports found")
         }
     }
 }

@@ -60,6 +60,16 @@ struct StartRefusalTests {
         #expect(output.contains("--host must be a loopback address"), "\(output)")
     }
 
+    @Test("shop up --replicas 2 without a database URL exits non-zero, says why in one sentence, and starts nothing")
+    func upRefusesReplicasOnSQLite() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let (status, output) = try await run(["up", "--replicas", "2", "--data", folder.path])
+        #expect(status != .exited(0))
+        #expect(output.contains("--replicas 2 needs --database-url (or SHOP_DATABASE_URL): without it each service keeps its data in one SQLite file that only one process may write, so replicas must share a PostgreSQL database"), "\(output)")
+        #expect(!output.contains("starting "), "\(output)")
+    }
+
     @Test("shop certs writes a CA and the six certificates; run again, it keeps the CA")
     func certsCommand() async throws {
         let folder = try TemporaryDirectory()

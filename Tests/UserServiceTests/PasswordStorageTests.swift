@@ -6,8 +6,27 @@ import Testing
 
 @Suite("Password storage")
 struct PasswordStorageTests {
-    /// The stored hash of every user, by email, read straight from the file.
-    static func storedHashes(in directory: String) throws -> [String: String] {
+    /// The stored hash of every user, by email, read straight from the
+    /// database: the SQLite file, or the folder's PostgreSQL database when
+    /// the suite runs on PostgreSQL (``TestStorage``).
+    static func storedHashes(in directory: String) async throws -> [String: String] {
+        if TestStorage.usesPostgres {
+            let server = try await PostgresServer.shared()
+            let lines = try await server.psql(
+                "SELECT email || ' ' || password_hash FROM \"user\".users",
+                database: try await TestStorage.databaseName(forFolder: directory)
+            )
+            var hashes: [String: String] = [:]
+            for line in lines.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                if parts.count == 2 { hashes[parts[0]] = parts[1] }
+            }
+            return hashes
+        }
+        return try sqliteHashes(in: directory)
+    }
+
+    private static func sqliteHashes(in directory: String) throws -> [String: String] {
         let database = try DatabaseQueue(path: URL(fileURLWithPath: directory).appendingPathComponent("user.sqlite").path)
         return try database.read { db in
             var hashes: [String: String] = [:]
@@ -25,7 +44,7 @@ struct PasswordStorageTests {
         let (first, second) = try await withUserService(settings: Fixture.productionSettings, directory: temporary.path) { client throws in
             (try await client.register(), try await client.register())
         }
-        let hashes = try Self.storedHashes(in: temporary.path)
+        let hashes = try await Self.storedHashes(in: temporary.path)
         let parts = try #require(hashes[first.email]).split(separator: "$").map(String.init)
         #expect(parts.count == 4)
         #expect(parts[0] == "pbkdf2-sha256")
@@ -46,13 +65,15 @@ struct PasswordStorageTests {
         let user = try await withUserService(directory: temporary.path) { client throws in
             try await client.register()
         }
-        #expect(try Self.storedHashes(in: temporary.path)[user.email]?.hasPrefix("pbkdf2-sha256$1000$") == true)
+        let hashes = try await Self.storedHashes(in: temporary.path)
+        #expect(hashes[user.email]?.hasPrefix("pbkdf2-sha256$1000$") == true)
         var stronger = Fixture.settings
         stronger["SHOP_PASSWORD_ROUNDS"] = "2000"
         try await withUserService(settings: stronger, directory: temporary.path) { client throws in
             _ = try await client.login(user.email)
             _ = try await client.login(user.email)
         }
-        #expect(try Self.storedHashes(in: temporary.path)[user.email]?.hasPrefix("pbkdf2-sha256$2000$") == true)
+        let rehashed = try await Self.storedHashes(in: temporary.path)
+        #expect(rehashed[user.email]?.hasPrefix("pbkdf2-sha256$2000$") == true)
     }
 }

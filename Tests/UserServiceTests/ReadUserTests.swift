@@ -104,11 +104,16 @@ struct ListUsersTests {
     @Test("limit 0 returns at most 100 users")
     func defaultLimit() async throws {
         try await withUserService { client throws in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<101 {
-                    group.addTask { _ = try await client.register(email: Fixture.newEmail("many\(index)")) }
+            // Ten at a time: all 101 at once can exceed the password
+            // pool's queue on a loaded machine (RESOURCE_EXHAUSTED, its
+            // overload answer), which is not what this test is about.
+            for batch in stride(from: 0, to: 101, by: 10) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in batch..<min(batch + 10, 101) {
+                        group.addTask { _ = try await client.register(email: Fixture.newEmail("many\(index)")) }
+                    }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
             #expect(try await client.listUsers(.init(), options: try await Fixture.asAdmin()).users.count == 100)
             #expect(try await client.listUsers(.with { $0.limit = 1000 }, options: try await Fixture.asAdmin()).users.count == 101)

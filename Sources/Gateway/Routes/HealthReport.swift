@@ -41,6 +41,27 @@ struct HealthReport: Sendable {
         services.allSatisfy { $0.condition == "healthy" } && circuits.allSatisfy { $0.state != "open" }
     }
 
+    /// Whether the gateway can serve: at least one service answers its
+    /// health RPC on some endpoint and its circuit is not open.
+    ///
+    /// This, not ``isHealthy``, is readiness (`GET /health/ready`): every
+    /// gateway sees the same services, so "every service up" would take
+    /// every gateway out of the load balancer when one service is down,
+    /// turning one service's outage into the whole API's. A gateway that
+    /// reaches a service serves its routes and answers the others' with a
+    /// fast 503; a gateway that reaches none is most likely cut off itself
+    /// (its node's network, a policy), so leaving the rotation lets the
+    /// load balancer prefer gateways that are not.
+    var isReady: Bool {
+        let open = Set(circuits.filter { $0.state == "open" }.map(\.name))
+        return services.contains { $0.condition == "healthy" && !open.contains($0.name) }
+    }
+
+    /// The public body of `GET /health/ready`.
+    var readinessJSON: [UInt8] {
+        JSONValue.object([("status", .string(isReady ? "ready" : "not ready"))]).serialized
+    }
+
     static func check(_ upstreams: [Upstream], timeout: Duration) async -> HealthReport {
         let reports = await withTaskGroup(of: (String, String, [EndpointReport]).self) { group in
             for upstream in upstreams {

@@ -4,7 +4,15 @@ import ShopAPI
 import ShopObservability
 
 /// The routes that are the gateway's own rather than the route table's:
-/// `GET /`, `GET /health`, `GET /metrics` and `GET /openapi.json`.
+/// `GET /`, `GET /health`, `GET /health/ready`, `GET /health/live`,
+/// `GET /metrics` and `GET /openapi.json`.
+///
+/// Three health answers for three questions: `/health` is the whole
+/// system (200 only while every service is healthy and no circuit is
+/// open: for operators and dashboards); `/health/ready` is whether this
+/// gateway can serve (200 while any one service is usable: for load
+/// balancers and readiness probes); `/health/live` is whether the process
+/// answers at all (for liveness and startup probes).
 ///
 /// `/health` answers everyone with the bare readiness status
 /// (`{"status":"healthy"}` 200, or `{"status":"degraded"}` 503) and only a
@@ -26,6 +34,18 @@ enum SystemRoutes {
             let report = await HealthReport.check(upstreams.all, timeout: healthCheckTimeout)
             let body = await isAdmin(request, authenticator) ? report.json : report.statusJSON
             return json(report.isHealthy ? .ok : .serviceUnavailable, body)
+        }
+        // Readiness for load balancers: can this gateway serve at all (any
+        // one service reachable, HealthReport.isReady)? One service down
+        // must not take every gateway out of rotation.
+        router.get("/health/ready") { _, _ in
+            let report = await HealthReport.check(upstreams.all, timeout: healthCheckTimeout)
+            return json(report.isReady ? .ok : .serviceUnavailable, report.readinessJSON)
+        }
+        // Liveness: the process answers HTTP. It asks no service, so an
+        // outage behind the gateway never gets it restarted.
+        router.get("/health/live") { _, _ in
+            json(.ok, JSONValue.object([("status", .string("alive"))]).serialized)
         }
         router.get("/metrics") { _, _ in
             Response(

@@ -1,14 +1,11 @@
 import Foundation
-import GRDB
 import ShopAPI
 import SwiftProtobuf
 
 /// One row of the `delivery` table: one notification going out through one
 /// channel, with what to send (rendered once, when the notification was
 /// made, so every retry sends the same bytes) and how it stands.
-struct StoredDelivery: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
-    static let databaseTableName = "delivery"
-
+struct StoredDelivery: Sendable, Hashable {
     enum State: String, Sendable {
         case pending, sent, failed
     }
@@ -29,25 +26,24 @@ struct StoredDelivery: Codable, FetchableRecord, PersistableRecord, Sendable, Ha
     var nextAttemptAt: Int64
     var updatedAt: Int64
 
-    enum CodingKeys: String, CodingKey {
-        case notificationID = "notification_id"
-        case channel, recipient, content, state, attempts, receipt
-        case lastError = "last_error"
-        case nextAttemptAt = "next_attempt_at"
-        case updatedAt = "updated_at"
+    /// A row as read back from the database.
+    init(
+        notificationID: String, channel: String, recipient: String, content: Data, state: String, attempts: Int,
+        receipt: String, lastError: String, nextAttemptAt: Int64, updatedAt: Int64
+    ) {
+        self.notificationID = notificationID
+        self.channel = channel
+        self.recipient = recipient
+        self.content = content
+        self.state = state
+        self.attempts = attempts
+        self.receipt = receipt
+        self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
+        self.updatedAt = updatedAt
     }
 
-    enum Columns {
-        static let notificationID = Column(CodingKeys.notificationID)
-        static let channel = Column(CodingKeys.channel)
-        static let state = Column(CodingKeys.state)
-        static let attempts = Column(CodingKeys.attempts)
-        static let receipt = Column(CodingKeys.receipt)
-        static let lastError = Column(CodingKeys.lastError)
-        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
-        static let updatedAt = Column(CodingKeys.updatedAt)
-    }
-
+    /// A new delivery, due now.
     init(notificationID: String, channel: DeliveryChannelName, recipient: String, content: Data, state: State = .pending, lastError: String = "", now: Int64) {
         self.notificationID = notificationID
         self.channel = channel.rawValue

@@ -13,8 +13,11 @@ enum CodeFacts {
         let name: String
         let port: Int
 
-        /// `user:7001`: how another container reaches it by its DNS name.
+        /// `user:7001`: its DNS name and port.
         var address: String { "\(name):\(port)" }
+        /// `dns://user:7001`: how callers reach every replica of it, each
+        /// address of the name an endpoint (FrameRPC's `RPCTarget`).
+        var replicatedAddress: String { "dns://\(address)" }
         /// `UserService`: its library's folder under `Sources`.
         var libraryFolder: String { "Sources/\(name.prefix(1).uppercased())\(name.dropFirst())Service" }
         var description: String { address }
@@ -84,7 +87,12 @@ enum CodeFacts {
     static let secretVariables: Set<String> = [
         GatewayConfiguration.EnvironmentKey.signingKey,
         "SHOP_ADMIN_PASSWORD",
+        // postgres://USER:PASSWORD@...: it carries the password.
+        databaseURLVariable,
     ]
+
+    /// Where every service finds its PostgreSQL database.
+    static let databaseURLVariable = "SHOP_DATABASE_URL"
 
     /// Variables a deployment must never set: dev mode accepts the public
     /// development key, the test-only switch allows weak password hashes.

@@ -17,9 +17,11 @@ struct ComposeFile: Decodable {
         var readOnly: Bool?
         var capDrop: [String]?
         var secrets: [SecretMount]?
+        var containerName: String?
 
         enum CodingKeys: String, CodingKey {
             case image, build, command, environment, ports, volumes, healthcheck, secrets
+            case containerName = "container_name"
             case pullPolicy = "pull_policy"
             case dependsOn = "depends_on"
             case readOnly = "read_only"

@@ -24,7 +24,14 @@ enum Kubernetes {
             var selector: LabelSelector
             var template: PodTemplate
         }
-        struct Strategy: Decodable { var type: String? }
+        struct Strategy: Decodable {
+            struct RollingUpdate: Decodable {
+                var maxUnavailable: PortReference?
+                var maxSurge: PortReference?
+            }
+            var type: String?
+            var rollingUpdate: RollingUpdate?
+        }
         struct LabelSelector: Decodable { var matchLabels: [String: String] }
         struct PodTemplate: Decodable {
             struct Meta: Decodable { var labels: [String: String] }
@@ -58,9 +65,17 @@ enum Kubernetes {
             var persistentVolumeClaim: ClaimSource?
             var secret: SecretSource?
         }
+        struct TopologySpread: Decodable {
+            struct Selector: Decodable { var matchLabels: [String: String]? }
+            var maxSkew: Int
+            var topologyKey: String
+            var whenUnsatisfiable: String
+            var labelSelector: Selector?
+        }
         var securityContext: SecurityContext?
         var containers: [Container]
         var volumes: [Volume]?
+        var topologySpreadConstraints: [TopologySpread]?
     }
 
     struct Container: Decodable {
@@ -112,6 +127,7 @@ enum Kubernetes {
         var env: [EnvVar]?
         var readinessProbe: Probe?
         var livenessProbe: Probe?
+        var startupProbe: Probe?
         var resources: Resources?
         var volumeMounts: [VolumeMount]?
         var securityContext: SecurityContext?
@@ -144,6 +160,7 @@ enum Kubernetes {
     struct Service: Decodable {
         struct Spec: Decodable {
             var type: String?
+            var clusterIP: String?
             var selector: [String: String]
             var ports: [Port]
         }
@@ -158,6 +175,45 @@ enum Kubernetes {
 
     struct PersistentVolumeClaim: Decodable {
         struct Spec: Decodable { var accessModes: [String] }
+        var metadata: ObjectMeta
+        var spec: Spec
+    }
+
+    struct PodDisruptionBudget: Decodable {
+        struct Spec: Decodable {
+            var minAvailable: PortReference?
+            var maxUnavailable: PortReference?
+            var selector: Deployment.LabelSelector
+        }
+        var metadata: ObjectMeta
+        var spec: Spec
+    }
+
+    struct HorizontalPodAutoscaler: Decodable {
+        struct Spec: Decodable {
+            struct Target: Decodable {
+                var apiVersion: String
+                var kind: String
+                var name: String
+            }
+            var scaleTargetRef: Target
+            var minReplicas: Int?
+            var maxReplicas: Int
+        }
+        var metadata: ObjectMeta
+        var spec: Spec
+    }
+
+    struct StatefulSet: Decodable {
+        struct Spec: Decodable {
+            struct ClaimTemplate: Decodable {
+                var spec: PersistentVolumeClaim.Spec
+            }
+            var replicas: Int?
+            var serviceName: String
+            var template: Deployment.PodTemplate
+            var volumeClaimTemplates: [ClaimTemplate]?
+        }
         var metadata: ObjectMeta
         var spec: Spec
     }
@@ -210,6 +266,9 @@ struct KubernetesManifests {
     static let kustomizationFile = "\(folder)/kustomization.yaml"
     /// The Secret template: documented, deliberately not applied.
     static let secretTemplateFile = "\(folder)/secret.example.yaml"
+    /// The single-pod PostgreSQL for trials: applied on its own, never by
+    /// the kustomization.
+    static let trialDatabaseFile = "\(folder)/trial/postgres.yaml"
 
     let kustomization: Kubernetes.Kustomization
     /// Every object of every listed file, with the file it came from.
@@ -221,9 +280,12 @@ struct KubernetesManifests {
     let configMaps: [Kubernetes.ConfigMap]
     let secrets: [Kubernetes.Secret]
     let networkPolicies: [Kubernetes.NetworkPolicy]
+    let disruptionBudgets: [Kubernetes.PodDisruptionBudget]
+    let autoscalers: [Kubernetes.HorizontalPodAutoscaler]
 
     /// The kinds these manifests are made of; anything else is a mistake.
-    static let knownKinds: Set<String> = ["Namespace", "ConfigMap", "Secret", "Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy"]
+    /// (No PersistentVolumeClaim or StatefulSet: the services keep nothing.)
+    static let knownKinds: Set<String> = ["Namespace", "ConfigMap", "Secret", "Deployment", "Service", "NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler"]
 
     static func load() throws -> KubernetesManifests {
         let kustomization = try YAMLDecoder().decode(Kubernetes.Kustomization.self, from: Repository.text(kustomizationFile))
@@ -235,6 +297,8 @@ struct KubernetesManifests {
         var configMaps: [Kubernetes.ConfigMap] = []
         var secrets: [Kubernetes.Secret] = []
         var networkPolicies: [Kubernetes.NetworkPolicy] = []
+        var disruptionBudgets: [Kubernetes.PodDisruptionBudget] = []
+        var autoscalers: [Kubernetes.HorizontalPodAutoscaler] = []
         for resource in kustomization.resources {
             let file = "\(folder)/\(resource)"
             for node in try documents(in: file) {
@@ -249,6 +313,8 @@ struct KubernetesManifests {
                 case "ConfigMap": configMaps.append(try decoder.decode(from: node))
                 case "Secret": secrets.append(try decoder.decode(from: node))
                 case "NetworkPolicy": networkPolicies.append(try decoder.decode(from: node))
+                case "PodDisruptionBudget": disruptionBudgets.append(try decoder.decode(from: node))
+                case "HorizontalPodAutoscaler": autoscalers.append(try decoder.decode(from: node))
                 default: throw RepositoryError("\(file): unexpected kind \(header.kind)")
                 }
             }
@@ -256,7 +322,7 @@ struct KubernetesManifests {
         return KubernetesManifests(
             kustomization: kustomization, objects: objects, namespaces: namespaces, deployments: deployments,
             services: services, claims: claims, configMaps: configMaps, secrets: secrets,
-            networkPolicies: networkPolicies
+            networkPolicies: networkPolicies, disruptionBudgets: disruptionBudgets, autoscalers: autoscalers
         )
     }
 

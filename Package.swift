@@ -115,11 +115,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What the generated route table is made of: routes and JSON shapes.
+        // What the generated route table is made of: routes, typed REST reading and writing.
         .target(
             name: "RESTTranscoding",
             dependencies: [
                 "FrameRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings

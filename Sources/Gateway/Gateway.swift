@@ -78,7 +78,6 @@ func makeGateway(
     }
     let core = GatewayCore(
         authenticator: authenticator,
-        transcoder: RESTTranscoder(shapes: ShopRoutes.shapes),
         deadlines: DeadlinePolicy(defaultDeadline: configuration.defaultDeadline, maximum: configuration.maximumDeadline),
         bodyLimit: configuration.bodyLimit,
         heartbeatInterval: configuration.heartbeatInterval,
@@ -91,6 +90,7 @@ func makeGateway(
 
     let router = Router(context: GatewayRequestContext.self)
     // Middleware applies to the routes added after it, so it goes first.
+    router.add(middleware: HeadResponseMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.https != nil))
     router.add(middleware: HTTPMetricsMiddleware(metrics: configuration.metrics))
     if !configuration.corsOrigins.isEmpty {
@@ -106,6 +106,7 @@ func makeGateway(
     )))
     let inFlight = InFlightLimiter(limit: configuration.maximumInFlightRequests)
     router.add(middleware: InFlightLimitMiddleware(limiter: inFlight, metrics: configuration.metrics))
+    router.add(middleware: HeadAsGetMiddleware())
 
     SystemRoutes.register(on: router, upstreams: upstreams, authenticator: authenticator, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
     DocsPages.register(on: router, configuration: configuration.docs)

@@ -381,6 +381,7 @@ let package = Package(
             dependencies: [
                 "FrameRPC",
                 "RESTTranscoding",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Generated/openapi.json"],

@@ -13,13 +13,16 @@ public struct RESTCall: Sendable {
         case serverStreaming(@Sendable (RPCClient, CallOptions, _ send: @Sendable (ByteBuffer) async throws -> Void) async throws -> Void)
     }
 
+    /// The typed request message, as built.
+    public let message: any RESTMessage
     /// A string field of the request message by its dotted proto path (the
     /// owner field, the account's `email`); `nil` for paths the route does
     /// not expose.
     public let string: @Sendable (String) -> String?
     public let invocation: Invocation
 
-    public init(string: @escaping @Sendable (String) -> String?, invocation: Invocation) {
+    public init(message: any RESTMessage, string: @escaping @Sendable (String) -> String?, invocation: Invocation) {
+        self.message = message
         self.string = string
         self.invocation = invocation
     }

@@ -37,6 +37,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -78,6 +79,7 @@ public enum ShopRoutes {
                 let request = Shop_User_V1_GetCurrentUserRequest()
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { _ in nil },
                     invocation: .unary { client, options in
                         let response = try await UserServiceClient(client).getCurrentUser(message, options: options)
@@ -112,6 +114,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -168,6 +171,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -213,6 +217,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -258,6 +263,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -298,6 +304,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -341,6 +348,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -385,6 +393,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -445,6 +454,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -491,6 +501,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -536,6 +547,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -576,6 +588,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -621,6 +634,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -666,6 +680,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -709,6 +724,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -769,6 +785,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -812,6 +829,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -857,6 +875,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -899,6 +918,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -962,6 +982,7 @@ public enum ShopRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {

@@ -37,6 +37,7 @@ public enum DemoRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { _ in nil },
                     invocation: .unary { client, options in
                         let response = try await LibraryClient(client).createBook(message, options: options)
@@ -71,6 +72,7 @@ public enum DemoRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -138,6 +140,7 @@ public enum DemoRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { _ in nil },
                     invocation: .unary { client, options in
                         let response = try await LibraryClient(client).listBooks(message, options: options)
@@ -175,6 +178,7 @@ public enum DemoRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -218,6 +222,7 @@ public enum DemoRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {
@@ -262,6 +267,7 @@ public enum DemoRoutes {
                 }
                 let message = request
                 return RESTCall(
+                    message: message,
                     string: { path in
                         let value: String
                         switch path {

@@ -156,6 +156,7 @@ struct RouteTableRenderer {
         }
         out.line("return RESTCall(")
         out.indented { out in
+            out.line("message: message,")
             if exposed.isEmpty {
                 out.line("string: { _ in nil },")
             } else {

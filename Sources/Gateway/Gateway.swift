@@ -88,7 +88,9 @@ func makeGateway(
     let connections = ConnectionLimiter(maximumPerAddress: configuration.maximumConnectionsPerAddress)
     let bodyTimeout = TimeAmount(configuration.bodyTimeout)
 
-    let router = Router(context: GatewayRequestContext.self)
+    // Every GET route answers HEAD too (its responder, the body dropped by
+    // HeadResponseMiddleware), once all routes are added.
+    let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Middleware applies to the routes added after it, so it goes first.
     router.add(middleware: HeadResponseMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.https != nil))
@@ -106,7 +108,6 @@ func makeGateway(
     )))
     let inFlight = InFlightLimiter(limit: configuration.maximumInFlightRequests)
     router.add(middleware: InFlightLimitMiddleware(limiter: inFlight, metrics: configuration.metrics))
-    router.add(middleware: HeadAsGetMiddleware())
 
     SystemRoutes.register(on: router, upstreams: upstreams, authenticator: authenticator, healthCheckTimeout: configuration.healthCheckTimeout, metrics: configuration.metrics)
     DocsPages.register(on: router, configuration: configuration.docs)

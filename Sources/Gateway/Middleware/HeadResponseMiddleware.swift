@@ -2,9 +2,10 @@ import Hummingbird
 
 /// Answers `HEAD` as `GET` would, without the body (RFC 9110 §9.3.2): the
 /// outermost middleware, so every answer to a `HEAD`, the API's JSON errors
-/// included, leaves with its status and headers (`Content-Length` the
-/// body's) and no body. ``HeadAsGetMiddleware``, the innermost, routes the
-/// request as a `GET`.
+/// and the 405 of a path without `GET` included, leaves with its status and
+/// headers (`Content-Length` the body's) and no body. The router's
+/// `autoGenerateHeadEndpoints` serves `HEAD` with each `GET` route's
+/// responder.
 struct HeadResponseMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 

@@ -24,7 +24,10 @@
 #           no timeouts, every shed response with Retry-After, RSS back
 #           within 20 MB)
 #
-# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--no-size] [--large N] [--bin DIR] [--json]
+#   perf    with --perf: the gateway's profile during the GET run (perf
+#           record -g), its top functions by self time printed at the end
+#
+# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--no-size] [--large N] [--bin DIR] [--perf] [--json]
 # --large N sets the big catalog of the size comparison (default 1000000).
 # --bin DIR uses the shop and gateway-bench-floor binaries already in DIR
 # (e.g. .build/debug) instead of building release ones.
@@ -43,6 +46,7 @@ burst=1
 size=1
 large=1000000
 bin=""
+perf=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -52,11 +56,13 @@ while [ $# -gt 0 ]; do
     --no-size) size=0; shift ;;
     --large) large="$2"; shift 2 ;;
     --bin) bin="$2"; shift 2 ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    --perf) perf=1; shift ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "error: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+if [ "$perf" = 1 ]; then command -v perf >/dev/null || { echo "error: --perf needs perf (apt-get install linux-perf)" >&2; exit 1; }; fi
 
 if [ -z "$bin" ]; then
   scratch=.build-bench
@@ -161,9 +167,19 @@ run() {
   # A short warm-up, then the measured run, with every process's CPU time
   # before and after it.
   wrk -t2 -c"$connections" -d2s "$@" >/dev/null
+  local recorder=""
+  if [ "$perf" = 1 ] && [ "$name" = get ]; then
+    perf record -F 499 -g -p "${process_pids[gateway]}" -o "$work/get.perf.data" -- sleep "$duration" >/dev/null 2>&1 &
+    recorder=$!
+  fi
   snapshot >"$work/$name.cpu-before"
   wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" >"$work/$name.txt"
   snapshot >"$work/$name.cpu-after"
+  if [ -n "$recorder" ]; then
+    wait "$recorder" || true
+    perf report -i "$work/get.perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | head -30 >"$work/get.perf.txt" || true
+  fi
 }
 run floor "http://127.0.0.1:$floor_port/api/products/$product"
 run get "$base/api/products/$product"
@@ -215,6 +231,15 @@ result.update({"rss_before_mb": before, "rss_after_mb": after})
 json.dump(result, open(path, "w"))
 PY
   done
+fi
+
+if [ "$perf" = 1 ] && [ -s "$work/get.perf.txt" ]; then
+  # On stderr with --json, so the JSON stays parseable.
+  {
+    echo "gateway profile during the GET run (perf, self time, top 30):"
+    cat "$work/get.perf.txt"
+    echo
+  } >&"$([ "$json" = 1 ] && echo 2 || echo 1)"
 fi
 
 python3 - "$work" "$duration" "$connections" "$json" <<'EOF'

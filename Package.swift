@@ -358,7 +358,7 @@ let package = Package(
         // gateway's parser and transcoder, beside Foundation's JSONSerialization.
         .executableTarget(
             name: "JSONBench",
-            dependencies: ["RESTTranscoding", "ShopAPI"],
+            dependencies: ["RESTTranscoding", "ShopAPI", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Release-mode benchmark: FrameRPC against a raw NIO echo floor.

@@ -178,7 +178,9 @@ run() {
   if [ -n "$recorder" ]; then
     wait "$recorder" || true
     perf report -i "$work/get.perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
-      | grep -E '^ +[0-9.]+%' | head -30 >"$work/get.perf.txt" || true
+      | grep -E '^ +[0-9.]+%' | head -30 | sed -E 's/ +$//; s/ +- +- *$//' >"$work/get.perf.txt" || true
+    # BENCH_PERF_DATA=FILE keeps the recording, for perf report --children.
+    if [ -n "${BENCH_PERF_DATA:-}" ]; then cp "$work/get.perf.data" "$BENCH_PERF_DATA"; fi
   fi
 }
 run floor "http://127.0.0.1:$floor_port/api/products/$product"

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import RESTTranscoding
 import ShopAPI
 
@@ -42,7 +43,7 @@ struct JSONBench {
             let gateway = median(iterations) {
                 let outcome: String
                 do {
-                    _ = try login.prepare(RESTRequestInput(body: document))
+                    _ = try login.prepare(RESTRequestInput(body: ByteBuffer(bytes: document)))
                     outcome = "ok"
                 } catch {
                     outcome = "\((error as? TranscodingError)?.httpStatus ?? 0)"

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What a REST request gives its route's request builder: the template's
 /// variables, the query items and the body, as the gateway read them.
 /// The generated builder fills the request message from the body first,
@@ -7,13 +9,13 @@ public struct RESTRequestInput: Sendable {
     public var pathValues: [String: String]
     /// Decoded query items in order; a name may repeat.
     public var query: [(name: String, value: String)]
-    /// The body's bytes, for a route that reads one.
-    public var body: [UInt8]?
+    /// The body as it arrived, for a route that reads one.
+    public var body: ByteBuffer?
     /// The checked `Idempotency-Key` header: fills the request's
     /// `idempotency_key` field when it has one.
     public var idempotencyKey: String?
 
-    public init(pathValues: [String: String] = [:], query: [(name: String, value: String)] = [], body: [UInt8]? = nil, idempotencyKey: String? = nil) {
+    public init(pathValues: [String: String] = [:], query: [(name: String, value: String)] = [], body: ByteBuffer? = nil, idempotencyKey: String? = nil) {
         self.pathValues = pathValues
         self.query = query
         self.body = body
@@ -38,7 +40,7 @@ public struct RESTRequestInput: Sendable {
     /// The body parsed once with the standard limits (413 over them, 400
     /// when it is not JSON); `nil` when there is none or it is only blanks.
     public func bodyJSON() throws(TranscodingError) -> JSONValue? {
-        guard let body, !body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return nil }
+        guard let body, !body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return nil }
         do {
             return try JSONParser.parse(body, limits: .standard)
         } catch {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// RFC 3339 timestamps as protobuf's JSON mapping writes them
 /// (`2026-12-01T15:04:05Z`, with 3, 6 or 9 fraction digits when there are
 /// any), without Foundation's date formatters.
@@ -6,27 +8,51 @@ enum RESTTimestamp {
     static let minimumSeconds: Int64 = -62_135_596_800
     static let maximumSeconds: Int64 = 253_402_300_799
 
-    /// `2026-12-01T15:04:05.250Z` from seconds and nanoseconds since 1970.
-    static func format(seconds: Int64, nanos: Int32) -> String {
+    /// Writes `"2026-12-01T15:04:05.250Z"` (quoted) from seconds and
+    /// nanoseconds since 1970, digit by digit into `buffer`: no string is
+    /// built on the way (a response writes one or two per record).
+    static func write(seconds: Int64, nanos: Int32, into buffer: inout ByteBuffer) {
         let clamped = min(max(seconds, minimumSeconds), maximumSeconds)
         let days = clamped >= 0 ? clamped / 86_400 : (clamped - 86_399) / 86_400
         let secondOfDay = clamped - days * 86_400
         let (year, month, day) = civil(fromDays: days)
-        var text = ""
-        text.reserveCapacity(30)
-        text += digits(year, 4) + "-" + digits(month, 2) + "-" + digits(day, 2)
-        text += "T" + digits(secondOfDay / 3600, 2) + ":" + digits(secondOfDay / 60 % 60, 2) + ":" + digits(secondOfDay % 60, 2)
+        buffer.writeInteger(UInt8(ascii: "\""))
+        digits(year, 4, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(month, 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(day, 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2, into: &buffer)
         let nanos = Int64(min(max(nanos, 0), 999_999_999))
         if nanos != 0 {
+            buffer.writeInteger(UInt8(ascii: "."))
             if nanos % 1_000_000 == 0 {
-                text += "." + digits(nanos / 1_000_000, 3)
+                digits(nanos / 1_000_000, 3, into: &buffer)
             } else if nanos % 1000 == 0 {
-                text += "." + digits(nanos / 1000, 6)
+                digits(nanos / 1000, 6, into: &buffer)
             } else {
-                text += "." + digits(nanos, 9)
+                digits(nanos, 9, into: &buffer)
             }
         }
-        return text + "Z"
+        buffer.writeInteger(UInt8(ascii: "Z"))
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// `value` (non-negative, at most `count` digits) zero-padded to `count` digits.
+    private static func digits(_ value: Int64, _ count: Int, into buffer: inout ByteBuffer) {
+        var divisor: Int64 = 1
+        for _ in 1..<count { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Seconds and nanoseconds since 1970 from `YYYY-MM-DDTHH:MM:SS[.f+](Z|±HH:MM)`.
@@ -80,11 +106,6 @@ enum RESTTimestamp {
         let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
         guard (minimumSeconds...maximumSeconds).contains(seconds) else { return nil }
         return (seconds, Int32(nanos))
-    }
-
-    private static func digits(_ value: Int64, _ count: Int) -> String {
-        let text = String(value)
-        return text.count >= count ? text : String(repeating: "0", count: count - text.count) + text
     }
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {

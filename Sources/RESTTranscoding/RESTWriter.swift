@@ -133,9 +133,7 @@ public struct RESTWriter {
     }
 
     public mutating func timestamp(_ timestamp: Google_Protobuf_Timestamp) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeString(RESTTimestamp.format(seconds: timestamp.seconds, nanos: timestamp.nanos))
-        buffer.writeInteger(UInt8(ascii: "\""))
+        RESTTimestamp.write(seconds: timestamp.seconds, nanos: timestamp.nanos, into: &buffer)
     }
 
     /// A nested message.

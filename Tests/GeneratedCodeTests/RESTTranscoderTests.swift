@@ -21,14 +21,14 @@ struct RESTTranscoderTests {
         query: [(name: String, value: String)] = [],
         body: String? = nil
     ) throws -> Message {
-        let call = try route(method).prepare(RESTRequestInput(pathValues: path, query: query, body: body.map { Array($0.utf8) }))
+        let call = try route(method).prepare(RESTRequestInput(pathValues: path, query: query, body: body.map { ByteBuffer(string: $0) }))
         return try #require(call.message as? Message)
     }
 
     /// The error `method`'s route answers the input with.
     static func failure(_ method: String, query: [(name: String, value: String)] = [], body: String? = nil) throws -> TranscodingError? {
         do {
-            _ = try route(method).prepare(RESTRequestInput(query: query, body: body.map { Array($0.utf8) }))
+            _ = try route(method).prepare(RESTRequestInput(query: query, body: body.map { ByteBuffer(string: $0) }))
             return nil
         } catch let error as TranscodingError {
             return error
@@ -186,7 +186,7 @@ struct RESTTranscoderTests {
             let create = try Self.route(LibraryMethod.createBook)
             var ids: [String] = []
             for title in ["Beloved", "Jazz"] {
-                guard case .unary(let call) = try create.prepare(RESTRequestInput(body: Array(#"{"title": "\#(title)", "genre": "fiction", "price": 25.50}"#.utf8))).invocation else {
+                guard case .unary(let call) = try create.prepare(RESTRequestInput(body: ByteBuffer(string: #"{"title": "\#(title)", "genre": "fiction", "price": 25.50}"#))).invocation else {
                     Issue.record("unary expected")
                     return
                 }

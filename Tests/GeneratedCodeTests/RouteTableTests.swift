@@ -1,5 +1,6 @@
 import FrameRPC
 import Foundation
+import NIOCore
 import RESTTranscoding
 import SwiftProtobuf
 import Testing
@@ -56,7 +57,7 @@ struct RouteTableTests {
     @Test("a built request exposes its string fields by proto path, empty ones as nil")
     func stringFields() throws {
         let rename = try #require(DemoRoutes.routes.first { $0.method == LibraryMethod.renameBook })
-        let call = try rename.prepare(RESTRequestInput(pathValues: ["id": "b1"], body: Array(#"{"owner_id": "u-1"}"#.utf8)))
+        let call = try rename.prepare(RESTRequestInput(pathValues: ["id": "b1"], body: ByteBuffer(string: #"{"owner_id": "u-1"}"#)))
         #expect(call.string("owner_id") == "u-1")
         #expect(call.string("id") == "b1")
         #expect(call.string("title") == nil)

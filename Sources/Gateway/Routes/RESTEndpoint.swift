@@ -70,7 +70,7 @@ struct RESTEndpoint: HTTPResponder {
         let body = route.body == .none ? nil : try await RequestInput.body(of: request, limit: core.bodyLimit)
         // A route that takes a body needs one (the document says it is
         // required): an empty body is a client mistake, not an empty message.
-        if let body, body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+        if let body, body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             throw GatewayError.badRequest("the request needs a JSON body")
         }
         let call = try route.prepare(RESTRequestInput(

@@ -11,7 +11,7 @@
 #   get_warning  the same through a second gateway in front of the same
 #           services, logging at `warning` (no access lines): what the
 #           access log costs, in the same run (issue 13: at most 10%)
-#   list    GET /api/products/?limit=20 through the gateway
+#   list    GET /api/products/?limit=20 through the gateway (20 products)
 #   cpu     CPU time per request of each process (gateway, services,
 #           supervisor) for each of the runs above, from /proc/PID/stat
 #   size    p99 of GET by id, the first page, and a page at 90% of the list
@@ -110,6 +110,9 @@ curl -sf -X PUT "$base/api/inventory/$product" -H "authorization: Bearer $admin"
   -d '{"available":100000000}' >/dev/null
 post /api/users/ '{"email":"bench@example.com","full_name":"Bench","password":"correct horse battery"}' >/dev/null
 token=$(post /api/auth/login '{"email":"bench@example.com","password":"correct horse battery"}' | field access_token)
+
+# Nineteen more products, so that the list run's page holds 20.
+"$bin/shop" seed --data "$work/data" --products 19 >"$work/seed-list.log"
 
 "$bin/gateway-bench-floor" --port "$floor_port" --json "$(curl -sf "$base/api/products/$product")" >"$work/floor.log" 2>&1 &
 pids+=($!)
@@ -210,8 +213,8 @@ measure_size() {
   latency "size_${label}_skip" "$base/api/products/?skip=$deep&limit=20"
 }
 if [ "$size" = 1 ]; then
-  # The bench's one product is there already.
-  "$bin/shop" seed --data "$work/data" --products 999 >"$work/seed-small.log"
+  # The bench's 20 products are there already.
+  "$bin/shop" seed --data "$work/data" --products 980 >"$work/seed-small.log"
   measure_size small 1000
   "$bin/shop" seed --data "$work/data" --products $((large - 1000)) >"$work/seed-large.log"
   measure_size large "$large"

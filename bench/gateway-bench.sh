@@ -25,7 +25,9 @@
 #           within 20 MB)
 #
 #   perf    with --perf: the gateway's profile during the GET run (perf
-#           record -g), its top functions by self time printed at the end
+#           record -g), its top functions by self time printed at the end;
+#           BENCH_PERF_RUN=list (or another run's name) profiles that run,
+#           BENCH_PERF_DATA=FILE keeps the recording
 #
 # Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--no-size] [--large N] [--bin DIR] [--perf] [--json]
 # --large N sets the big catalog of the size comparison (default 1000000).
@@ -171,7 +173,7 @@ run() {
   # before and after it.
   wrk -t2 -c"$connections" -d2s "$@" >/dev/null
   local recorder=""
-  if [ "$perf" = 1 ] && [ "$name" = get ]; then
+  if [ "$perf" = 1 ] && [ "$name" = "${BENCH_PERF_RUN:-get}" ]; then
     perf record -F 499 -g -p "${process_pids[gateway]}" -o "$work/get.perf.data" -- sleep "$duration" >/dev/null 2>&1 &
     recorder=$!
   fi
@@ -241,7 +243,7 @@ fi
 if [ "$perf" = 1 ] && [ -s "$work/get.perf.txt" ]; then
   # On stderr with --json, so the JSON stays parseable.
   {
-    echo "gateway profile during the GET run (perf, self time, top 30):"
+    echo "gateway profile during the ${BENCH_PERF_RUN:-get} run (perf, self time, top 30):"
     cat "$work/get.perf.txt"
     echo
   } >&"$([ "$json" = 1 ] && echo 2 || echo 1)"

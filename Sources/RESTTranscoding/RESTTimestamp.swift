@@ -9,49 +9,54 @@ enum RESTTimestamp {
     static let maximumSeconds: Int64 = 253_402_300_799
 
     /// Writes `"2026-12-01T15:04:05.250Z"` (quoted) from seconds and
-    /// nanoseconds since 1970, digit by digit into `buffer`: no string is
-    /// built on the way (a response writes one or two per record).
+    /// nanoseconds since 1970, straight into `buffer`'s memory in one
+    /// write: no string is built on the way (a response writes one or two
+    /// per record).
     static func write(seconds: Int64, nanos: Int32, into buffer: inout ByteBuffer) {
         let clamped = min(max(seconds, minimumSeconds), maximumSeconds)
         let days = clamped >= 0 ? clamped / 86_400 : (clamped - 86_399) / 86_400
         let secondOfDay = clamped - days * 86_400
         let (year, month, day) = civil(fromDays: days)
-        buffer.writeInteger(UInt8(ascii: "\""))
-        digits(year, 4, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        digits(month, 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        digits(day, 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2, into: &buffer)
         let nanos = Int64(min(max(nanos, 0), 999_999_999))
-        if nanos != 0 {
-            buffer.writeInteger(UInt8(ascii: "."))
-            if nanos % 1_000_000 == 0 {
-                digits(nanos / 1_000_000, 3, into: &buffer)
-            } else if nanos % 1000 == 0 {
-                digits(nanos / 1000, 6, into: &buffer)
-            } else {
-                digits(nanos, 9, into: &buffer)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 32) { raw in
+            var index = 0
+            func put(_ byte: UInt8) {
+                raw[index] = byte
+                index += 1
             }
-        }
-        buffer.writeInteger(UInt8(ascii: "Z"))
-        buffer.writeInteger(UInt8(ascii: "\""))
-    }
-
-    /// `value` (non-negative, at most `count` digits) zero-padded to `count` digits.
-    private static func digits(_ value: Int64, _ count: Int, into buffer: inout ByteBuffer) {
-        var divisor: Int64 = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
+            func digits(_ value: Int64, _ count: Int) {
+                var rest = value
+                for position in stride(from: index + count - 1, through: index, by: -1) {
+                    raw[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += count
+            }
+            put(UInt8(ascii: "\""))
+            digits(year, 4)
+            put(UInt8(ascii: "-"))
+            digits(month, 2)
+            put(UInt8(ascii: "-"))
+            digits(day, 2)
+            put(UInt8(ascii: "T"))
+            digits(secondOfDay / 3600, 2)
+            put(UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, 2)
+            put(UInt8(ascii: ":"))
+            digits(secondOfDay % 60, 2)
+            if nanos != 0 {
+                put(UInt8(ascii: "."))
+                if nanos % 1_000_000 == 0 {
+                    digits(nanos / 1_000_000, 3)
+                } else if nanos % 1000 == 0 {
+                    digits(nanos / 1000, 6)
+                } else {
+                    digits(nanos, 9)
+                }
+            }
+            put(UInt8(ascii: "Z"))
+            put(UInt8(ascii: "\""))
+            return index
         }
     }
 

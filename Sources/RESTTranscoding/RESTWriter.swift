@@ -39,15 +39,13 @@ public struct RESTWriter {
         first = false
     }
 
-    /// `"name":`, after a comma unless it is the object's first member.
-    /// Names are proto field names: nothing to escape.
-    public mutating func key(_ name: StaticString) {
+    /// A member's name, given as the generated code writes it: quoted and
+    /// with its colon (`"id":`, a proto field name: nothing to escape), so
+    /// it is one copy; after a comma unless it is the object's first member.
+    public mutating func key(_ quotedNameAndColon: StaticString) {
         if !first { buffer.writeInteger(UInt8(ascii: ",")) }
         first = false
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeStaticString(name)
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeInteger(UInt8(ascii: ":"))
+        buffer.writeStaticString(quotedNameAndColon)
     }
 
     /// Before each item of an array: a comma unless it is the first.

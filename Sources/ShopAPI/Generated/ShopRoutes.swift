@@ -3905,13 +3905,13 @@ extension Shop_User_V1_CreateUserRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("email")
+        writer.key(#""email":"#)
         writer.string(self.email)
-        writer.key("full_name")
+        writer.key(#""full_name":"#)
         writer.string(self.fullName)
-        writer.key("password")
+        writer.key(#""password":"#)
         writer.string(self.password)
-        writer.key("is_active")
+        writer.key(#""is_active":"#)
         writer.bool(self.isActive)
         writer.endObject()
     }
@@ -3948,18 +3948,18 @@ extension Shop_User_V1_User: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("email")
+        writer.key(#""email":"#)
         writer.string(self.email)
-        writer.key("full_name")
+        writer.key(#""full_name":"#)
         writer.string(self.fullName)
-        writer.key("is_active")
+        writer.key(#""is_active":"#)
         writer.bool(self.isActive)
-        writer.key("role")
+        writer.key(#""role":"#)
         writer.name(self.role.restName)
         if self.hasCreatedAt {
-            writer.key("created_at")
+            writer.key(#""created_at":"#)
             writer.timestamp(self.createdAt)
         }
         writer.endObject()
@@ -3993,7 +3993,7 @@ extension Shop_User_V1_GetUserRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -4024,13 +4024,13 @@ extension Shop_User_V1_ListUsersRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("skip")
+        writer.key(#""skip":"#)
         writer.int(self.skip)
-        writer.key("limit")
+        writer.key(#""limit":"#)
         writer.int(self.limit)
-        writer.key("page_size")
+        writer.key(#""page_size":"#)
         writer.int(self.pageSize)
-        writer.key("page_token")
+        writer.key(#""page_token":"#)
         writer.string(self.pageToken)
         writer.endObject()
     }
@@ -4055,9 +4055,9 @@ extension Shop_User_V1_ListUsersResponse: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("users")
+        writer.key(#""users":"#)
         writer.messages(self.users)
-        writer.key("next_page_token")
+        writer.key(#""next_page_token":"#)
         writer.string(self.nextPageToken)
         writer.endObject()
     }
@@ -4094,17 +4094,17 @@ extension Shop_User_V1_UpdateUserRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("email")
+        writer.key(#""email":"#)
         writer.string(self.email)
-        writer.key("full_name")
+        writer.key(#""full_name":"#)
         writer.string(self.fullName)
-        writer.key("password")
+        writer.key(#""password":"#)
         writer.string(self.password)
-        writer.key("is_active")
+        writer.key(#""is_active":"#)
         writer.bool(self.isActive)
-        writer.key("role")
+        writer.key(#""role":"#)
         writer.name(self.role.restName)
         writer.endObject()
     }
@@ -4126,7 +4126,7 @@ extension Shop_User_V1_DeactivateUserRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -4162,9 +4162,9 @@ extension Shop_User_V1_LoginRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("email")
+        writer.key(#""email":"#)
         writer.string(self.email)
-        writer.key("password")
+        writer.key(#""password":"#)
         writer.string(self.password)
         writer.endObject()
     }
@@ -4192,11 +4192,11 @@ extension Shop_User_V1_LoginResponse: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("access_token")
+        writer.key(#""access_token":"#)
         writer.string(self.accessToken)
-        writer.key("token_type")
+        writer.key(#""token_type":"#)
         writer.string(self.tokenType)
-        writer.key("expires_in")
+        writer.key(#""expires_in":"#)
         writer.int(self.expiresIn)
         writer.endObject()
     }
@@ -4227,13 +4227,13 @@ extension Shop_Product_V1_CreateProductRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("name")
+        writer.key(#""name":"#)
         writer.string(self.name)
-        writer.key("description")
+        writer.key(#""description":"#)
         writer.string(self.description_p)
-        writer.key("price")
+        writer.key(#""price":"#)
         writer.money(self.price)
-        writer.key("category")
+        writer.key(#""category":"#)
         writer.string(self.category)
         writer.endObject()
     }
@@ -4273,22 +4273,22 @@ extension Shop_Product_V1_Product: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("name")
+        writer.key(#""name":"#)
         writer.string(self.name)
-        writer.key("description")
+        writer.key(#""description":"#)
         writer.string(self.description_p)
-        writer.key("price")
+        writer.key(#""price":"#)
         writer.money(self.price)
-        writer.key("category")
+        writer.key(#""category":"#)
         writer.string(self.category)
         if self.hasCreatedAt {
-            writer.key("created_at")
+            writer.key(#""created_at":"#)
             writer.timestamp(self.createdAt)
         }
         if self.hasUpdatedAt {
-            writer.key("updated_at")
+            writer.key(#""updated_at":"#)
             writer.timestamp(self.updatedAt)
         }
         writer.endObject()
@@ -4311,7 +4311,7 @@ extension Shop_Product_V1_GetProductRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -4345,15 +4345,15 @@ extension Shop_Product_V1_ListProductsRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("skip")
+        writer.key(#""skip":"#)
         writer.int(self.skip)
-        writer.key("limit")
+        writer.key(#""limit":"#)
         writer.int(self.limit)
-        writer.key("category")
+        writer.key(#""category":"#)
         writer.string(self.category)
-        writer.key("page_size")
+        writer.key(#""page_size":"#)
         writer.int(self.pageSize)
-        writer.key("page_token")
+        writer.key(#""page_token":"#)
         writer.string(self.pageToken)
         writer.endObject()
     }
@@ -4378,9 +4378,9 @@ extension Shop_Product_V1_ListProductsResponse: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("products")
+        writer.key(#""products":"#)
         writer.messages(self.products)
-        writer.key("next_page_token")
+        writer.key(#""next_page_token":"#)
         writer.string(self.nextPageToken)
         writer.endObject()
     }
@@ -4414,15 +4414,15 @@ extension Shop_Product_V1_UpdateProductRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("name")
+        writer.key(#""name":"#)
         writer.string(self.name)
-        writer.key("description")
+        writer.key(#""description":"#)
         writer.string(self.description_p)
-        writer.key("price")
+        writer.key(#""price":"#)
         writer.money(self.price)
-        writer.key("category")
+        writer.key(#""category":"#)
         writer.string(self.category)
         writer.endObject()
     }
@@ -4444,7 +4444,7 @@ extension Shop_Product_V1_DeleteProductRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -4477,7 +4477,7 @@ extension Shop_Inventory_V1_GetStockRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("product_id")
+        writer.key(#""product_id":"#)
         writer.string(self.productID)
         writer.endObject()
     }
@@ -4505,11 +4505,11 @@ extension Shop_Inventory_V1_Stock: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("product_id")
+        writer.key(#""product_id":"#)
         writer.string(self.productID)
-        writer.key("available")
+        writer.key(#""available":"#)
         writer.int(self.available)
-        writer.key("reserved")
+        writer.key(#""reserved":"#)
         writer.int(self.reserved)
         writer.endObject()
     }
@@ -4534,9 +4534,9 @@ extension Shop_Inventory_V1_SetStockRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("product_id")
+        writer.key(#""product_id":"#)
         writer.string(self.productID)
-        writer.key("available")
+        writer.key(#""available":"#)
         writer.int(self.available)
         writer.endObject()
     }
@@ -4564,11 +4564,11 @@ extension Shop_Order_V1_CreateOrderRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("items")
+        writer.key(#""items":"#)
         writer.messages(self.items)
-        writer.key("user_id")
+        writer.key(#""user_id":"#)
         writer.string(self.userID)
-        writer.key("idempotency_key")
+        writer.key(#""idempotency_key":"#)
         writer.string(self.idempotencyKey)
         writer.endObject()
     }
@@ -4617,31 +4617,31 @@ extension Shop_Order_V1_Order: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("user_id")
+        writer.key(#""user_id":"#)
         writer.string(self.userID)
-        writer.key("status")
+        writer.key(#""status":"#)
         writer.name(self.status.restName)
-        writer.key("items")
+        writer.key(#""items":"#)
         writer.messages(self.items)
-        writer.key("total_amount")
+        writer.key(#""total_amount":"#)
         writer.money(self.totalAmount)
         if self.hasCreatedAt {
-            writer.key("created_at")
+            writer.key(#""created_at":"#)
             writer.timestamp(self.createdAt)
         }
         if self.hasUpdatedAt {
-            writer.key("updated_at")
+            writer.key(#""updated_at":"#)
             writer.timestamp(self.updatedAt)
         }
         if self.hasUser {
-            writer.key("user")
+            writer.key(#""user":"#)
             writer.message(self.user)
         }
-        writer.key("cancellation_reason")
+        writer.key(#""cancellation_reason":"#)
         writer.name(self.cancellationReason.restName)
-        writer.key("status_detail")
+        writer.key(#""status_detail":"#)
         writer.string(self.statusDetail)
         writer.endObject()
     }
@@ -4663,7 +4663,7 @@ extension Shop_Order_V1_GetOrderRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -4697,15 +4697,15 @@ extension Shop_Order_V1_ListOrdersRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("user_id")
+        writer.key(#""user_id":"#)
         writer.string(self.userID)
-        writer.key("skip")
+        writer.key(#""skip":"#)
         writer.int(self.skip)
-        writer.key("limit")
+        writer.key(#""limit":"#)
         writer.int(self.limit)
-        writer.key("page_size")
+        writer.key(#""page_size":"#)
         writer.int(self.pageSize)
-        writer.key("page_token")
+        writer.key(#""page_token":"#)
         writer.string(self.pageToken)
         writer.endObject()
     }
@@ -4730,9 +4730,9 @@ extension Shop_Order_V1_ListOrdersResponse: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("orders")
+        writer.key(#""orders":"#)
         writer.messages(self.orders)
-        writer.key("next_page_token")
+        writer.key(#""next_page_token":"#)
         writer.string(self.nextPageToken)
         writer.endObject()
     }
@@ -4754,7 +4754,7 @@ extension Shop_Order_V1_CancelOrderRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -4779,9 +4779,9 @@ extension Shop_Order_V1_UpdateOrderStatusRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("status")
+        writer.key(#""status":"#)
         writer.name(self.status.restName)
         writer.endObject()
     }
@@ -4803,7 +4803,7 @@ extension Shop_Order_V1_WatchOrderRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -4837,15 +4837,15 @@ extension Shop_Notification_V1_ListNotificationsRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("user_id")
+        writer.key(#""user_id":"#)
         writer.string(self.userID)
-        writer.key("skip")
+        writer.key(#""skip":"#)
         writer.int(self.skip)
-        writer.key("limit")
+        writer.key(#""limit":"#)
         writer.int(self.limit)
-        writer.key("page_size")
+        writer.key(#""page_size":"#)
         writer.int(self.pageSize)
-        writer.key("page_token")
+        writer.key(#""page_token":"#)
         writer.string(self.pageToken)
         writer.endObject()
     }
@@ -4870,9 +4870,9 @@ extension Shop_Notification_V1_ListNotificationsResponse: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("notifications")
+        writer.key(#""notifications":"#)
         writer.messages(self.notifications)
-        writer.key("next_page_token")
+        writer.key(#""next_page_token":"#)
         writer.string(self.nextPageToken)
         writer.endObject()
     }
@@ -4897,9 +4897,9 @@ extension Shop_Order_V1_OrderItemRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("product_id")
+        writer.key(#""product_id":"#)
         writer.string(self.productID)
-        writer.key("quantity")
+        writer.key(#""quantity":"#)
         writer.int(self.quantity)
         writer.endObject()
     }
@@ -4927,11 +4927,11 @@ extension Shop_Order_V1_OrderItem: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("product_id")
+        writer.key(#""product_id":"#)
         writer.string(self.productID)
-        writer.key("quantity")
+        writer.key(#""quantity":"#)
         writer.int(self.quantity)
-        writer.key("unit_price")
+        writer.key(#""unit_price":"#)
         writer.money(self.unitPrice)
         writer.endObject()
     }
@@ -4974,23 +4974,23 @@ extension Shop_Notification_V1_Notification: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("user_id")
+        writer.key(#""user_id":"#)
         writer.string(self.userID)
-        writer.key("event_id")
+        writer.key(#""event_id":"#)
         writer.string(self.eventID)
-        writer.key("kind")
+        writer.key(#""kind":"#)
         writer.string(self.kind)
-        writer.key("subject")
+        writer.key(#""subject":"#)
         writer.string(self.subject)
-        writer.key("body")
+        writer.key(#""body":"#)
         writer.string(self.body)
         if self.hasCreatedAt {
-            writer.key("created_at")
+            writer.key(#""created_at":"#)
             writer.timestamp(self.createdAt)
         }
-        writer.key("deliveries")
+        writer.key(#""deliveries":"#)
         writer.messages(self.deliveries)
         writer.endObject()
     }
@@ -5027,18 +5027,18 @@ extension Shop_Notification_V1_Delivery: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("channel")
+        writer.key(#""channel":"#)
         writer.string(self.channel)
-        writer.key("state")
+        writer.key(#""state":"#)
         writer.string(self.state)
-        writer.key("attempts")
+        writer.key(#""attempts":"#)
         writer.int(self.attempts)
-        writer.key("receipt")
+        writer.key(#""receipt":"#)
         writer.string(self.receipt)
-        writer.key("last_error")
+        writer.key(#""last_error":"#)
         writer.string(self.lastError)
         if self.hasUpdatedAt {
-            writer.key("updated_at")
+            writer.key(#""updated_at":"#)
             writer.timestamp(self.updatedAt)
         }
         writer.endObject()

@@ -1158,7 +1158,7 @@ extension Demo_Library_V1_CreateBookRequest: RESTMessage {
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
         if self.hasBook {
-            writer.key("book")
+            writer.key(#""book":"#)
             writer.message(self.book)
         }
         writer.endObject()
@@ -1202,15 +1202,15 @@ extension Demo_Library_V1_Book: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("title")
+        writer.key(#""title":"#)
         writer.string(self.title)
-        writer.key("genre")
+        writer.key(#""genre":"#)
         writer.name(self.genre.restName)
-        writer.key("price")
+        writer.key(#""price":"#)
         writer.money(self.price)
-        writer.key("tags")
+        writer.key(#""tags":"#)
         writer.beginArray()
         for item in self.tags {
             writer.element()
@@ -1218,14 +1218,14 @@ extension Demo_Library_V1_Book: RESTMessage {
         }
         writer.endArray()
         if self.hasAuthor {
-            writer.key("author")
+            writer.key(#""author":"#)
             writer.message(self.author)
         }
         if self.hasPublishedAt {
-            writer.key("published_at")
+            writer.key(#""published_at":"#)
             writer.timestamp(self.publishedAt)
         }
-        writer.key("copies_sold")
+        writer.key(#""copies_sold":"#)
         writer.int(self.copiesSold)
         writer.endObject()
     }
@@ -1247,7 +1247,7 @@ extension Demo_Library_V1_GetBookRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -1281,13 +1281,13 @@ extension Demo_Library_V1_ListBooksRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("skip")
+        writer.key(#""skip":"#)
         writer.int(self.skip)
-        writer.key("limit")
+        writer.key(#""limit":"#)
         writer.int(self.limit)
-        writer.key("genre")
+        writer.key(#""genre":"#)
         writer.name(self.genre.restName)
-        writer.key("tags")
+        writer.key(#""tags":"#)
         writer.beginArray()
         for item in self.tags {
             writer.element()
@@ -1295,7 +1295,7 @@ extension Demo_Library_V1_ListBooksRequest: RESTMessage {
         }
         writer.endArray()
         if self.hasFilter {
-            writer.key("filter")
+            writer.key(#""filter":"#)
             writer.message(self.filter)
         }
         writer.endObject()
@@ -1318,7 +1318,7 @@ extension Demo_Library_V1_ListBooksResponse: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("books")
+        writer.key(#""books":"#)
         writer.messages(self.books)
         writer.endObject()
     }
@@ -1346,11 +1346,11 @@ extension Demo_Library_V1_RenameBookRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("title")
+        writer.key(#""title":"#)
         writer.string(self.title)
-        writer.key("owner_id")
+        writer.key(#""owner_id":"#)
         writer.string(self.ownerID)
         writer.endObject()
     }
@@ -1372,7 +1372,7 @@ extension Demo_Library_V1_DeleteBookRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -1408,9 +1408,9 @@ extension Demo_Library_V1_WatchBookRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("updates")
+        writer.key(#""updates":"#)
         writer.int(self.updates)
         writer.endObject()
     }
@@ -1435,9 +1435,9 @@ extension Demo_Library_V1_Author: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("name")
+        writer.key(#""name":"#)
         writer.string(self.name)
-        writer.key("country")
+        writer.key(#""country":"#)
         writer.string(self.country)
         writer.endObject()
     }
@@ -1462,9 +1462,9 @@ extension Demo_Library_V1_Filter: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("author_name")
+        writer.key(#""author_name":"#)
         writer.string(self.authorName)
-        writer.key("in_print")
+        writer.key(#""in_print":"#)
         writer.bool(self.inPrint)
         writer.endObject()
     }

@@ -197,7 +197,8 @@ struct RESTCodecRenderer {
     /// timestamp is left out.
     private func write(_ field: FieldDescriptor, _ codec: Codec, into out: inout SwiftWriter) {
         let names = property(field)
-        let key = "writer.key(\(field.name.swiftLiteral))"
+        // `#""name":"#`: the quoted name and its colon, one copy at run time.
+        let key = "writer.key(#\"\"\(field.name)\":\"#)"
         if field.isRepeated {
             out.line(key)
             if case .message = codec {

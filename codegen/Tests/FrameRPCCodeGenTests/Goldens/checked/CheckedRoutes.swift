@@ -459,21 +459,21 @@ extension Checked_Signup_V1_SignUpRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("email")
+        writer.key(#""email":"#)
         writer.string(self.email)
-        writer.key("name")
+        writer.key(#""name":"#)
         writer.string(self.name)
-        writer.key("nickname")
+        writer.key(#""nickname":"#)
         writer.string(self.nickname)
-        writer.key("deposit")
+        writer.key(#""deposit":"#)
         writer.money(self.deposit)
-        writer.key("ratio")
+        writer.key(#""ratio":"#)
         writer.double(self.ratio)
-        writer.key("plan")
+        writer.key(#""plan":"#)
         writer.name(self.plan.restName)
-        writer.key("seats")
+        writer.key(#""seats":"#)
         writer.messages(self.seats)
-        writer.key("tags")
+        writer.key(#""tags":"#)
         writer.beginArray()
         for item in self.tags {
             writer.element()
@@ -481,10 +481,10 @@ extension Checked_Signup_V1_SignUpRequest: RESTMessage {
         }
         writer.endArray()
         if self.hasOwner {
-            writer.key("owner")
+            writer.key(#""owner":"#)
             writer.message(self.owner)
         }
-        writer.key("team_id")
+        writer.key(#""team_id":"#)
         writer.string(self.teamID)
         writer.endObject()
     }
@@ -506,7 +506,7 @@ extension Checked_Signup_V1_SignUpResponse: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -531,9 +531,9 @@ extension Checked_Signup_V1_Seat: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("member_id")
+        writer.key(#""member_id":"#)
         writer.string(self.memberID)
-        writer.key("days")
+        writer.key(#""days":"#)
         writer.int(self.days)
         writer.endObject()
     }

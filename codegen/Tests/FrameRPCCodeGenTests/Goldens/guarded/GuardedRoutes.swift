@@ -456,7 +456,7 @@ extension Guarded_Vault_V1_GetSecretRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }
@@ -481,9 +481,9 @@ extension Guarded_Vault_V1_Secret: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
-        writer.key("value")
+        writer.key(#""value":"#)
         writer.string(self.value)
         writer.endObject()
     }
@@ -505,7 +505,7 @@ extension Guarded_Vault_V1_WatchSecretRequest: RESTMessage {
 
     public func writeREST(to writer: inout RESTWriter) {
         writer.beginObject()
-        writer.key("id")
+        writer.key(#""id":"#)
         writer.string(self.id)
         writer.endObject()
     }

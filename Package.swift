@@ -118,11 +118,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What the generated route table is made of: routes and JSON shapes.
+        // What the generated route table is made of: routes, typed REST reading and writing.
         .target(
             name: "RESTTranscoding",
             dependencies: [
                 "FrameRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
@@ -382,7 +383,7 @@ let package = Package(
         // gateway's parser and transcoder, beside Foundation's JSONSerialization.
         .executableTarget(
             name: "JSONBench",
-            dependencies: ["RESTTranscoding", "ShopAPI"],
+            dependencies: ["RESTTranscoding", "ShopAPI", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Release-mode benchmark: FrameRPC against a raw NIO echo floor.
@@ -405,6 +406,7 @@ let package = Package(
             dependencies: [
                 "FrameRPC",
                 "RESTTranscoding",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Generated/openapi.json"],

@@ -11,7 +11,7 @@
 #   get_warning  the same through a second gateway in front of the same
 #           services, logging at `warning` (no access lines): what the
 #           access log costs, in the same run (issue 13: at most 10%)
-#   list    GET /api/products/?limit=20 through the gateway
+#   list    GET /api/products/?limit=20 through the gateway (20 products)
 #   cpu     CPU time per request of each process (gateway, services,
 #           supervisor) for each of the runs above, from /proc/PID/stat
 #   size    p99 of GET by id, the first page, and a page at 90% of the list
@@ -24,7 +24,12 @@
 #           no timeouts, every shed response with Retry-After, RSS back
 #           within 20 MB)
 #
-# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--no-size] [--large N] [--bin DIR] [--json] [--database-url URL]
+#   perf    with --perf: the gateway's profile during the GET run (perf
+#           record -g), its top functions by self time printed at the end;
+#           BENCH_PERF_RUN=list (or another run's name) profiles that run,
+#           BENCH_PERF_DATA=FILE keeps the recording
+#
+# Usage: bench/gateway-bench.sh [--duration SECONDS] [--connections N] [--no-burst] [--no-size] [--large N] [--bin DIR] [--perf] [--json] [--database-url URL]
 # --database-url URL adds orders/s on PostgreSQL with one and two processes
 # per service next to SQLite's, after the rest (bench/replica-orders.sh).
 # --large N sets the big catalog of the size comparison (default 1000000).
@@ -46,6 +51,7 @@ size=1
 large=1000000
 bin=""
 database_url=""
+perf=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -56,11 +62,13 @@ while [ $# -gt 0 ]; do
     --large) large="$2"; shift 2 ;;
     --bin) bin="$2"; shift 2 ;;
     --database-url) database_url="$2"; shift 2 ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    --perf) perf=1; shift ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "error: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+if [ "$perf" = 1 ]; then command -v perf >/dev/null || { echo "error: --perf needs perf (apt-get install linux-perf)" >&2; exit 1; }; fi
 
 if [ -z "$bin" ]; then
   scratch=.build-bench
@@ -108,6 +116,9 @@ curl -sf -X PUT "$base/api/inventory/$product" -H "authorization: Bearer $admin"
   -d '{"available":100000000}' >/dev/null
 post /api/users/ '{"email":"bench@example.com","full_name":"Bench","password":"correct horse battery"}' >/dev/null
 token=$(post /api/auth/login '{"email":"bench@example.com","password":"correct horse battery"}' | field access_token)
+
+# Nineteen more products, so that the list run's page holds 20.
+"$bin/shop" seed --data "$work/data" --products 19 >"$work/seed-list.log"
 
 "$bin/gateway-bench-floor" --port "$floor_port" --json "$(curl -sf "$base/api/products/$product")" >"$work/floor.log" 2>&1 &
 pids+=($!)
@@ -165,9 +176,21 @@ run() {
   # A short warm-up, then the measured run, with every process's CPU time
   # before and after it.
   wrk -t2 -c"$connections" -d2s "$@" >/dev/null
+  local recorder=""
+  if [ "$perf" = 1 ] && [ "$name" = "${BENCH_PERF_RUN:-get}" ]; then
+    perf record -F 499 -g -p "${process_pids[gateway]}" -o "$work/get.perf.data" -- sleep "$duration" >/dev/null 2>&1 &
+    recorder=$!
+  fi
   snapshot >"$work/$name.cpu-before"
   wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" >"$work/$name.txt"
   snapshot >"$work/$name.cpu-after"
+  if [ -n "$recorder" ]; then
+    wait "$recorder" || true
+    perf report -i "$work/get.perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | head -30 | sed -E 's/ +$//; s/ +- +- *$//' >"$work/get.perf.txt" || true
+    # BENCH_PERF_DATA=FILE keeps the recording, for perf report --children.
+    if [ -n "${BENCH_PERF_DATA:-}" ]; then cp "$work/get.perf.data" "$BENCH_PERF_DATA"; fi
+  fi
 }
 run floor "http://127.0.0.1:$floor_port/api/products/$product"
 run get "$base/api/products/$product"
@@ -196,8 +219,8 @@ measure_size() {
   latency "size_${label}_skip" "$base/api/products/?skip=$deep&limit=20"
 }
 if [ "$size" = 1 ]; then
-  # The bench's one product is there already.
-  "$bin/shop" seed --data "$work/data" --products 999 >"$work/seed-small.log"
+  # The bench's 20 products are there already.
+  "$bin/shop" seed --data "$work/data" --products 980 >"$work/seed-small.log"
   measure_size small 1000
   "$bin/shop" seed --data "$work/data" --products $((large - 1000)) >"$work/seed-large.log"
   measure_size large "$large"
@@ -219,6 +242,15 @@ result.update({"rss_before_mb": before, "rss_after_mb": after})
 json.dump(result, open(path, "w"))
 PY
   done
+fi
+
+if [ "$perf" = 1 ] && [ -s "$work/get.perf.txt" ]; then
+  # On stderr with --json, so the JSON stays parseable.
+  {
+    echo "gateway profile during the ${BENCH_PERF_RUN:-get} run (perf, self time, top 30):"
+    cat "$work/get.perf.txt"
+    echo
+  } >&"$([ "$json" = 1 ] && echo 2 || echo 1)"
 fi
 
 python3 - "$work" "$duration" "$connections" "$json" <<'EOF'

@@ -78,7 +78,6 @@ func makeGateway(
     }
     let core = GatewayCore(
         authenticator: authenticator,
-        transcoder: RESTTranscoder(shapes: ShopRoutes.shapes),
         deadlines: DeadlinePolicy(defaultDeadline: configuration.defaultDeadline, maximum: configuration.maximumDeadline),
         bodyLimit: configuration.bodyLimit,
         heartbeatInterval: configuration.heartbeatInterval,
@@ -89,8 +88,11 @@ func makeGateway(
     let connections = ConnectionLimiter(maximumPerAddress: configuration.maximumConnectionsPerAddress)
     let bodyTimeout = TimeAmount(configuration.bodyTimeout)
 
-    let router = Router(context: GatewayRequestContext.self)
+    // Every GET route answers HEAD too (its responder, the body dropped by
+    // HeadResponseMiddleware), once all routes are added.
+    let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Middleware applies to the routes added after it, so it goes first.
+    router.add(middleware: HeadResponseMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.https != nil))
     router.add(middleware: HTTPMetricsMiddleware(metrics: configuration.metrics))
     if !configuration.corsOrigins.isEmpty {

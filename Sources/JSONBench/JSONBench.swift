@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import RESTTranscoding
 import ShopAPI
 
@@ -10,8 +11,9 @@ import ShopAPI
 /// time (of the thread, so other load does not count) per MiB, in this one
 /// run, of:
 /// - `gateway`: the whole request path of `POST /api/auth/login`
-///   (``RESTTranscoder/request(for:pathValues:query:body:)``, with the
-///   parser's standard limits: over-limit documents are refused early);
+///   (the route's generated ``RESTRoute/prepare``: parsed with the
+///   standard limits, over-limit documents refused early, then the typed
+///   request filled);
 /// - `parser, no limits`: ``JSONParser`` parsing the whole document
 ///   (``JSONParser/Limits/trusted``), the algorithm's own cost;
 /// - `JSONSerialization`: Foundation's parser on the same bytes, the
@@ -33,7 +35,6 @@ struct JSONBench {
         guard let login = ShopRoutes.routes.first(where: { $0.method.hasSuffix("/Login") }) else {
             fatalError("no login route in the route table")
         }
-        let transcoder = RESTTranscoder(shapes: ShopRoutes.shapes)
 
         print("JSON CPU time per MiB, median of \(iterations) runs (ms); gateway = POST /api/auth/login transcoding with limits")
         print(pad("shape", 26) + pad("gateway", 20) + pad("parser, no limits", 20) + pad("JSONSerialization", 20))
@@ -42,7 +43,7 @@ struct JSONBench {
             let gateway = median(iterations) {
                 let outcome: String
                 do {
-                    _ = try transcoder.request(for: login, pathValues: [:], query: [], body: document)
+                    _ = try login.prepare(RESTRequestInput(body: ByteBuffer(bytes: document)))
                     outcome = "ok"
                 } catch {
                     outcome = "\((error as? TranscodingError)?.httpStatus ?? 0)"

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A strict JSON parser (RFC 8259) producing ``JSONValue``, built to take
 /// hostile input at a cost linear in its size.
 ///
@@ -83,6 +85,19 @@ public struct JSONParser {
     private init(_ bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
         self.bytes = bytes
         self.limits = limits
+    }
+
+    /// A document in a `ByteBuffer` (a request body), parsed in place.
+    public static func parse(_ buffer: ByteBuffer, limits: Limits = .standard) throws(Failure) -> JSONValue {
+        let result = buffer.withUnsafeReadableBytes { raw -> Result<JSONValue, Failure> in
+            var parser = JSONParser(raw.bindMemory(to: UInt8.self), limits: limits)
+            do {
+                return .success(try parser.document())
+            } catch {
+                return .failure(error as? Failure ?? Failure(offset: 0, reason: "\(error)"))
+            }
+        }
+        return try result.get()
     }
 
     public static func parse(_ bytes: some Collection<UInt8>, limits: Limits = .standard) throws(Failure) -> JSONValue {

@@ -1,15 +1,13 @@
 import FrameRPC
-import Foundation
-import SwiftProtobuf
 
 /// One REST route of the gateway, as the code generator describes it from a
 /// method's `(shop.api.http)` option. The gateway serves routes from this
 /// description alone: no route is written by hand.
 ///
-/// The route's ``call`` works on protobuf's canonical JSON (proto field
-/// names): the gateway turns path variables, query parameters and the body
-/// into that JSON, and the response back into the REST JSON, using the
-/// ``MessageShape``s generated beside the routes.
+/// The route's ``prepare`` is generated code that builds the typed request
+/// message straight from path variables, query parameters and the body, and
+/// whose ``RESTCall`` calls the RPC and writes the typed response as REST
+/// JSON into a `ByteBuffer`: no protobuf JSON in between.
 public struct RESTRoute: Sendable {
     public enum Verb: String, Sendable, CaseIterable {
         case get, put, post, delete, patch
@@ -40,13 +38,6 @@ public struct RESTRoute: Sendable {
         case admin
     }
 
-    public enum Call: Sendable {
-        /// Request JSON in, response JSON out.
-        case unary(@Sendable (RPCClient, Data, CallOptions) async throws -> Data)
-        /// Request JSON in; `send` gets each response message's JSON.
-        case serverStreaming(@Sendable (RPCClient, Data, CallOptions, _ send: @Sendable (Data) async throws -> Void) async throws -> Void)
-    }
-
     public let verb: Verb
     /// The path template, `/api/users/{id}`.
     public let path: String
@@ -63,13 +54,19 @@ public struct RESTRoute: Sendable {
     /// Dotted request-field paths bound by the template's variables, in order.
     public let pathVariables: [String]
     public let query: [QueryParameter]
-    /// Proto names of the request and response messages (keys of the shapes).
+    /// Proto names of the request and response messages.
     public let request: String
     public let response: String
+    /// The request message's top-level field names (proto names).
+    public let requestFields: [String]
     /// A response field to send as the JSON body instead of the whole
     /// message (`ListUsersResponse.users` is sent as a bare array).
     public let responseBody: String?
-    public let call: Call
+    /// Served as Server-Sent Events.
+    public let isStreaming: Bool
+    /// Builds the request message from one request (400/413/422 when it
+    /// cannot be built), ready to call.
+    public let prepare: @Sendable (RESTRequestInput) throws -> RESTCall
 
     public init(
         verb: Verb,
@@ -85,8 +82,10 @@ public struct RESTRoute: Sendable {
         query: [QueryParameter],
         request: String,
         response: String,
+        requestFields: [String],
         responseBody: String?,
-        call: Call
+        isStreaming: Bool,
+        prepare: @escaping @Sendable (RESTRequestInput) throws -> RESTCall
     ) {
         self.verb = verb
         self.path = path
@@ -101,32 +100,10 @@ public struct RESTRoute: Sendable {
         self.query = query
         self.request = request
         self.response = response
+        self.requestFields = requestFields
         self.responseBody = responseBody
-        self.call = call
-    }
-
-    /// Streaming routes are served as Server-Sent Events.
-    public var isStreaming: Bool {
-        if case .serverStreaming = call { return true }
-        return false
-    }
-
-    /// Unknown JSON fields are ignored, as the REST API promises.
-    public static var decodingOptions: JSONDecodingOptions {
-        var options = JSONDecodingOptions()
-        options.ignoreUnknownFields = true
-        return options
-    }
-
-    /// Proto field names (snake_case) and 64-bit integers as JSON numbers.
-    /// Fields at their default value are left out, as protobuf's JSON
-    /// mapping does; the message's shape says what they are.
-    public static var encodingOptions: JSONEncodingOptions {
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        options.alwaysPrintInt64sAsNumbers = true
-        options.useDeterministicOrdering = true
-        return options
+        self.isStreaming = isStreaming
+        self.prepare = prepare
     }
 }
 
@@ -134,12 +111,10 @@ public struct RESTRoute: Sendable {
 public struct QueryParameter: Sendable, Hashable {
     /// The dotted field path, which is also the parameter's name.
     public let name: String
-    public let kind: FieldShape.Kind
     public let repeated: Bool
 
-    public init(_ name: String, _ kind: FieldShape.Kind, repeated: Bool = false) {
+    public init(_ name: String, repeated: Bool = false) {
         self.name = name
-        self.kind = kind
         self.repeated = repeated
     }
 }

@@ -143,11 +143,11 @@ struct FieldRulesTests {
         try await withShop { http throws in
             let trace = try await http.request(HTTPRequest.Method("TRACE")!, "/api/users/")
             #expect(trace.status == 405, "\(trace)")
-            #expect(trace.header("Allow") == "GET, POST")
+            #expect(trace.header("Allow") == "GET, HEAD, POST")
             #expect(trace.code == "UNIMPLEMENTED")
             let patch = try await http.request(.patch, "/api/products/\(UUID().uuidString.lowercased())")
             #expect(patch.status == 405)
-            #expect(patch.header("Allow") == "GET, PUT, DELETE")
+            #expect(patch.header("Allow") == "GET, HEAD, PUT, DELETE")
             #expect(try await http.get("/api/nothing-here").status == 404)
         }
     }

@@ -45,10 +45,10 @@ struct SystemRouteTests {
             let reply = try await http.request(.patch, "/api/products/")
             #expect(reply.status == 405)
             #expect(reply.code == "UNIMPLEMENTED")
-            #expect(reply.header("Allow") == "GET, POST")
+            #expect(reply.header("Allow") == "GET, HEAD, POST")
             let health = try await http.request(.delete, "/health")
             #expect(health.status == 405)
-            #expect(health.header("Allow") == "GET")
+            #expect(health.header("Allow") == "GET, HEAD")
         }
     }
 

@@ -1,27 +1,53 @@
+import FrameRPC
 import Foundation
+import NIOCore
 import RESTTranscoding
 import SwiftProtobuf
 import Testing
 
+/// The generated typed transcoding of the demo library: request messages
+/// built from path, query and body; responses written from the typed message.
 @Suite("REST transcoding")
 struct RESTTranscoderTests {
-    let transcoder = RESTTranscoder(shapes: DemoRoutes.shapes)
-
-    func route(_ method: String) throws -> RESTRoute {
+    static func route(_ method: String) throws -> RESTRoute {
         try #require(DemoRoutes.routes.first { $0.method == method })
     }
 
-    func json(_ text: String) -> [UInt8] { Array(text.utf8) }
+    /// The typed request `method`'s route builds.
+    static func request<Message: RESTMessage>(
+        _ method: String,
+        as type: Message.Type,
+        path: [String: String] = [:],
+        query: [(name: String, value: String)] = [],
+        body: String? = nil
+    ) throws -> Message {
+        let call = try route(method).prepare(RESTRequestInput(pathValues: path, query: query, body: body.map { ByteBuffer(string: $0) }))
+        return try #require(call.message as? Message)
+    }
 
-    @Test("a REST body becomes a request message: decimal money to cents, lower-case enums to proto names")
+    /// The error `method`'s route answers the input with.
+    static func failure(_ method: String, query: [(name: String, value: String)] = [], body: String? = nil) throws -> TranscodingError? {
+        do {
+            _ = try route(method).prepare(RESTRequestInput(query: query, body: body.map { ByteBuffer(string: $0) }))
+            return nil
+        } catch let error as TranscodingError {
+            return error
+        }
+    }
+
+    static func rest(_ message: some RESTMessage) -> String {
+        var writer = RESTWriter()
+        message.writeREST(to: &writer)
+        return String(buffer: writer.buffer)
+    }
+
+    @Test("a REST body becomes a request message: decimal money to cents, lower-case enums, unknown fields ignored")
     func bodyToMessage() throws {
-        let proto = try transcoder.request(
-            for: route(LibraryMethod.createBook),
-            pathValues: [:],
-            query: [],
-            body: json(#"{"title": "Dune", "genre": "fiction", "price": 19.99, "tags": ["sf"], "author": {"name": "Frank"}, "unknown": true}"#)
+        let request = try Self.request(
+            LibraryMethod.createBook,
+            as: Demo_Library_V1_CreateBookRequest.self,
+            body: #"{"title": "Dune", "genre": "fiction", "price": 19.99, "tags": ["sf"], "author": {"name": "Frank"}, "unknown": {"x": [null]}}"#
         )
-        let request = try Demo_Library_V1_CreateBookRequest(jsonUTF8Bytes: proto, options: RESTRoute.decodingOptions)
         #expect(request.book.title == "Dune")
         #expect(request.book.genre == .fiction)
         #expect(request.book.price == 1999)
@@ -31,110 +57,169 @@ struct RESTTranscoderTests {
 
     @Test("three times 19.99 is exactly 59.97: money never passes through floating point")
     func moneyIsExact() throws {
-        #expect(try RESTTranscoderTests.cents("19.99") == 1999)
-        #expect(try RESTTranscoderTests.cents("0.1") == 10)
-        #expect(try RESTTranscoderTests.cents("5") == 500)
-        let total = 3 * (try RESTTranscoderTests.cents("19.99"))
-        let book = Demo_Library_V1_Book.with { $0.price = total }
-        let rest = try transcoder.response(for: route(LibraryMethod.getBook), protoJSON: Array(book.jsonUTF8Data(options: RESTRoute.encodingOptions)))
-        #expect(String(decoding: rest, as: UTF8.self).contains(#""price":59.97"#))
-    }
-
-    static func cents(_ text: String) throws -> Int64 {
-        let transcoder = RESTTranscoder(shapes: DemoRoutes.shapes)
-        let route = DemoRoutes.routes.first { $0.method == LibraryMethod.createBook }!
-        let proto = try transcoder.request(for: route, pathValues: [:], query: [], body: Array(#"{"price": \#(text)}"#.utf8))
-        return try Demo_Library_V1_CreateBookRequest(jsonUTF8Bytes: proto, options: RESTRoute.decodingOptions).book.price
+        #expect(try RESTRead.cents("19.99", at: "price") == 1999)
+        #expect(try RESTRead.cents("0.1", at: "price") == 10)
+        #expect(try RESTRead.cents("5", at: "price") == 500)
+        #expect(try RESTRead.cents("-0.5", at: "price") == -50)
+        let price = try Self.request(LibraryMethod.createBook, as: Demo_Library_V1_CreateBookRequest.self, body: #"{"price": 19.99}"#).book.price
+        let book = Demo_Library_V1_Book.with { $0.price = 3 * price }
+        #expect(Self.rest(book).contains(#""price":59.97"#))
+        #expect(Self.rest(Demo_Library_V1_Book.with { $0.price = -50 }).contains(#""price":-0.50"#))
     }
 
     @Test("a price with more than two decimals is a validation error (422)")
     func threeDecimals() throws {
-        #expect(throws: TranscodingError(.invalid, "book.price: must have at most two decimals")) {
-            try transcoder.request(for: route(LibraryMethod.createBook), pathValues: [:], query: [], body: json(#"{"price": 1.999}"#))
-        }
+        let error = try Self.failure(LibraryMethod.createBook, body: #"{"price": 1.999}"#)
+        #expect(error == TranscodingError(.invalid, "book.price: must have at most two decimals"))
+        #expect(error?.httpStatus == 422)
+    }
+
+    @Test("a price in exponent form is a wrong type (400), not a rounded number")
+    func exponentPrice() throws {
+        #expect(try Self.failure(LibraryMethod.createBook, body: #"{"price": 1e2}"#) == TranscodingError(.wrongType, "book.price: must be a decimal number like 19.99"))
     }
 
     @Test("a wrong JSON type is a 400 naming the field")
     func wrongType() throws {
-        do {
-            _ = try transcoder.request(for: route(LibraryMethod.createBook), pathValues: [:], query: [], body: json(#"{"title": 5}"#))
-            Issue.record("expected an error")
-        } catch let error as TranscodingError {
-            #expect(error.httpStatus == 400)
-            #expect(error.message == "book.title: must be a string")
-        }
+        let error = try Self.failure(LibraryMethod.createBook, body: #"{"title": 5}"#)
+        #expect(error?.httpStatus == 400)
+        #expect(error?.message == "book.title: must be a string")
+    }
+
+    @Test("a known field given as null is a wrong type; an unknown one is ignored")
+    func nullField() throws {
+        #expect(try Self.failure(LibraryMethod.createBook, body: #"{"title": null}"#) == TranscodingError(.wrongType, "book.title: must be a value, not null (leave the field out instead)"))
+        #expect(try Self.failure(LibraryMethod.createBook, body: #"{"tags": ["a", null]}"#) == TranscodingError(.wrongType, "book.tags[1]: must be a value, not null"))
+        #expect(try Self.failure(LibraryMethod.createBook, body: #"{"whatever": null}"#) == nil)
+    }
+
+    @Test("a body that is not an object, for a route whose body is the message, is a 400")
+    func bodyNotAnObject() throws {
+        #expect(try Self.failure(LibraryMethod.renameBook, body: "[1]") == TranscodingError(.wrongType, "the body must be a JSON object"))
     }
 
     @Test("malformed JSON is a 400 with the byte offset")
     func malformed() throws {
-        do {
-            _ = try transcoder.request(for: route(LibraryMethod.renameBook), pathValues: ["id": "b1"], query: [], body: json(#"{"title": "#))
-            Issue.record("expected an error")
-        } catch let error as TranscodingError {
-            #expect(error.kind == .malformed)
-            #expect(error.httpStatus == 400)
-            #expect(error.message.contains("malformed JSON at byte"))
-        }
+        let error = try #require(try Self.failure(LibraryMethod.renameBook, body: #"{"title": "#))
+        #expect(error.kind == .malformed)
+        #expect(error.httpStatus == 400)
+        #expect(error.message.contains("malformed JSON at byte"))
     }
 
-    @Test("an unknown enum name is a 422 listing the allowed ones")
-    func unknownEnum() throws {
-        do {
-            _ = try transcoder.request(for: route(LibraryMethod.listBooks), pathValues: [:], query: [("genre", "poetry")], body: nil)
-            Issue.record("expected an error")
-        } catch let error as TranscodingError {
-            #expect(error.httpStatus == 422)
-            #expect(error.message == "genre: must be one of fiction, history")
-        }
+    @Test("JSON over the parser's limits is a 413")
+    func tooLarge() throws {
+        let members = (0..<2_000).map { "\"k\($0)\": 1" }.joined(separator: ",")
+        #expect(try Self.failure(LibraryMethod.renameBook, body: "{\(members)}")?.httpStatus == 413)
     }
 
-    @Test("query parameters fill scalars, repeated and nested fields; path variables win over the body")
+    @Test("an unknown enum name is a 422 listing the allowed ones; any case of a known one is accepted")
+    func enumNames() throws {
+        let error = try Self.failure(LibraryMethod.listBooks, query: [("genre", "poetry")])
+        #expect(error?.httpStatus == 422)
+        #expect(error?.message == "genre: must be one of fiction, history")
+        #expect(try Self.failure(LibraryMethod.listBooks, query: [("genre", "unspecified")])?.httpStatus == 422)
+        let book = try Self.request(LibraryMethod.createBook, as: Demo_Library_V1_CreateBookRequest.self, body: #"{"genre": "FICTION"}"#).book
+        #expect(book.genre == .fiction)
+        #expect(Self.rest(book).contains(#""genre":"fiction""#))
+    }
+
+    @Test("query parameters fill scalars, repeated and nested fields; the last of a repeated single value wins; path beats query beats body")
     func queryAndPath() throws {
-        let list = try transcoder.request(
-            for: route(LibraryMethod.listBooks),
-            pathValues: [:],
-            query: [("skip", "10"), ("limit", "5"), ("genre", "HISTORY"), ("tags", "a"), ("tags", "b"), ("filter.in_print", "true"), ("other", "x")],
-            body: nil
+        let list = try Self.request(
+            LibraryMethod.listBooks,
+            as: Demo_Library_V1_ListBooksRequest.self,
+            query: [("skip", "1"), ("skip", "10"), ("limit", "5"), ("genre", "HISTORY"), ("tags", "a"), ("tags", "b"), ("filter.in_print", "true"), ("filter.author_name", "Eliot"), ("other", "x")]
         )
-        let request = try Demo_Library_V1_ListBooksRequest(jsonUTF8Bytes: list, options: RESTRoute.decodingOptions)
-        #expect(request.skip == 10 && request.limit == 5)
-        #expect(request.genre == .history)
-        #expect(request.tags == ["a", "b"])
-        #expect(request.filter.inPrint)
+        #expect(list.skip == 10 && list.limit == 5)
+        #expect(list.genre == .history)
+        #expect(list.tags == ["a", "b"])
+        #expect(list.filter.inPrint)
+        #expect(list.filter.authorName == "Eliot")
 
-        let rename = try transcoder.request(for: route(LibraryMethod.renameBook), pathValues: ["id": "from-path"], query: [], body: json(#"{"id": "from-body", "title": "T"}"#))
-        let renamed = try Demo_Library_V1_RenameBookRequest(jsonUTF8Bytes: rename, options: RESTRoute.decodingOptions)
+        let renamed = try Self.request(
+            LibraryMethod.renameBook,
+            as: Demo_Library_V1_RenameBookRequest.self,
+            path: ["id": "from-path"],
+            body: #"{"id": "from-body", "title": "T"}"#
+        )
         #expect(renamed.id == "from-path")
         #expect(renamed.title == "T")
     }
 
-    @Test("a query value of the wrong type is a 400")
+    @Test("a query value of the wrong type is a 400, one out of range a 422")
     func badQueryValue() throws {
-        #expect(throws: TranscodingError(.wrongType, "skip: must be an integer")) {
-            try transcoder.request(for: route(LibraryMethod.listBooks), pathValues: [:], query: [("skip", "ten")], body: nil)
-        }
+        #expect(try Self.failure(LibraryMethod.listBooks, query: [("skip", "ten")]) == TranscodingError(.wrongType, "skip: must be an integer"))
+        #expect(try Self.failure(LibraryMethod.listBooks, query: [("skip", "99999999999")]) == TranscodingError(.invalid, "skip: 99999999999 is out of range"))
+        #expect(try Self.failure(LibraryMethod.listBooks, query: [("filter.in_print", "maybe")]) == TranscodingError(.wrongType, "filter.in_print: must be true or false"))
     }
 
-    @Test("responses have every field: defaults filled, money as a decimal, enums in lower case; an unset message is left out, not null")
-    func responseHasEveryField() throws {
+    @Test("timestamps are RFC 3339 both ways, offsets accepted, fractions kept to 3, 6 or 9 digits")
+    func timestamps() throws {
+        let book = try Self.request(LibraryMethod.createBook, as: Demo_Library_V1_CreateBookRequest.self, body: #"{"published_at": "2026-12-01T16:04:05.25+01:00"}"#).book
+        #expect(book.publishedAt.seconds == 1_796_137_445)
+        #expect(book.publishedAt.nanos == 250_000_000)
+        #expect(Self.rest(book).contains(#""published_at":"2026-12-01T15:04:05.250Z""#))
+        let early = Demo_Library_V1_Book.with { $0.publishedAt = .with { $0.seconds = -1; $0.nanos = 1 } }
+        #expect(Self.rest(early).contains(#""published_at":"1969-12-31T23:59:59.000000001Z""#))
+        #expect(try Self.failure(LibraryMethod.createBook, body: #"{"published_at": "yesterday"}"#)?.httpStatus == 400)
+        #expect(try Self.failure(LibraryMethod.createBook, body: #"{"published_at": "2026-02-30T00:00:00Z"}"#)?.httpStatus == 400)
+    }
+
+    @Test("a response has every field in declaration order: defaults filled, money as a decimal, enums in lower case; an unset message or timestamp is left out")
+    func responseHasEveryField() {
         let book = Demo_Library_V1_Book.with { $0.id = "b1"; $0.price = 1050; $0.genre = .history }
-        let rest = try transcoder.response(for: route(LibraryMethod.getBook), protoJSON: Array(book.jsonUTF8Data(options: RESTRoute.encodingOptions)))
-        let value = try JSONParser.parse(rest)
-        #expect(value["id"] == .string("b1"))
-        #expect(value["title"] == .string(""))
-        #expect(value["price"] == .number("10.50"))
-        #expect(value["genre"] == .string("history"))
-        #expect(value["tags"] == .array([]))
-        #expect(value["copies_sold"] == .number("0"))
-        #expect(value["author"] == nil)
+        #expect(Self.rest(book) == #"{"id":"b1","title":"","genre":"history","price":10.50,"tags":[],"copies_sold":0}"#)
+        #expect(Self.rest(Demo_Library_V1_Book()).contains(#""genre":"unspecified""#))
+        let withAuthor = Demo_Library_V1_Book.with { $0.author = .init(); $0.copiesSold = -3 }
+        #expect(Self.rest(withAuthor).contains(#""author":{"name":"","country":""},"copies_sold":-3"#))
     }
 
-    @Test("a route's response_body field is sent alone")
-    func responseBodyField() throws {
-        let response = Demo_Library_V1_ListBooksResponse.with { $0.books = [.with { $0.id = "a" }, .with { $0.id = "b" }] }
-        let rest = try transcoder.response(for: route(LibraryMethod.listBooks), protoJSON: Array(response.jsonUTF8Data(options: RESTRoute.encodingOptions)))
-        guard case .array(let books) = try JSONParser.parse(rest) else { Issue.record("expected an array"); return }
-        #expect(books.map { $0["id"] } == [.string("a"), .string("b")])
+    @Test("strings are escaped as JSON requires, and nothing else")
+    func stringEscapes() {
+        let book = Demo_Library_V1_Book.with { $0.title = "a\"b\\c\u{01}\n\té" }
+        #expect(Self.rest(book).contains(#""title":"a\"b\\c\u0001\n\té""#))
+    }
+
+    @Test("a route's invocation calls the service over a real connection: a response_body field is sent alone, a stream per message")
+    func invocationOverConnection() async throws {
+        try await withLibrary { _, rpc throws in
+            let create = try Self.route(LibraryMethod.createBook)
+            var ids: [String] = []
+            for title in ["Beloved", "Jazz"] {
+                guard case .unary(let call) = try create.prepare(RESTRequestInput(body: ByteBuffer(string: #"{"title": "\#(title)", "genre": "fiction", "price": 25.50}"#))).invocation else {
+                    Issue.record("unary expected")
+                    return
+                }
+                let created = try JSONParser.parse(Array(buffer: try await call(rpc, CallOptions(timeout: .seconds(5))).body))
+                #expect(created["price"] == .number("25.50"))
+                #expect(created["genre"] == .string("fiction"))
+                if case .string(let id)? = created["id"] { ids.append(id) }
+            }
+
+            let list = try Self.route(LibraryMethod.listBooks)
+            guard case .unary(let listCall) = try list.prepare(RESTRequestInput(query: [("genre", "fiction")])).invocation else {
+                Issue.record("unary expected")
+                return
+            }
+            let listed = try await listCall(rpc, CallOptions(timeout: .seconds(5)))
+            guard case .array(let books) = try JSONParser.parse(Array(buffer: listed.body)) else {
+                Issue.record("a bare array expected")
+                return
+            }
+            #expect(books.map { $0["title"] } == [.string("Beloved"), .string("Jazz")])
+            #expect(listed.nextPageToken == nil)
+
+            let watch = try Self.route(LibraryMethod.watchBook)
+            guard case .serverStreaming(let stream) = try watch.prepare(RESTRequestInput(pathValues: ["id": ids[0]], query: [("updates", "2")])).invocation else {
+                Issue.record("streaming expected")
+                return
+            }
+            let received = Received()
+            try await stream(rpc, CallOptions(timeout: .seconds(5))) { chunk in
+                received.append(Data(chunk.readableBytesView))
+            }
+            #expect(received.count == 3)
+        }
     }
 }
 

@@ -24,7 +24,7 @@ struct RequestDecompressionMiddleware: RouterMiddleware {
                 detail: "Content-Encoding '\(header.prefix(40))' is not supported; send gzip, deflate or identity"
             )
         }
-        var compressed = ByteBuffer(bytes: try await RequestInput.body(of: request, limit: bodyLimit))
+        var compressed = try await RequestInput.body(of: request, limit: bodyLimit)
         let inflated: ByteBuffer
         do {
             inflated = try compressed.decompress(with: coding.algorithm, maxSize: bodyLimit)

@@ -53,8 +53,8 @@ struct PasswordRouteGuard: Sendable {
     }
 
     /// Whether `route` is one this guard stands before.
-    static func guards(_ route: RESTRoute, shapes: [String: MessageShape]) -> Bool {
-        route.auth == .public && route.body != .none && shapes[route.request]?.fieldsByName[passwordField] != nil
+    static func guards(_ route: RESTRoute) -> Bool {
+        route.auth == .public && route.body != .none && route.requestFields.contains(passwordField)
     }
 
     /// Takes the client address's token.

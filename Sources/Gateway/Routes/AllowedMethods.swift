@@ -23,6 +23,8 @@ struct AllowedMethods: Sendable {
             let key = Self.normalized(route.path)
             if byPath[key] == nil { paths.append(key) }
             byPath[key, default: []].insert(route.method)
+            // Every GET path answers HEAD too (the router's autoGenerateHeadEndpoints).
+            if route.method == "GET" { byPath[key, default: []].insert("HEAD") }
         }
         templates = paths.map { path in
             let methods = byPath[path]!

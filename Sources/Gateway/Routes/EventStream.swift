@@ -31,7 +31,7 @@ import Synchronization
 /// take the upstream connection's call slots from other routes.
 enum EventStream {
     enum Item: Sendable {
-        case message(Data)
+        case message(ByteBuffer)
         case heartbeat
     }
 
@@ -43,9 +43,8 @@ enum EventStream {
     static func open(
         route: RESTRoute,
         streamOwner: String,
-        call: @escaping @Sendable (RPCClient, Data, CallOptions, _ send: @Sendable (Data) async throws -> Void) async throws -> Void,
+        call: @escaping @Sendable (RPCClient, CallOptions, _ send: @Sendable (ByteBuffer) async throws -> Void) async throws -> Void,
         request: Request,
-        requestJSON: Data,
         options: CallOptions,
         policy: Upstream.CallPolicy,
         upstream: Upstream,
@@ -73,7 +72,7 @@ enum EventStream {
             defer { lease.release() }
             do {
                 try await upstream.countingStream {
-                    try await call(client, requestJSON, options) { message in
+                    try await call(client, options) { message in
                         startSink.finish()
                         itemSink.yield(.message(message))
                     }
@@ -98,7 +97,6 @@ enum EventStream {
         context.record.update { $0.upstreamStatus = "OK" }
 
         let eventName = Self.eventName(of: route.response)
-        let transcoder = core.transcoder
         let heartbeat = core.heartbeatInterval
         let requestID = context.requestID
         let logger = core.logger
@@ -116,9 +114,8 @@ enum EventStream {
                         do {
                             for try await item in items {
                                 switch item {
-                                case .message(let data):
-                                    let json = try transcoder.response(for: route, protoJSON: Array(data))
-                                    try await writer.write(ByteBuffer(bytes: Self.event(eventName, data: json)))
+                                case .message(let json):
+                                    try await writer.write(Self.event(eventName, data: json))
                                 case .heartbeat:
                                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                                 }
@@ -147,6 +144,16 @@ enum EventStream {
             ],
             body: body
         )
+    }
+
+    /// `event: <name>\ndata: <json>\n\n`. The JSON is compact, so one line.
+    static func event(_ name: String, data: ByteBuffer) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(data.readableBytes + name.utf8.count + 16)
+        buffer.writeString("event: \(name)\ndata: ")
+        buffer.writeImmutableBuffer(data)
+        buffer.writeString("\n\n")
+        return buffer
     }
 
     /// `event: <name>\ndata: <json>\n\n`. The JSON is compact, so one line.

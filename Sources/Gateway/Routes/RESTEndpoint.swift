@@ -11,10 +11,10 @@ import RESTTranscoding
 ///    even read, and before any RPC. A password route (login,
 ///    registration) takes its client address's token here too, and its
 ///    account's once the body is read (``PasswordRouteGuard``).
-/// 3. The body is read up to the limit (413), and path, query and body
-///    become the request message's JSON (``RESTTranscoder``; 400/422).
-/// 4. `Idempotency-Key` fills the message's `idempotency_key` field when it
-///    has one; the token's account is confirmed (``AccountCheck``, 401 for a
+/// 3. The body is read up to the limit (413), and path, query, body and
+///    `Idempotency-Key` become the typed request message (the route's
+///    generated ``RESTRoute/prepare``; 400/413/422); the owner field and
+///    the account's email are read from it; the token's account is confirmed (``AccountCheck``, 401 for a
 ///    revoked token); the token, request id and idempotency key go out as
 ///    metadata.
 /// 5. The call goes through the upstream's breaker and retries; its answer
@@ -24,10 +24,10 @@ struct RESTEndpoint: HTTPResponder {
     typealias Context = GatewayRequestContext
 
     /// The request header an idempotency key arrives in, and the metadata
-    /// key and message field it is passed on as.
+    /// key it is passed on as (the generated builder also sets the request's
+    /// `idempotency_key` field when it has one).
     static let idempotencyHeader = "Idempotency-Key"
     static let idempotencyMetadataKey = "idempotency-key"
-    static let idempotencyField = "idempotency_key"
     static let maximumIdempotencyKeyLength = 255
     /// Header names built once, not on every request.
     private static let idempotencyHeaderName = HTTPFields.Element.Name(idempotencyHeader)!
@@ -65,29 +65,26 @@ struct RESTEndpoint: HTTPResponder {
         if let identity { context.record.update { $0.userID = identity.userID } }
 
         let idempotencyKey = try Self.idempotencyKey(request.headers[Self.idempotencyHeaderName])
-        let hashesPassword = PasswordRouteGuard.guards(route, shapes: core.transcoder.shapes)
+        let hashesPassword = PasswordRouteGuard.guards(route)
         if hashesPassword { try core.passwordRoutes.admit(address: context.clientAddress) }
         let body = route.body == .none ? nil : try await RequestInput.body(of: request, limit: core.bodyLimit)
         // A route that takes a body needs one (the document says it is
         // required): an empty body is a client mistake, not an empty message.
-        if let body, body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+        if let body, body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             throw GatewayError.badRequest("the request needs a JSON body")
         }
-        var json = try core.transcoder.request(
-            for: route,
+        let call = try route.prepare(RESTRequestInput(
             pathValues: pathValues,
             query: try RequestInput.queryItems(request.uri.query),
-            body: body
-        )
-        if let idempotencyKey, core.transcoder.shapes[route.request]?.fieldsByName[Self.idempotencyField]?.kind == .string {
-            json = Self.setting(Self.idempotencyField, to: idempotencyKey, in: json)
-        }
+            body: body,
+            idempotencyKey: idempotencyKey
+        ))
         var account: String?
-        if hashesPassword, let email = Self.string(atPath: PasswordRouteGuard.accountField, in: json) {
+        if hashesPassword, let email = call.string(PasswordRouteGuard.accountField) {
             account = try core.passwordRoutes.admit(email: email)
         }
         if ownerValue == nil, let identity, case .owner(field: .some(let field)) = route.auth {
-            try Authenticator.checkOwner(field, identity: identity, value: Self.string(atPath: field, in: json))
+            try Authenticator.checkOwner(field, identity: identity, value: call.string(field))
         }
 
         var metadata = Metadata()
@@ -108,24 +105,22 @@ struct RESTEndpoint: HTTPResponder {
         // never reaches the upstream (nor its breaker).
         guard ContinuousClock.now < deadline else { throw GatewayError.deadlineExceeded() }
 
-        switch route.call {
-        case .unary(let call):
-            let requestData = Data(json)
+        switch call.invocation {
+        case .unary(let invoke):
             let unary = {
                 try await upstream.unary(policy: policy, deadline: deadline, record: context.record) { client in
-                    try await call(client, requestData, options)
+                    try await invoke(client, options)
                 }
             }
             let response = hashesPassword ? try await core.passwordRoutes.withHashingSlot(unary) : try await unary()
             if let account { core.passwordRoutes.succeeded(account: account) }
-            return try success(Array(response))
-        case .serverStreaming(let call):
+            return success(response)
+        case .serverStreaming(let invoke):
             return try await EventStream.open(
                 route: route,
                 streamOwner: identity?.userID ?? "address \(context.clientAddress)",
-                call: call,
+                call: invoke,
                 request: request,
-                requestJSON: Data(json),
                 options: options,
                 policy: policy,
                 upstream: upstream,
@@ -136,15 +131,14 @@ struct RESTEndpoint: HTTPResponder {
     }
 
     /// The route's success response for the upstream's answer.
-    private func success(_ protoJSON: [UInt8]) throws -> Response {
+    private func success(_ response: RESTResponse) -> Response {
         guard route.successStatus != 204 else { return Response(status: .noContent) }
-        let (body, nextPageToken) = try core.transcoder.responseWithPageToken(for: route, protoJSON: protoJSON)
         var headers: HTTPFields = [.contentType: "application/json"]
-        if let nextPageToken { headers[Self.nextPageTokenHeaderName] = nextPageToken }
+        if let token = response.nextPageToken { headers[Self.nextPageTokenHeaderName] = token }
         return Response(
             status: HTTPResponse.Status(code: route.successStatus),
             headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+            body: ResponseBody(byteBuffer: response.body)
         )
     }
 
@@ -171,27 +165,5 @@ struct RESTEndpoint: HTTPResponder {
             throw .badRequest("\(idempotencyHeader) must be at most \(maximumIdempotencyKeyLength) visible characters")
         }
         return String(key)
-    }
-
-    /// `json` (an object) with its top-level `field` set to the string `value`.
-    static func setting(_ field: String, to value: String, in json: [UInt8]) -> [UInt8] {
-        guard case .object(var members)? = try? JSONParser.parse(json) else { return json }
-        if let index = members.firstIndex(where: { $0.key == field }) {
-            members[index].value = .string(value)
-        } else {
-            members.append((field, .string(value)))
-        }
-        return JSONValue.object(members).serialized
-    }
-
-    /// The string at a dotted field path of a JSON object, if there is one.
-    static func string(atPath path: String, in json: [UInt8]) -> String? {
-        guard var value = try? JSONParser.parse(json) else { return nil }
-        for name in path.split(separator: ".") {
-            guard let next = value[String(name)] else { return nil }
-            value = next
-        }
-        if case .string(let text) = value { return text }
-        return nil
     }
 }

@@ -7,15 +7,20 @@ enum RequestInput {
     /// The whole body, refused with 413 as soon as it is known to pass
     /// `limit` bytes: from `Content-Length` before reading anything, or while
     /// reading a body sent in chunks.
-    static func body(of request: Request, limit: Int) async throws -> [UInt8] {
+    static func body(of request: Request, limit: Int) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap({ Int($0.trimmingSpaces) }), length > limit {
             throw GatewayError.payloadTooLarge(limit: limit)
         }
-        var bytes: [UInt8] = []
+        var collected: ByteBuffer?
         do {
             for try await buffer in request.body {
-                guard bytes.count + buffer.readableBytes <= limit else { throw GatewayError.payloadTooLarge(limit: limit) }
-                bytes.append(contentsOf: buffer.readableBytesView)
+                guard (collected?.readableBytes ?? 0) + buffer.readableBytes <= limit else { throw GatewayError.payloadTooLarge(limit: limit) }
+                // A body in one buffer (the usual case) is kept as it came.
+                if collected == nil {
+                    collected = buffer
+                } else {
+                    collected!.writeImmutableBuffer(buffer)
+                }
             }
         } catch let error as GatewayError {
             throw error
@@ -24,7 +29,7 @@ enum RequestInput {
         } catch {
             throw GatewayError.badRequest("the request body could not be read")
         }
-        return bytes
+        return collected ?? ByteBuffer()
     }
 
     /// `a=1&b=x%20y&b=z` as `[(a, 1), (b, x y), (b, z)]`, in order; `+` is a

@@ -142,18 +142,18 @@ public final class Upstream: Sendable {
     /// Makes a unary call with the breakers, balancing and retries.
     ///
     /// - Parameters:
-    ///   - attempt: one try of the call (the route's generated `call`),
+    ///   - attempt: one try of the call (the route's generated invocation),
     ///     through the client of the endpoint picked for it.
     ///   - deadline: the request's deadline; `options` must carry it too.
     ///   - record: told the number of attempts, the endpoint and the final status.
     /// - Throws: the last ``RPCError``, or a ``GatewayError`` 503 when the
     ///   circuit of every endpoint is open.
-    func unary(
+    func unary<Output>(
         policy: CallPolicy,
         deadline: ContinuousClock.Instant,
         record: RequestRecord,
-        attempt: (RPCClient) async throws -> Data
-    ) async throws -> Data {
+        attempt: (RPCClient) async throws -> Output
+    ) async throws -> Output {
         let limited = !policy.hasOwnAdmission
         guard !limited || concurrency.withLock({ $0.tryAcquire() }) else {
             shedCounter.increment()
@@ -226,12 +226,12 @@ public final class Upstream: Sendable {
 
     /// ``unary(policy:deadline:record:attempt:)`` for an attempt that does
     /// not need the endpoint's client.
-    func unary(
+    func unary<Output>(
         policy: CallPolicy,
         deadline: ContinuousClock.Instant,
         record: RequestRecord,
-        attempt: () async throws -> Data
-    ) async throws -> Data {
+        attempt: () async throws -> Output
+    ) async throws -> Output {
         try await unary(policy: policy, deadline: deadline, record: record) { (_: RPCClient) in try await attempt() }
     }
 

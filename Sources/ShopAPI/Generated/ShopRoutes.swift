@@ -7,6 +7,7 @@
 import FrameRPC
 import Foundation
 import RESTTranscoding
+import SwiftProtobuf
 
 /// Every REST route of the gateway, generated from the `(shop.api.http)`
 /// options in proto/. The gateway serves these and no others.
@@ -26,12 +27,35 @@ public enum ShopRoutes {
             query: [],
             request: "shop.user.v1.CreateUserRequest",
             response: "shop.user.v1.User",
+            requestFields: ["email", "full_name", "password", "is_active"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_User_V1_CreateUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await UserServiceClient(client).createUser(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_User_V1_CreateUserRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "email": value = message.email
+                        case "full_name": value = message.fullName
+                        case "password": value = message.password
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await UserServiceClient(client).createUser(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -48,11 +72,22 @@ public enum ShopRoutes {
             query: [],
             request: "shop.user.v1.GetCurrentUserRequest",
             response: "shop.user.v1.User",
+            requestFields: [],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_User_V1_GetCurrentUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                let response = try await UserServiceClient(client).getCurrentUser(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                let request = Shop_User_V1_GetCurrentUserRequest()
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { _ in nil },
+                    invocation: .unary { client, options in
+                        let response = try await UserServiceClient(client).getCurrentUser(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -69,12 +104,33 @@ public enum ShopRoutes {
             query: [],
             request: "shop.user.v1.GetUserRequest",
             response: "shop.user.v1.User",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_User_V1_GetUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await UserServiceClient(client).getUser(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_User_V1_GetUserRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await UserServiceClient(client).getUser(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -89,19 +145,49 @@ public enum ShopRoutes {
             defaultDeadline: nil,
             pathVariables: [],
             query: [
-                QueryParameter("skip", .int32),
-                QueryParameter("limit", .int32),
-                QueryParameter("page_size", .int32),
-                QueryParameter("page_token", .string),
+                QueryParameter("skip"),
+                QueryParameter("limit"),
+                QueryParameter("page_size"),
+                QueryParameter("page_token"),
             ],
             request: "shop.user.v1.ListUsersRequest",
             response: "shop.user.v1.ListUsersResponse",
+            requestFields: ["skip", "limit", "page_size", "page_token"],
             responseBody: "users",
-            call: .unary { client, json, options in
-                let request = try Shop_User_V1_ListUsersRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await UserServiceClient(client).listUsers(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_User_V1_ListUsersRequest()
+                if let text = input.query("skip") {
+                    request.skip = try RESTRead.int32(text: text, at: "skip")
+                }
+                if let text = input.query("limit") {
+                    request.limit = try RESTRead.int32(text: text, at: "limit")
+                }
+                if let text = input.query("page_size") {
+                    request.pageSize = try RESTRead.int32(text: text, at: "page_size")
+                }
+                if let text = input.query("page_token") {
+                    request.pageToken = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "page_token": value = message.pageToken
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await UserServiceClient(client).listUsers(message, options: options)
+                        var writer = RESTWriter()
+                        writer.messages(response.users)
+                        return RESTResponse(body: writer.buffer, nextPageToken: RESTResponse.pageToken(response.nextPageToken))
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -118,12 +204,39 @@ public enum ShopRoutes {
             query: [],
             request: "shop.user.v1.UpdateUserRequest",
             response: "shop.user.v1.User",
+            requestFields: ["id", "email", "full_name", "password", "is_active", "role"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_User_V1_UpdateUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await UserServiceClient(client).updateUser(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_User_V1_UpdateUserRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        case "email": value = message.email
+                        case "full_name": value = message.fullName
+                        case "password": value = message.password
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await UserServiceClient(client).updateUser(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -140,12 +253,31 @@ public enum ShopRoutes {
             query: [],
             request: "shop.user.v1.DeactivateUserRequest",
             response: "shop.user.v1.DeactivateUserResponse",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_User_V1_DeactivateUserRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await UserServiceClient(client).deactivateUser(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_User_V1_DeactivateUserRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        _ = try await UserServiceClient(client).deactivateUser(message, options: options)
+                        return RESTResponse.empty
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -162,12 +294,34 @@ public enum ShopRoutes {
             query: [],
             request: "shop.user.v1.LoginRequest",
             response: "shop.user.v1.LoginResponse",
+            requestFields: ["email", "password"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_User_V1_LoginRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await UserServiceClient(client).login(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_User_V1_LoginRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "email": value = message.email
+                        case "password": value = message.password
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await UserServiceClient(client).login(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -184,12 +338,35 @@ public enum ShopRoutes {
             query: [],
             request: "shop.product.v1.CreateProductRequest",
             response: "shop.product.v1.Product",
+            requestFields: ["name", "description", "price", "category"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Product_V1_CreateProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await ProductServiceClient(client).createProduct(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Product_V1_CreateProductRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "name": value = message.name
+                        case "description": value = message.description_p
+                        case "category": value = message.category
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await ProductServiceClient(client).createProduct(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -206,12 +383,33 @@ public enum ShopRoutes {
             query: [],
             request: "shop.product.v1.GetProductRequest",
             response: "shop.product.v1.Product",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Product_V1_GetProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await ProductServiceClient(client).getProduct(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Product_V1_GetProductRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await ProductServiceClient(client).getProduct(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -226,20 +424,54 @@ public enum ShopRoutes {
             defaultDeadline: nil,
             pathVariables: [],
             query: [
-                QueryParameter("skip", .int32),
-                QueryParameter("limit", .int32),
-                QueryParameter("category", .string),
-                QueryParameter("page_size", .int32),
-                QueryParameter("page_token", .string),
+                QueryParameter("skip"),
+                QueryParameter("limit"),
+                QueryParameter("category"),
+                QueryParameter("page_size"),
+                QueryParameter("page_token"),
             ],
             request: "shop.product.v1.ListProductsRequest",
             response: "shop.product.v1.ListProductsResponse",
+            requestFields: ["skip", "limit", "category", "page_size", "page_token"],
             responseBody: "products",
-            call: .unary { client, json, options in
-                let request = try Shop_Product_V1_ListProductsRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await ProductServiceClient(client).listProducts(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Product_V1_ListProductsRequest()
+                if let text = input.query("skip") {
+                    request.skip = try RESTRead.int32(text: text, at: "skip")
+                }
+                if let text = input.query("limit") {
+                    request.limit = try RESTRead.int32(text: text, at: "limit")
+                }
+                if let text = input.query("category") {
+                    request.category = text
+                }
+                if let text = input.query("page_size") {
+                    request.pageSize = try RESTRead.int32(text: text, at: "page_size")
+                }
+                if let text = input.query("page_token") {
+                    request.pageToken = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "category": value = message.category
+                        case "page_token": value = message.pageToken
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await ProductServiceClient(client).listProducts(message, options: options)
+                        var writer = RESTWriter()
+                        writer.messages(response.products)
+                        return RESTResponse(body: writer.buffer, nextPageToken: RESTResponse.pageToken(response.nextPageToken))
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -256,12 +488,39 @@ public enum ShopRoutes {
             query: [],
             request: "shop.product.v1.UpdateProductRequest",
             response: "shop.product.v1.Product",
+            requestFields: ["id", "name", "description", "price", "category"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Product_V1_UpdateProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await ProductServiceClient(client).updateProduct(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Product_V1_UpdateProductRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        case "name": value = message.name
+                        case "description": value = message.description_p
+                        case "category": value = message.category
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await ProductServiceClient(client).updateProduct(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -278,12 +537,31 @@ public enum ShopRoutes {
             query: [],
             request: "shop.product.v1.DeleteProductRequest",
             response: "shop.product.v1.DeleteProductResponse",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Product_V1_DeleteProductRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await ProductServiceClient(client).deleteProduct(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Product_V1_DeleteProductRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        _ = try await ProductServiceClient(client).deleteProduct(message, options: options)
+                        return RESTResponse.empty
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -300,12 +578,33 @@ public enum ShopRoutes {
             query: [],
             request: "shop.inventory.v1.GetStockRequest",
             response: "shop.inventory.v1.Stock",
+            requestFields: ["product_id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Inventory_V1_GetStockRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await InventoryServiceClient(client).getStock(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Inventory_V1_GetStockRequest()
+                if let text = input.path("product_id") {
+                    request.productID = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "product_id": value = message.productID
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await InventoryServiceClient(client).getStock(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -322,12 +621,36 @@ public enum ShopRoutes {
             query: [],
             request: "shop.inventory.v1.SetStockRequest",
             response: "shop.inventory.v1.Stock",
+            requestFields: ["product_id", "available"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Inventory_V1_SetStockRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await InventoryServiceClient(client).setStock(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Inventory_V1_SetStockRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                if let text = input.path("product_id") {
+                    request.productID = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "product_id": value = message.productID
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await InventoryServiceClient(client).setStock(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -344,12 +667,37 @@ public enum ShopRoutes {
             query: [],
             request: "shop.order.v1.CreateOrderRequest",
             response: "shop.order.v1.Order",
+            requestFields: ["items", "user_id", "idempotency_key"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Order_V1_CreateOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await OrderServiceClient(client).createOrder(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Order_V1_CreateOrderRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                if let key = input.idempotencyKey {
+                    request.idempotencyKey = key
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "user_id": value = message.userID
+                        case "idempotency_key": value = message.idempotencyKey
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await OrderServiceClient(client).createOrder(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -366,12 +714,33 @@ public enum ShopRoutes {
             query: [],
             request: "shop.order.v1.GetOrderRequest",
             response: "shop.order.v1.Order",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Order_V1_GetOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await OrderServiceClient(client).getOrder(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Order_V1_GetOrderRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await OrderServiceClient(client).getOrder(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -386,20 +755,54 @@ public enum ShopRoutes {
             defaultDeadline: nil,
             pathVariables: [],
             query: [
-                QueryParameter("user_id", .string),
-                QueryParameter("skip", .int32),
-                QueryParameter("limit", .int32),
-                QueryParameter("page_size", .int32),
-                QueryParameter("page_token", .string),
+                QueryParameter("user_id"),
+                QueryParameter("skip"),
+                QueryParameter("limit"),
+                QueryParameter("page_size"),
+                QueryParameter("page_token"),
             ],
             request: "shop.order.v1.ListOrdersRequest",
             response: "shop.order.v1.ListOrdersResponse",
+            requestFields: ["user_id", "skip", "limit", "page_size", "page_token"],
             responseBody: "orders",
-            call: .unary { client, json, options in
-                let request = try Shop_Order_V1_ListOrdersRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await OrderServiceClient(client).listOrders(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Order_V1_ListOrdersRequest()
+                if let text = input.query("user_id") {
+                    request.userID = text
+                }
+                if let text = input.query("skip") {
+                    request.skip = try RESTRead.int32(text: text, at: "skip")
+                }
+                if let text = input.query("limit") {
+                    request.limit = try RESTRead.int32(text: text, at: "limit")
+                }
+                if let text = input.query("page_size") {
+                    request.pageSize = try RESTRead.int32(text: text, at: "page_size")
+                }
+                if let text = input.query("page_token") {
+                    request.pageToken = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "user_id": value = message.userID
+                        case "page_token": value = message.pageToken
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await OrderServiceClient(client).listOrders(message, options: options)
+                        var writer = RESTWriter()
+                        writer.messages(response.orders)
+                        return RESTResponse(body: writer.buffer, nextPageToken: RESTResponse.pageToken(response.nextPageToken))
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -416,12 +819,33 @@ public enum ShopRoutes {
             query: [],
             request: "shop.order.v1.CancelOrderRequest",
             response: "shop.order.v1.Order",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Order_V1_CancelOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await OrderServiceClient(client).cancelOrder(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Order_V1_CancelOrderRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await OrderServiceClient(client).cancelOrder(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -438,12 +862,36 @@ public enum ShopRoutes {
             query: [],
             request: "shop.order.v1.UpdateOrderStatusRequest",
             response: "shop.order.v1.Order",
+            requestFields: ["id", "status"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Shop_Order_V1_UpdateOrderStatusRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await OrderServiceClient(client).updateOrderStatus(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Order_V1_UpdateOrderStatusRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await OrderServiceClient(client).updateOrderStatus(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -460,15 +908,36 @@ public enum ShopRoutes {
             query: [],
             request: "shop.order.v1.WatchOrderRequest",
             response: "shop.order.v1.Order",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .serverStreaming { client, json, options, send in
-                let request = try Shop_Order_V1_WatchOrderRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                try await OrderServiceClient(client).watchOrder(request, options: options) { responses in
-                    for try await response in responses {
-                        try await send(try response.jsonUTF8Data(options: RESTRoute.encodingOptions))
-                    }
+            isStreaming: true,
+            prepare: { input in
+                var request = Shop_Order_V1_WatchOrderRequest()
+                if let text = input.path("id") {
+                    request.id = text
                 }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .serverStreaming { client, options, send in
+                        try message.checkRules()
+                        try await OrderServiceClient(client).watchOrder(message, options: options) { responses in
+                            for try await response in responses {
+                                var writer = RESTWriter()
+                                response.writeREST(to: &writer)
+                                try await send(writer.buffer)
+                            }
+                        }
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -483,209 +952,56 @@ public enum ShopRoutes {
             defaultDeadline: nil,
             pathVariables: [],
             query: [
-                QueryParameter("user_id", .string),
-                QueryParameter("skip", .int32),
-                QueryParameter("limit", .int32),
-                QueryParameter("page_size", .int32),
-                QueryParameter("page_token", .string),
+                QueryParameter("user_id"),
+                QueryParameter("skip"),
+                QueryParameter("limit"),
+                QueryParameter("page_size"),
+                QueryParameter("page_token"),
             ],
             request: "shop.notification.v1.ListNotificationsRequest",
             response: "shop.notification.v1.ListNotificationsResponse",
+            requestFields: ["user_id", "skip", "limit", "page_size", "page_token"],
             responseBody: "notifications",
-            call: .unary { client, json, options in
-                let request = try Shop_Notification_V1_ListNotificationsRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await NotificationServiceClient(client).listNotifications(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Shop_Notification_V1_ListNotificationsRequest()
+                if let text = input.query("user_id") {
+                    request.userID = text
+                }
+                if let text = input.query("skip") {
+                    request.skip = try RESTRead.int32(text: text, at: "skip")
+                }
+                if let text = input.query("limit") {
+                    request.limit = try RESTRead.int32(text: text, at: "limit")
+                }
+                if let text = input.query("page_size") {
+                    request.pageSize = try RESTRead.int32(text: text, at: "page_size")
+                }
+                if let text = input.query("page_token") {
+                    request.pageToken = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "user_id": value = message.userID
+                        case "page_token": value = message.pageToken
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await NotificationServiceClient(client).listNotifications(message, options: options)
+                        var writer = RESTWriter()
+                        writer.messages(response.notifications)
+                        return RESTResponse(body: writer.buffer, nextPageToken: RESTResponse.pageToken(response.nextPageToken))
+                    }
+                )
             }
         ),
-    ]
-
-    /// The JSON shape of every message the routes read or write, by proto name.
-    public static let shapes: [String: MessageShape] = [
-        "shop.user.v1.CreateUserRequest": MessageShape(fields: [
-            FieldShape("email", .string),
-            FieldShape("full_name", .string),
-            FieldShape("password", .string),
-            FieldShape("is_active", .bool),
-        ]),
-        "shop.user.v1.User": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("email", .string),
-            FieldShape("full_name", .string),
-            FieldShape("is_active", .bool),
-            FieldShape("role", .enumeration(prefix: "ROLE_", values: ["unspecified", "user", "admin"])),
-            FieldShape("created_at", .timestamp),
-        ]),
-        "shop.user.v1.GetCurrentUserRequest": MessageShape(fields: [
-        ]),
-        "shop.user.v1.GetUserRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "shop.user.v1.ListUsersRequest": MessageShape(fields: [
-            FieldShape("skip", .int32),
-            FieldShape("limit", .int32),
-            FieldShape("page_size", .int32),
-            FieldShape("page_token", .string),
-        ]),
-        "shop.user.v1.ListUsersResponse": MessageShape(fields: [
-            FieldShape("users", .message("shop.user.v1.User"), repeated: true),
-            FieldShape("next_page_token", .string),
-        ]),
-        "shop.user.v1.UpdateUserRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("email", .string),
-            FieldShape("full_name", .string),
-            FieldShape("password", .string),
-            FieldShape("is_active", .bool),
-            FieldShape("role", .enumeration(prefix: "ROLE_", values: ["unspecified", "user", "admin"])),
-        ]),
-        "shop.user.v1.DeactivateUserRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "shop.user.v1.DeactivateUserResponse": MessageShape(fields: [
-        ]),
-        "shop.user.v1.LoginRequest": MessageShape(fields: [
-            FieldShape("email", .string),
-            FieldShape("password", .string),
-        ]),
-        "shop.user.v1.LoginResponse": MessageShape(fields: [
-            FieldShape("access_token", .string),
-            FieldShape("token_type", .string),
-            FieldShape("expires_in", .int32),
-        ]),
-        "shop.product.v1.CreateProductRequest": MessageShape(fields: [
-            FieldShape("name", .string),
-            FieldShape("description", .string),
-            FieldShape("price", .money),
-            FieldShape("category", .string),
-        ]),
-        "shop.product.v1.Product": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("name", .string),
-            FieldShape("description", .string),
-            FieldShape("price", .money),
-            FieldShape("category", .string),
-            FieldShape("created_at", .timestamp),
-            FieldShape("updated_at", .timestamp),
-        ]),
-        "shop.product.v1.GetProductRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "shop.product.v1.ListProductsRequest": MessageShape(fields: [
-            FieldShape("skip", .int32),
-            FieldShape("limit", .int32),
-            FieldShape("category", .string),
-            FieldShape("page_size", .int32),
-            FieldShape("page_token", .string),
-        ]),
-        "shop.product.v1.ListProductsResponse": MessageShape(fields: [
-            FieldShape("products", .message("shop.product.v1.Product"), repeated: true),
-            FieldShape("next_page_token", .string),
-        ]),
-        "shop.product.v1.UpdateProductRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("name", .string),
-            FieldShape("description", .string),
-            FieldShape("price", .money),
-            FieldShape("category", .string),
-        ]),
-        "shop.product.v1.DeleteProductRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "shop.product.v1.DeleteProductResponse": MessageShape(fields: [
-        ]),
-        "shop.inventory.v1.GetStockRequest": MessageShape(fields: [
-            FieldShape("product_id", .string),
-        ]),
-        "shop.inventory.v1.Stock": MessageShape(fields: [
-            FieldShape("product_id", .string),
-            FieldShape("available", .int32),
-            FieldShape("reserved", .int32),
-        ]),
-        "shop.inventory.v1.SetStockRequest": MessageShape(fields: [
-            FieldShape("product_id", .string),
-            FieldShape("available", .int32),
-        ]),
-        "shop.order.v1.CreateOrderRequest": MessageShape(fields: [
-            FieldShape("items", .message("shop.order.v1.OrderItemRequest"), repeated: true),
-            FieldShape("user_id", .string),
-            FieldShape("idempotency_key", .string),
-        ]),
-        "shop.order.v1.Order": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("user_id", .string),
-            FieldShape("status", .enumeration(prefix: "ORDER_STATUS_", values: ["unspecified", "pending", "confirmed", "shipped", "delivered", "cancelled"])),
-            FieldShape("items", .message("shop.order.v1.OrderItem"), repeated: true),
-            FieldShape("total_amount", .money),
-            FieldShape("created_at", .timestamp),
-            FieldShape("updated_at", .timestamp),
-            FieldShape("user", .message("shop.user.v1.User")),
-            FieldShape("cancellation_reason", .enumeration(prefix: "CANCELLATION_REASON_", values: ["unspecified", "requested", "stock_unavailable"])),
-            FieldShape("status_detail", .string),
-        ]),
-        "shop.order.v1.GetOrderRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "shop.order.v1.ListOrdersRequest": MessageShape(fields: [
-            FieldShape("user_id", .string),
-            FieldShape("skip", .int32),
-            FieldShape("limit", .int32),
-            FieldShape("page_size", .int32),
-            FieldShape("page_token", .string),
-        ]),
-        "shop.order.v1.ListOrdersResponse": MessageShape(fields: [
-            FieldShape("orders", .message("shop.order.v1.Order"), repeated: true),
-            FieldShape("next_page_token", .string),
-        ]),
-        "shop.order.v1.CancelOrderRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "shop.order.v1.UpdateOrderStatusRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("status", .enumeration(prefix: "ORDER_STATUS_", values: ["unspecified", "pending", "confirmed", "shipped", "delivered", "cancelled"])),
-        ]),
-        "shop.order.v1.WatchOrderRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "shop.notification.v1.ListNotificationsRequest": MessageShape(fields: [
-            FieldShape("user_id", .string),
-            FieldShape("skip", .int32),
-            FieldShape("limit", .int32),
-            FieldShape("page_size", .int32),
-            FieldShape("page_token", .string),
-        ]),
-        "shop.notification.v1.ListNotificationsResponse": MessageShape(fields: [
-            FieldShape("notifications", .message("shop.notification.v1.Notification"), repeated: true),
-            FieldShape("next_page_token", .string),
-        ]),
-        "shop.order.v1.OrderItemRequest": MessageShape(fields: [
-            FieldShape("product_id", .string),
-            FieldShape("quantity", .int32),
-        ]),
-        "shop.order.v1.OrderItem": MessageShape(fields: [
-            FieldShape("product_id", .string),
-            FieldShape("quantity", .int32),
-            FieldShape("unit_price", .money),
-        ]),
-        "shop.notification.v1.Notification": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("user_id", .string),
-            FieldShape("event_id", .string),
-            FieldShape("kind", .string),
-            FieldShape("subject", .string),
-            FieldShape("body", .string),
-            FieldShape("created_at", .timestamp),
-            FieldShape("deliveries", .message("shop.notification.v1.Delivery"), repeated: true),
-        ]),
-        "shop.notification.v1.Delivery": MessageShape(fields: [
-            FieldShape("channel", .string),
-            FieldShape("state", .string),
-            FieldShape("attempts", .int32),
-            FieldShape("receipt", .string),
-            FieldShape("last_error", .string),
-            FieldShape("updated_at", .timestamp),
-        ]),
     ]
 
     /// The OpenAPI 3.0 document of these routes.
@@ -3562,4 +3878,1247 @@ public enum ShopRoutes {
       }
     }
     """#
+}
+
+/// `shop.user.v1.CreateUserRequest` in the REST JSON.
+extension Shop_User_V1_CreateUserRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "email":
+                let at = RESTRead.path(path, "email")
+                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "full_name":
+                let at = RESTRead.path(path, "full_name")
+                self.fullName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "password":
+                let at = RESTRead.path(path, "password")
+                self.password = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "is_active":
+                let at = RESTRead.path(path, "is_active")
+                self.isActive = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""email":"#)
+        writer.string(self.email)
+        writer.key(#""full_name":"#)
+        writer.string(self.fullName)
+        writer.key(#""password":"#)
+        writer.string(self.password)
+        writer.key(#""is_active":"#)
+        writer.bool(self.isActive)
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.User` in the REST JSON.
+extension Shop_User_V1_User: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "email":
+                let at = RESTRead.path(path, "email")
+                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "full_name":
+                let at = RESTRead.path(path, "full_name")
+                self.fullName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "is_active":
+                let at = RESTRead.path(path, "is_active")
+                self.isActive = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+            case "role":
+                let at = RESTRead.path(path, "role")
+                self.role = Shop_User_V1_Role(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_User_V1_Role.restAllowed, Shop_User_V1_Role.restNumber))!
+            case "created_at":
+                let at = RESTRead.path(path, "created_at")
+                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""email":"#)
+        writer.string(self.email)
+        writer.key(#""full_name":"#)
+        writer.string(self.fullName)
+        writer.key(#""is_active":"#)
+        writer.bool(self.isActive)
+        writer.key(#""role":"#)
+        writer.name(self.role.restName)
+        if self.hasCreatedAt {
+            writer.key(#""created_at":"#)
+            writer.timestamp(self.createdAt)
+        }
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.GetCurrentUserRequest` in the REST JSON.
+extension Shop_User_V1_GetCurrentUserRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.GetUserRequest` in the REST JSON.
+extension Shop_User_V1_GetUserRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.ListUsersRequest` in the REST JSON.
+extension Shop_User_V1_ListUsersRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "skip":
+                let at = RESTRead.path(path, "skip")
+                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "limit":
+                let at = RESTRead.path(path, "limit")
+                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "page_size":
+                let at = RESTRead.path(path, "page_size")
+                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "page_token":
+                let at = RESTRead.path(path, "page_token")
+                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""skip":"#)
+        writer.int(self.skip)
+        writer.key(#""limit":"#)
+        writer.int(self.limit)
+        writer.key(#""page_size":"#)
+        writer.int(self.pageSize)
+        writer.key(#""page_token":"#)
+        writer.string(self.pageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.ListUsersResponse` in the REST JSON.
+extension Shop_User_V1_ListUsersResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "users":
+                let at = RESTRead.path(path, "users")
+                self.users = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_User_V1_User in try RESTRead.message(item, at: at, as: Shop_User_V1_User.self) }
+            case "next_page_token":
+                let at = RESTRead.path(path, "next_page_token")
+                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""users":"#)
+        writer.messages(self.users)
+        writer.key(#""next_page_token":"#)
+        writer.string(self.nextPageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.UpdateUserRequest` in the REST JSON.
+extension Shop_User_V1_UpdateUserRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "email":
+                let at = RESTRead.path(path, "email")
+                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "full_name":
+                let at = RESTRead.path(path, "full_name")
+                self.fullName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "password":
+                let at = RESTRead.path(path, "password")
+                self.password = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "is_active":
+                let at = RESTRead.path(path, "is_active")
+                self.isActive = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+            case "role":
+                let at = RESTRead.path(path, "role")
+                self.role = Shop_User_V1_Role(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_User_V1_Role.restAllowed, Shop_User_V1_Role.restNumber))!
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""email":"#)
+        writer.string(self.email)
+        writer.key(#""full_name":"#)
+        writer.string(self.fullName)
+        writer.key(#""password":"#)
+        writer.string(self.password)
+        writer.key(#""is_active":"#)
+        writer.bool(self.isActive)
+        writer.key(#""role":"#)
+        writer.name(self.role.restName)
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.DeactivateUserRequest` in the REST JSON.
+extension Shop_User_V1_DeactivateUserRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.DeactivateUserResponse` in the REST JSON.
+extension Shop_User_V1_DeactivateUserResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.LoginRequest` in the REST JSON.
+extension Shop_User_V1_LoginRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "email":
+                let at = RESTRead.path(path, "email")
+                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "password":
+                let at = RESTRead.path(path, "password")
+                self.password = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""email":"#)
+        writer.string(self.email)
+        writer.key(#""password":"#)
+        writer.string(self.password)
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.LoginResponse` in the REST JSON.
+extension Shop_User_V1_LoginResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "access_token":
+                let at = RESTRead.path(path, "access_token")
+                self.accessToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "token_type":
+                let at = RESTRead.path(path, "token_type")
+                self.tokenType = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "expires_in":
+                let at = RESTRead.path(path, "expires_in")
+                self.expiresIn = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""access_token":"#)
+        writer.string(self.accessToken)
+        writer.key(#""token_type":"#)
+        writer.string(self.tokenType)
+        writer.key(#""expires_in":"#)
+        writer.int(self.expiresIn)
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.CreateProductRequest` in the REST JSON.
+extension Shop_Product_V1_CreateProductRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "name":
+                let at = RESTRead.path(path, "name")
+                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "description":
+                let at = RESTRead.path(path, "description")
+                self.description_p = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "price":
+                let at = RESTRead.path(path, "price")
+                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+            case "category":
+                let at = RESTRead.path(path, "category")
+                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""name":"#)
+        writer.string(self.name)
+        writer.key(#""description":"#)
+        writer.string(self.description_p)
+        writer.key(#""price":"#)
+        writer.money(self.price)
+        writer.key(#""category":"#)
+        writer.string(self.category)
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.Product` in the REST JSON.
+extension Shop_Product_V1_Product: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "name":
+                let at = RESTRead.path(path, "name")
+                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "description":
+                let at = RESTRead.path(path, "description")
+                self.description_p = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "price":
+                let at = RESTRead.path(path, "price")
+                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+            case "category":
+                let at = RESTRead.path(path, "category")
+                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "created_at":
+                let at = RESTRead.path(path, "created_at")
+                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            case "updated_at":
+                let at = RESTRead.path(path, "updated_at")
+                self.updatedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""name":"#)
+        writer.string(self.name)
+        writer.key(#""description":"#)
+        writer.string(self.description_p)
+        writer.key(#""price":"#)
+        writer.money(self.price)
+        writer.key(#""category":"#)
+        writer.string(self.category)
+        if self.hasCreatedAt {
+            writer.key(#""created_at":"#)
+            writer.timestamp(self.createdAt)
+        }
+        if self.hasUpdatedAt {
+            writer.key(#""updated_at":"#)
+            writer.timestamp(self.updatedAt)
+        }
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.GetProductRequest` in the REST JSON.
+extension Shop_Product_V1_GetProductRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.ListProductsRequest` in the REST JSON.
+extension Shop_Product_V1_ListProductsRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "skip":
+                let at = RESTRead.path(path, "skip")
+                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "limit":
+                let at = RESTRead.path(path, "limit")
+                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "category":
+                let at = RESTRead.path(path, "category")
+                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "page_size":
+                let at = RESTRead.path(path, "page_size")
+                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "page_token":
+                let at = RESTRead.path(path, "page_token")
+                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""skip":"#)
+        writer.int(self.skip)
+        writer.key(#""limit":"#)
+        writer.int(self.limit)
+        writer.key(#""category":"#)
+        writer.string(self.category)
+        writer.key(#""page_size":"#)
+        writer.int(self.pageSize)
+        writer.key(#""page_token":"#)
+        writer.string(self.pageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.ListProductsResponse` in the REST JSON.
+extension Shop_Product_V1_ListProductsResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "products":
+                let at = RESTRead.path(path, "products")
+                self.products = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Product_V1_Product in try RESTRead.message(item, at: at, as: Shop_Product_V1_Product.self) }
+            case "next_page_token":
+                let at = RESTRead.path(path, "next_page_token")
+                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""products":"#)
+        writer.messages(self.products)
+        writer.key(#""next_page_token":"#)
+        writer.string(self.nextPageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.UpdateProductRequest` in the REST JSON.
+extension Shop_Product_V1_UpdateProductRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "name":
+                let at = RESTRead.path(path, "name")
+                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "description":
+                let at = RESTRead.path(path, "description")
+                self.description_p = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "price":
+                let at = RESTRead.path(path, "price")
+                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+            case "category":
+                let at = RESTRead.path(path, "category")
+                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""name":"#)
+        writer.string(self.name)
+        writer.key(#""description":"#)
+        writer.string(self.description_p)
+        writer.key(#""price":"#)
+        writer.money(self.price)
+        writer.key(#""category":"#)
+        writer.string(self.category)
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.DeleteProductRequest` in the REST JSON.
+extension Shop_Product_V1_DeleteProductRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `shop.product.v1.DeleteProductResponse` in the REST JSON.
+extension Shop_Product_V1_DeleteProductResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.endObject()
+    }
+}
+
+/// `shop.inventory.v1.GetStockRequest` in the REST JSON.
+extension Shop_Inventory_V1_GetStockRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "product_id":
+                let at = RESTRead.path(path, "product_id")
+                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""product_id":"#)
+        writer.string(self.productID)
+        writer.endObject()
+    }
+}
+
+/// `shop.inventory.v1.Stock` in the REST JSON.
+extension Shop_Inventory_V1_Stock: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "product_id":
+                let at = RESTRead.path(path, "product_id")
+                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "available":
+                let at = RESTRead.path(path, "available")
+                self.available = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "reserved":
+                let at = RESTRead.path(path, "reserved")
+                self.reserved = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""product_id":"#)
+        writer.string(self.productID)
+        writer.key(#""available":"#)
+        writer.int(self.available)
+        writer.key(#""reserved":"#)
+        writer.int(self.reserved)
+        writer.endObject()
+    }
+}
+
+/// `shop.inventory.v1.SetStockRequest` in the REST JSON.
+extension Shop_Inventory_V1_SetStockRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "product_id":
+                let at = RESTRead.path(path, "product_id")
+                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "available":
+                let at = RESTRead.path(path, "available")
+                self.available = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""product_id":"#)
+        writer.string(self.productID)
+        writer.key(#""available":"#)
+        writer.int(self.available)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.CreateOrderRequest` in the REST JSON.
+extension Shop_Order_V1_CreateOrderRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "items":
+                let at = RESTRead.path(path, "items")
+                self.items = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Order_V1_OrderItemRequest in try RESTRead.message(item, at: at, as: Shop_Order_V1_OrderItemRequest.self) }
+            case "user_id":
+                let at = RESTRead.path(path, "user_id")
+                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "idempotency_key":
+                let at = RESTRead.path(path, "idempotency_key")
+                self.idempotencyKey = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""items":"#)
+        writer.messages(self.items)
+        writer.key(#""user_id":"#)
+        writer.string(self.userID)
+        writer.key(#""idempotency_key":"#)
+        writer.string(self.idempotencyKey)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.Order` in the REST JSON.
+extension Shop_Order_V1_Order: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "user_id":
+                let at = RESTRead.path(path, "user_id")
+                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "status":
+                let at = RESTRead.path(path, "status")
+                self.status = Shop_Order_V1_OrderStatus(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_Order_V1_OrderStatus.restAllowed, Shop_Order_V1_OrderStatus.restNumber))!
+            case "items":
+                let at = RESTRead.path(path, "items")
+                self.items = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Order_V1_OrderItem in try RESTRead.message(item, at: at, as: Shop_Order_V1_OrderItem.self) }
+            case "total_amount":
+                let at = RESTRead.path(path, "total_amount")
+                self.totalAmount = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+            case "created_at":
+                let at = RESTRead.path(path, "created_at")
+                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            case "updated_at":
+                let at = RESTRead.path(path, "updated_at")
+                self.updatedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            case "user":
+                let at = RESTRead.path(path, "user")
+                self.user = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Shop_User_V1_User.self)
+            case "cancellation_reason":
+                let at = RESTRead.path(path, "cancellation_reason")
+                self.cancellationReason = Shop_Order_V1_CancellationReason(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_Order_V1_CancellationReason.restAllowed, Shop_Order_V1_CancellationReason.restNumber))!
+            case "status_detail":
+                let at = RESTRead.path(path, "status_detail")
+                self.statusDetail = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""user_id":"#)
+        writer.string(self.userID)
+        writer.key(#""status":"#)
+        writer.name(self.status.restName)
+        writer.key(#""items":"#)
+        writer.messages(self.items)
+        writer.key(#""total_amount":"#)
+        writer.money(self.totalAmount)
+        if self.hasCreatedAt {
+            writer.key(#""created_at":"#)
+            writer.timestamp(self.createdAt)
+        }
+        if self.hasUpdatedAt {
+            writer.key(#""updated_at":"#)
+            writer.timestamp(self.updatedAt)
+        }
+        if self.hasUser {
+            writer.key(#""user":"#)
+            writer.message(self.user)
+        }
+        writer.key(#""cancellation_reason":"#)
+        writer.name(self.cancellationReason.restName)
+        writer.key(#""status_detail":"#)
+        writer.string(self.statusDetail)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.GetOrderRequest` in the REST JSON.
+extension Shop_Order_V1_GetOrderRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.ListOrdersRequest` in the REST JSON.
+extension Shop_Order_V1_ListOrdersRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "user_id":
+                let at = RESTRead.path(path, "user_id")
+                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "skip":
+                let at = RESTRead.path(path, "skip")
+                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "limit":
+                let at = RESTRead.path(path, "limit")
+                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "page_size":
+                let at = RESTRead.path(path, "page_size")
+                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "page_token":
+                let at = RESTRead.path(path, "page_token")
+                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""user_id":"#)
+        writer.string(self.userID)
+        writer.key(#""skip":"#)
+        writer.int(self.skip)
+        writer.key(#""limit":"#)
+        writer.int(self.limit)
+        writer.key(#""page_size":"#)
+        writer.int(self.pageSize)
+        writer.key(#""page_token":"#)
+        writer.string(self.pageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.ListOrdersResponse` in the REST JSON.
+extension Shop_Order_V1_ListOrdersResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "orders":
+                let at = RESTRead.path(path, "orders")
+                self.orders = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Order_V1_Order in try RESTRead.message(item, at: at, as: Shop_Order_V1_Order.self) }
+            case "next_page_token":
+                let at = RESTRead.path(path, "next_page_token")
+                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""orders":"#)
+        writer.messages(self.orders)
+        writer.key(#""next_page_token":"#)
+        writer.string(self.nextPageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.CancelOrderRequest` in the REST JSON.
+extension Shop_Order_V1_CancelOrderRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.UpdateOrderStatusRequest` in the REST JSON.
+extension Shop_Order_V1_UpdateOrderStatusRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "status":
+                let at = RESTRead.path(path, "status")
+                self.status = Shop_Order_V1_OrderStatus(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_Order_V1_OrderStatus.restAllowed, Shop_Order_V1_OrderStatus.restNumber))!
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""status":"#)
+        writer.name(self.status.restName)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.WatchOrderRequest` in the REST JSON.
+extension Shop_Order_V1_WatchOrderRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `shop.notification.v1.ListNotificationsRequest` in the REST JSON.
+extension Shop_Notification_V1_ListNotificationsRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "user_id":
+                let at = RESTRead.path(path, "user_id")
+                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "skip":
+                let at = RESTRead.path(path, "skip")
+                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "limit":
+                let at = RESTRead.path(path, "limit")
+                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "page_size":
+                let at = RESTRead.path(path, "page_size")
+                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "page_token":
+                let at = RESTRead.path(path, "page_token")
+                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""user_id":"#)
+        writer.string(self.userID)
+        writer.key(#""skip":"#)
+        writer.int(self.skip)
+        writer.key(#""limit":"#)
+        writer.int(self.limit)
+        writer.key(#""page_size":"#)
+        writer.int(self.pageSize)
+        writer.key(#""page_token":"#)
+        writer.string(self.pageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.notification.v1.ListNotificationsResponse` in the REST JSON.
+extension Shop_Notification_V1_ListNotificationsResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "notifications":
+                let at = RESTRead.path(path, "notifications")
+                self.notifications = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Notification_V1_Notification in try RESTRead.message(item, at: at, as: Shop_Notification_V1_Notification.self) }
+            case "next_page_token":
+                let at = RESTRead.path(path, "next_page_token")
+                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""notifications":"#)
+        writer.messages(self.notifications)
+        writer.key(#""next_page_token":"#)
+        writer.string(self.nextPageToken)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.OrderItemRequest` in the REST JSON.
+extension Shop_Order_V1_OrderItemRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "product_id":
+                let at = RESTRead.path(path, "product_id")
+                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "quantity":
+                let at = RESTRead.path(path, "quantity")
+                self.quantity = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""product_id":"#)
+        writer.string(self.productID)
+        writer.key(#""quantity":"#)
+        writer.int(self.quantity)
+        writer.endObject()
+    }
+}
+
+/// `shop.order.v1.OrderItem` in the REST JSON.
+extension Shop_Order_V1_OrderItem: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "product_id":
+                let at = RESTRead.path(path, "product_id")
+                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "quantity":
+                let at = RESTRead.path(path, "quantity")
+                self.quantity = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "unit_price":
+                let at = RESTRead.path(path, "unit_price")
+                self.unitPrice = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""product_id":"#)
+        writer.string(self.productID)
+        writer.key(#""quantity":"#)
+        writer.int(self.quantity)
+        writer.key(#""unit_price":"#)
+        writer.money(self.unitPrice)
+        writer.endObject()
+    }
+}
+
+/// `shop.notification.v1.Notification` in the REST JSON.
+extension Shop_Notification_V1_Notification: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "user_id":
+                let at = RESTRead.path(path, "user_id")
+                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "event_id":
+                let at = RESTRead.path(path, "event_id")
+                self.eventID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "kind":
+                let at = RESTRead.path(path, "kind")
+                self.kind = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "subject":
+                let at = RESTRead.path(path, "subject")
+                self.subject = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "body":
+                let at = RESTRead.path(path, "body")
+                self.body = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "created_at":
+                let at = RESTRead.path(path, "created_at")
+                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            case "deliveries":
+                let at = RESTRead.path(path, "deliveries")
+                self.deliveries = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Notification_V1_Delivery in try RESTRead.message(item, at: at, as: Shop_Notification_V1_Delivery.self) }
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""user_id":"#)
+        writer.string(self.userID)
+        writer.key(#""event_id":"#)
+        writer.string(self.eventID)
+        writer.key(#""kind":"#)
+        writer.string(self.kind)
+        writer.key(#""subject":"#)
+        writer.string(self.subject)
+        writer.key(#""body":"#)
+        writer.string(self.body)
+        if self.hasCreatedAt {
+            writer.key(#""created_at":"#)
+            writer.timestamp(self.createdAt)
+        }
+        writer.key(#""deliveries":"#)
+        writer.messages(self.deliveries)
+        writer.endObject()
+    }
+}
+
+/// `shop.notification.v1.Delivery` in the REST JSON.
+extension Shop_Notification_V1_Delivery: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "channel":
+                let at = RESTRead.path(path, "channel")
+                self.channel = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "state":
+                let at = RESTRead.path(path, "state")
+                self.state = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "attempts":
+                let at = RESTRead.path(path, "attempts")
+                self.attempts = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "receipt":
+                let at = RESTRead.path(path, "receipt")
+                self.receipt = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "last_error":
+                let at = RESTRead.path(path, "last_error")
+                self.lastError = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "updated_at":
+                let at = RESTRead.path(path, "updated_at")
+                self.updatedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""channel":"#)
+        writer.string(self.channel)
+        writer.key(#""state":"#)
+        writer.string(self.state)
+        writer.key(#""attempts":"#)
+        writer.int(self.attempts)
+        writer.key(#""receipt":"#)
+        writer.string(self.receipt)
+        writer.key(#""last_error":"#)
+        writer.string(self.lastError)
+        if self.hasUpdatedAt {
+            writer.key(#""updated_at":"#)
+            writer.timestamp(self.updatedAt)
+        }
+        writer.endObject()
+    }
+}
+
+/// `shop.user.v1.Role` in the REST JSON: lower case, without `ROLE_`.
+extension Shop_User_V1_Role {
+    /// The names a request may give (any case), for the 422 that lists them.
+    static let restAllowed = "user, admin"
+
+    /// The value number of a lower-cased name a request may give.
+    static func restNumber(_ name: String) -> Int? {
+        switch name {
+        case "user": return 1
+        case "admin": return 2
+        default: return nil
+        }
+    }
+
+    /// The name a response shows; an unknown number shows as "unspecified".
+    var restName: StaticString {
+        switch rawValue {
+        case 1: return "user"
+        case 2: return "admin"
+        default: return "unspecified"
+        }
+    }
+}
+
+/// `shop.order.v1.OrderStatus` in the REST JSON: lower case, without `ORDER_STATUS_`.
+extension Shop_Order_V1_OrderStatus {
+    /// The names a request may give (any case), for the 422 that lists them.
+    static let restAllowed = "pending, confirmed, shipped, delivered, cancelled"
+
+    /// The value number of a lower-cased name a request may give.
+    static func restNumber(_ name: String) -> Int? {
+        switch name {
+        case "pending": return 1
+        case "confirmed": return 2
+        case "shipped": return 3
+        case "delivered": return 4
+        case "cancelled": return 5
+        default: return nil
+        }
+    }
+
+    /// The name a response shows; an unknown number shows as "unspecified".
+    var restName: StaticString {
+        switch rawValue {
+        case 1: return "pending"
+        case 2: return "confirmed"
+        case 3: return "shipped"
+        case 4: return "delivered"
+        case 5: return "cancelled"
+        default: return "unspecified"
+        }
+    }
+}
+
+/// `shop.order.v1.CancellationReason` in the REST JSON: lower case, without `CANCELLATION_REASON_`.
+extension Shop_Order_V1_CancellationReason {
+    /// The names a request may give (any case), for the 422 that lists them.
+    static let restAllowed = "requested, stock_unavailable"
+
+    /// The value number of a lower-cased name a request may give.
+    static func restNumber(_ name: String) -> Int? {
+        switch name {
+        case "requested": return 1
+        case "stock_unavailable": return 2
+        default: return nil
+        }
+    }
+
+    /// The name a response shows; an unknown number shows as "unspecified".
+    var restName: StaticString {
+        switch rawValue {
+        case 1: return "requested"
+        case 2: return "stock_unavailable"
+        default: return "unspecified"
+        }
+    }
 }

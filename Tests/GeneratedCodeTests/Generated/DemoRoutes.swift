@@ -7,6 +7,7 @@
 import FrameRPC
 import Foundation
 import RESTTranscoding
+import SwiftProtobuf
 
 /// Every REST route of the gateway, generated from the `(shop.api.http)`
 /// options in proto/. The gateway serves these and no others.
@@ -26,11 +27,25 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.CreateBookRequest",
             response: "demo.library.v1.Book",
+            requestFields: ["book"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Demo_Library_V1_CreateBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                let response = try await LibraryClient(client).createBook(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Demo_Library_V1_CreateBookRequest()
+                if let body = try input.bodyJSON(), body != .null {
+                    request.book = try RESTRead.message(body, at: "book", as: Demo_Library_V1_Book.self)
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { _ in nil },
+                    invocation: .unary { client, options in
+                        let response = try await LibraryClient(client).createBook(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -47,11 +62,32 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.GetBookRequest",
             response: "demo.library.v1.Book",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Demo_Library_V1_GetBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                let response = try await LibraryClient(client).getBook(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Demo_Library_V1_GetBookRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        let response = try await LibraryClient(client).getBook(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -66,20 +102,53 @@ public enum DemoRoutes {
             defaultDeadline: nil,
             pathVariables: [],
             query: [
-                QueryParameter("skip", .int32),
-                QueryParameter("limit", .int32),
-                QueryParameter("genre", .enumeration(prefix: "GENRE_", values: ["unspecified", "fiction", "history"])),
-                QueryParameter("tags", .string, repeated: true),
-                QueryParameter("filter.author_name", .string),
-                QueryParameter("filter.in_print", .bool),
+                QueryParameter("skip"),
+                QueryParameter("limit"),
+                QueryParameter("genre"),
+                QueryParameter("tags", repeated: true),
+                QueryParameter("filter.author_name"),
+                QueryParameter("filter.in_print"),
             ],
             request: "demo.library.v1.ListBooksRequest",
             response: "demo.library.v1.ListBooksResponse",
+            requestFields: ["skip", "limit", "genre", "tags", "filter"],
             responseBody: "books",
-            call: .unary { client, json, options in
-                let request = try Demo_Library_V1_ListBooksRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                let response = try await LibraryClient(client).listBooks(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Demo_Library_V1_ListBooksRequest()
+                if let text = input.query("skip") {
+                    request.skip = try RESTRead.int32(text: text, at: "skip")
+                }
+                if let text = input.query("limit") {
+                    request.limit = try RESTRead.int32(text: text, at: "limit")
+                }
+                if let text = input.query("genre") {
+                    request.genre = Demo_Library_V1_Genre(rawValue: try RESTRead.enumeration(text: text, at: "genre", allowed: Demo_Library_V1_Genre.restAllowed, Demo_Library_V1_Genre.restNumber))!
+                }
+                let tagsValues = input.queryValues("tags")
+                if !tagsValues.isEmpty {
+                    request.tags = []
+                    for text in tagsValues {
+                        request.tags.append(text)
+                    }
+                }
+                if let text = input.query("filter.author_name") {
+                    request.filter.authorName = text
+                }
+                if let text = input.query("filter.in_print") {
+                    request.filter.inPrint = try RESTRead.bool(text: text, at: "filter.in_print")
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { _ in nil },
+                    invocation: .unary { client, options in
+                        let response = try await LibraryClient(client).listBooks(message, options: options)
+                        var writer = RESTWriter()
+                        writer.messages(response.books)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -96,11 +165,37 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.RenameBookRequest",
             response: "demo.library.v1.Book",
+            requestFields: ["id", "title", "owner_id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Demo_Library_V1_RenameBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                let response = try await LibraryClient(client).renameBook(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Demo_Library_V1_RenameBookRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        case "title": value = message.title
+                        case "owner_id": value = message.ownerID
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        let response = try await LibraryClient(client).renameBook(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -117,11 +212,30 @@ public enum DemoRoutes {
             query: [],
             request: "demo.library.v1.DeleteBookRequest",
             response: "demo.library.v1.DeleteBookResponse",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Demo_Library_V1_DeleteBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                let response = try await LibraryClient(client).deleteBook(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Demo_Library_V1_DeleteBookRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        _ = try await LibraryClient(client).deleteBook(message, options: options)
+                        return RESTResponse.empty
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -136,72 +250,44 @@ public enum DemoRoutes {
             defaultDeadline: nil,
             pathVariables: ["id"],
             query: [
-                QueryParameter("updates", .int32),
+                QueryParameter("updates"),
             ],
             request: "demo.library.v1.WatchBookRequest",
             response: "demo.library.v1.Book",
+            requestFields: ["id", "updates"],
             responseBody: nil,
-            call: .serverStreaming { client, json, options, send in
-                let request = try Demo_Library_V1_WatchBookRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try await LibraryClient(client).watchBook(request, options: options) { responses in
-                    for try await response in responses {
-                        try await send(try response.jsonUTF8Data(options: RESTRoute.encodingOptions))
-                    }
+            isStreaming: true,
+            prepare: { input in
+                var request = Demo_Library_V1_WatchBookRequest()
+                if let text = input.query("updates") {
+                    request.updates = try RESTRead.int32(text: text, at: "updates")
                 }
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .serverStreaming { client, options, send in
+                        try await LibraryClient(client).watchBook(message, options: options) { responses in
+                            for try await response in responses {
+                                var writer = RESTWriter()
+                                response.writeREST(to: &writer)
+                                try await send(writer.buffer)
+                            }
+                        }
+                    }
+                )
             }
         ),
-    ]
-
-    /// The JSON shape of every message the routes read or write, by proto name.
-    public static let shapes: [String: MessageShape] = [
-        "demo.library.v1.CreateBookRequest": MessageShape(fields: [
-            FieldShape("book", .message("demo.library.v1.Book")),
-        ]),
-        "demo.library.v1.Book": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("title", .string),
-            FieldShape("genre", .enumeration(prefix: "GENRE_", values: ["unspecified", "fiction", "history"])),
-            FieldShape("price", .money),
-            FieldShape("tags", .string, repeated: true),
-            FieldShape("author", .message("demo.library.v1.Author")),
-            FieldShape("published_at", .timestamp),
-            FieldShape("copies_sold", .int64),
-        ]),
-        "demo.library.v1.GetBookRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "demo.library.v1.ListBooksRequest": MessageShape(fields: [
-            FieldShape("skip", .int32),
-            FieldShape("limit", .int32),
-            FieldShape("genre", .enumeration(prefix: "GENRE_", values: ["unspecified", "fiction", "history"])),
-            FieldShape("tags", .string, repeated: true),
-            FieldShape("filter", .message("demo.library.v1.Filter")),
-        ]),
-        "demo.library.v1.ListBooksResponse": MessageShape(fields: [
-            FieldShape("books", .message("demo.library.v1.Book"), repeated: true),
-        ]),
-        "demo.library.v1.RenameBookRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("title", .string),
-            FieldShape("owner_id", .string),
-        ]),
-        "demo.library.v1.DeleteBookRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "demo.library.v1.DeleteBookResponse": MessageShape(fields: [
-        ]),
-        "demo.library.v1.WatchBookRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("updates", .int32),
-        ]),
-        "demo.library.v1.Author": MessageShape(fields: [
-            FieldShape("name", .string),
-            FieldShape("country", .string),
-        ]),
-        "demo.library.v1.Filter": MessageShape(fields: [
-            FieldShape("author_name", .string),
-            FieldShape("in_print", .bool),
-        ]),
     ]
 
     /// The OpenAPI 3.0 document of these routes.
@@ -1053,4 +1139,357 @@ public enum DemoRoutes {
       }
     }
     """#
+}
+
+/// `demo.library.v1.CreateBookRequest` in the REST JSON.
+extension Demo_Library_V1_CreateBookRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "book":
+                let at = RESTRead.path(path, "book")
+                self.book = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Demo_Library_V1_Book.self)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        if self.hasBook {
+            writer.key(#""book":"#)
+            writer.message(self.book)
+        }
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.Book` in the REST JSON.
+extension Demo_Library_V1_Book: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "title":
+                let at = RESTRead.path(path, "title")
+                self.title = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "genre":
+                let at = RESTRead.path(path, "genre")
+                self.genre = Demo_Library_V1_Genre(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Demo_Library_V1_Genre.restAllowed, Demo_Library_V1_Genre.restNumber))!
+            case "price":
+                let at = RESTRead.path(path, "price")
+                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+            case "tags":
+                let at = RESTRead.path(path, "tags")
+                self.tags = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> String in try RESTRead.string(item, at: at) }
+            case "author":
+                let at = RESTRead.path(path, "author")
+                self.author = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Demo_Library_V1_Author.self)
+            case "published_at":
+                let at = RESTRead.path(path, "published_at")
+                self.publishedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+            case "copies_sold":
+                let at = RESTRead.path(path, "copies_sold")
+                self.copiesSold = try RESTRead.int64(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""title":"#)
+        writer.string(self.title)
+        writer.key(#""genre":"#)
+        writer.name(self.genre.restName)
+        writer.key(#""price":"#)
+        writer.money(self.price)
+        writer.key(#""tags":"#)
+        writer.beginArray()
+        for item in self.tags {
+            writer.element()
+            writer.string(item)
+        }
+        writer.endArray()
+        if self.hasAuthor {
+            writer.key(#""author":"#)
+            writer.message(self.author)
+        }
+        if self.hasPublishedAt {
+            writer.key(#""published_at":"#)
+            writer.timestamp(self.publishedAt)
+        }
+        writer.key(#""copies_sold":"#)
+        writer.int(self.copiesSold)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.GetBookRequest` in the REST JSON.
+extension Demo_Library_V1_GetBookRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.ListBooksRequest` in the REST JSON.
+extension Demo_Library_V1_ListBooksRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "skip":
+                let at = RESTRead.path(path, "skip")
+                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "limit":
+                let at = RESTRead.path(path, "limit")
+                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            case "genre":
+                let at = RESTRead.path(path, "genre")
+                self.genre = Demo_Library_V1_Genre(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Demo_Library_V1_Genre.restAllowed, Demo_Library_V1_Genre.restNumber))!
+            case "tags":
+                let at = RESTRead.path(path, "tags")
+                self.tags = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> String in try RESTRead.string(item, at: at) }
+            case "filter":
+                let at = RESTRead.path(path, "filter")
+                self.filter = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Demo_Library_V1_Filter.self)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""skip":"#)
+        writer.int(self.skip)
+        writer.key(#""limit":"#)
+        writer.int(self.limit)
+        writer.key(#""genre":"#)
+        writer.name(self.genre.restName)
+        writer.key(#""tags":"#)
+        writer.beginArray()
+        for item in self.tags {
+            writer.element()
+            writer.string(item)
+        }
+        writer.endArray()
+        if self.hasFilter {
+            writer.key(#""filter":"#)
+            writer.message(self.filter)
+        }
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.ListBooksResponse` in the REST JSON.
+extension Demo_Library_V1_ListBooksResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "books":
+                let at = RESTRead.path(path, "books")
+                self.books = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Demo_Library_V1_Book in try RESTRead.message(item, at: at, as: Demo_Library_V1_Book.self) }
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""books":"#)
+        writer.messages(self.books)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.RenameBookRequest` in the REST JSON.
+extension Demo_Library_V1_RenameBookRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "title":
+                let at = RESTRead.path(path, "title")
+                self.title = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "owner_id":
+                let at = RESTRead.path(path, "owner_id")
+                self.ownerID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""title":"#)
+        writer.string(self.title)
+        writer.key(#""owner_id":"#)
+        writer.string(self.ownerID)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.DeleteBookRequest` in the REST JSON.
+extension Demo_Library_V1_DeleteBookRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.DeleteBookResponse` in the REST JSON.
+extension Demo_Library_V1_DeleteBookResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.WatchBookRequest` in the REST JSON.
+extension Demo_Library_V1_WatchBookRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "updates":
+                let at = RESTRead.path(path, "updates")
+                self.updates = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""updates":"#)
+        writer.int(self.updates)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.Author` in the REST JSON.
+extension Demo_Library_V1_Author: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "name":
+                let at = RESTRead.path(path, "name")
+                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "country":
+                let at = RESTRead.path(path, "country")
+                self.country = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""name":"#)
+        writer.string(self.name)
+        writer.key(#""country":"#)
+        writer.string(self.country)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.Filter` in the REST JSON.
+extension Demo_Library_V1_Filter: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "author_name":
+                let at = RESTRead.path(path, "author_name")
+                self.authorName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "in_print":
+                let at = RESTRead.path(path, "in_print")
+                self.inPrint = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""author_name":"#)
+        writer.string(self.authorName)
+        writer.key(#""in_print":"#)
+        writer.bool(self.inPrint)
+        writer.endObject()
+    }
+}
+
+/// `demo.library.v1.Genre` in the REST JSON: lower case, without `GENRE_`.
+extension Demo_Library_V1_Genre {
+    /// The names a request may give (any case), for the 422 that lists them.
+    static let restAllowed = "fiction, history"
+
+    /// The value number of a lower-cased name a request may give.
+    static func restNumber(_ name: String) -> Int? {
+        switch name {
+        case "fiction": return 1
+        case "history": return 2
+        default: return nil
+        }
+    }
+
+    /// The name a response shows; an unknown number shows as "unspecified".
+    var restName: StaticString {
+        switch rawValue {
+        case 1: return "fiction"
+        case 2: return "history"
+        default: return "unspecified"
+        }
+    }
 }

@@ -84,10 +84,12 @@ public enum FrameRPCGenerator {
             let routed = services.filter { $0.methods.contains { $0.route != nil } }
             let roots = routed.flatMap { $0.methods.compactMap { method in method.route.map { _ in [method.input.descriptor, method.output.descriptor] } } }.flatMap { $0 }
             let shapes = ShapeCollector.shapes(from: roots)
+            let (messages, problems) = RESTCodecRenderer.messages(from: roots)
+            if !problems.isEmpty { throw CodeGenErrors(errors: problems) }
             let openAPI = OpenAPIRenderer(info: info ?? APIInfo(title: "", version: "")).render(services: routed, shapes: shapes)
             let sources = files.filter { file in routed.contains { $0.file == file.name } }.map(\.name)
             let table = RouteTableRenderer(typeName: routeTable, visibility: options.visibility, checked: checked)
-                .render(services: routed, shapes: shapes, openAPI: openAPI, sources: sources.isEmpty ? ["(no routed services)"] : sources)
+                .render(services: routed, messages: messages, openAPI: openAPI, sources: sources.isEmpty ? ["(no routed services)"] : sources)
             output.append(GeneratedFile(name: routeTable + ".swift", content: table))
             if let openAPIFile = options.openAPIFile {
                 output.append(GeneratedFile(name: openAPIFile, content: openAPI))

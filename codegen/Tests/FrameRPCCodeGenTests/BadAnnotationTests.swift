@@ -51,6 +51,14 @@ struct BadAnnotationTests {
         )
     }
 
+    @Test func mapCarriedByARouteIsRejectedNamingTheField() throws {
+        let errors = try errors(generating: "map_on_route")
+        expectOnlyError(
+            errors, in: "map_on_route", element: "bad.maponroute.Item.labels",
+            naming: ["maps cannot be carried by a REST route"]
+        )
+    }
+
     @Test func bodyFieldThatDoesNotExistIsRejected() throws {
         let errors = try errors(generating: "body_field_missing")
         expectOnlyError(

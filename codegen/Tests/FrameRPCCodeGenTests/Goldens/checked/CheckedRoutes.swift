@@ -7,6 +7,7 @@
 import FrameRPC
 import Foundation
 import RESTTranscoding
+import SwiftProtobuf
 
 /// Every REST route of the gateway, generated from the `(shop.api.http)`
 /// options in proto/. The gateway serves these and no others.
@@ -26,37 +27,41 @@ public enum CheckedRoutes {
             query: [],
             request: "checked.signup.v1.SignUpRequest",
             response: "checked.signup.v1.SignUpResponse",
+            requestFields: ["email", "name", "nickname", "deposit", "ratio", "plan", "seats", "tags", "owner", "team_id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Checked_Signup_V1_SignUpRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try request.checkRules()
-                let response = try await SignUpsClient(client).signUp(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Checked_Signup_V1_SignUpRequest()
+                if let body = try input.bodyJSON() {
+                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                }
+                if let text = input.path("team_id") {
+                    request.teamID = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "email": value = message.email
+                        case "name": value = message.name
+                        case "nickname": value = message.nickname
+                        case "team_id": value = message.teamID
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        try message.checkRules()
+                        let response = try await SignUpsClient(client).signUp(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
-    ]
-
-    /// The JSON shape of every message the routes read or write, by proto name.
-    public static let shapes: [String: MessageShape] = [
-        "checked.signup.v1.SignUpRequest": MessageShape(fields: [
-            FieldShape("email", .string),
-            FieldShape("name", .string),
-            FieldShape("nickname", .string),
-            FieldShape("deposit", .money),
-            FieldShape("ratio", .double),
-            FieldShape("plan", .enumeration(prefix: "PLAN_", values: ["unspecified", "free", "paid"])),
-            FieldShape("seats", .message("checked.signup.v1.Seat"), repeated: true),
-            FieldShape("tags", .string, repeated: true),
-            FieldShape("owner", .message("checked.signup.v1.Seat")),
-            FieldShape("team_id", .string),
-        ]),
-        "checked.signup.v1.SignUpResponse": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "checked.signup.v1.Seat": MessageShape(fields: [
-            FieldShape("member_id", .string),
-            FieldShape("days", .int32),
-        ]),
     ]
 
     /// The OpenAPI 3.0 document of these routes.
@@ -409,4 +414,151 @@ public enum CheckedRoutes {
       }
     }
     """#
+}
+
+/// `checked.signup.v1.SignUpRequest` in the REST JSON.
+extension Checked_Signup_V1_SignUpRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "email":
+                let at = RESTRead.path(path, "email")
+                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "name":
+                let at = RESTRead.path(path, "name")
+                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "nickname":
+                let at = RESTRead.path(path, "nickname")
+                self.nickname = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "deposit":
+                let at = RESTRead.path(path, "deposit")
+                self.deposit = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+            case "ratio":
+                let at = RESTRead.path(path, "ratio")
+                self.ratio = try RESTRead.double(try RESTRead.field(member.value, at: at), at: at)
+            case "plan":
+                let at = RESTRead.path(path, "plan")
+                self.plan = Checked_Signup_V1_Plan(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Checked_Signup_V1_Plan.restAllowed, Checked_Signup_V1_Plan.restNumber))!
+            case "seats":
+                let at = RESTRead.path(path, "seats")
+                self.seats = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Checked_Signup_V1_Seat in try RESTRead.message(item, at: at, as: Checked_Signup_V1_Seat.self) }
+            case "tags":
+                let at = RESTRead.path(path, "tags")
+                self.tags = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> String in try RESTRead.string(item, at: at) }
+            case "owner":
+                let at = RESTRead.path(path, "owner")
+                self.owner = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Checked_Signup_V1_Seat.self)
+            case "team_id":
+                let at = RESTRead.path(path, "team_id")
+                self.teamID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""email":"#)
+        writer.string(self.email)
+        writer.key(#""name":"#)
+        writer.string(self.name)
+        writer.key(#""nickname":"#)
+        writer.string(self.nickname)
+        writer.key(#""deposit":"#)
+        writer.money(self.deposit)
+        writer.key(#""ratio":"#)
+        writer.double(self.ratio)
+        writer.key(#""plan":"#)
+        writer.name(self.plan.restName)
+        writer.key(#""seats":"#)
+        writer.messages(self.seats)
+        writer.key(#""tags":"#)
+        writer.beginArray()
+        for item in self.tags {
+            writer.element()
+            writer.string(item)
+        }
+        writer.endArray()
+        if self.hasOwner {
+            writer.key(#""owner":"#)
+            writer.message(self.owner)
+        }
+        writer.key(#""team_id":"#)
+        writer.string(self.teamID)
+        writer.endObject()
+    }
+}
+
+/// `checked.signup.v1.SignUpResponse` in the REST JSON.
+extension Checked_Signup_V1_SignUpResponse: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `checked.signup.v1.Seat` in the REST JSON.
+extension Checked_Signup_V1_Seat: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "member_id":
+                let at = RESTRead.path(path, "member_id")
+                self.memberID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "days":
+                let at = RESTRead.path(path, "days")
+                self.days = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""member_id":"#)
+        writer.string(self.memberID)
+        writer.key(#""days":"#)
+        writer.int(self.days)
+        writer.endObject()
+    }
+}
+
+/// `checked.signup.v1.Plan` in the REST JSON: lower case, without `PLAN_`.
+extension Checked_Signup_V1_Plan {
+    /// The names a request may give (any case), for the 422 that lists them.
+    static let restAllowed = "free, paid"
+
+    /// The value number of a lower-cased name a request may give.
+    static func restNumber(_ name: String) -> Int? {
+        switch name {
+        case "free": return 1
+        case "paid": return 2
+        default: return nil
+        }
+    }
+
+    /// The name a response shows; an unknown number shows as "unspecified".
+    var restName: StaticString {
+        switch rawValue {
+        case 1: return "free"
+        case 2: return "paid"
+        default: return "unspecified"
+        }
+    }
 }

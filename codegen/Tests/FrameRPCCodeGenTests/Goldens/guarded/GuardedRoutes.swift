@@ -7,6 +7,7 @@
 import FrameRPC
 import Foundation
 import RESTTranscoding
+import SwiftProtobuf
 
 /// Every REST route of the gateway, generated from the `(shop.api.http)`
 /// options in proto/. The gateway serves these and no others.
@@ -26,11 +27,32 @@ public enum GuardedRoutes {
             query: [],
             request: "guarded.vault.v1.GetSecretRequest",
             response: "guarded.vault.v1.Secret",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .unary { client, json, options in
-                let request = try Guarded_Vault_V1_GetSecretRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                let response = try await VaultClient(client).getSecret(request, options: options)
-                return try response.jsonUTF8Data(options: RESTRoute.encodingOptions)
+            isStreaming: false,
+            prepare: { input in
+                var request = Guarded_Vault_V1_GetSecretRequest()
+                if let text = input.path("id") {
+                    request.id = text
+                }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .unary { client, options in
+                        let response = try await VaultClient(client).getSecret(message, options: options)
+                        var writer = RESTWriter()
+                        response.writeREST(to: &writer)
+                        return RESTResponse(body: writer.buffer)
+                    }
+                )
             }
         ),
         RESTRoute(
@@ -47,30 +69,37 @@ public enum GuardedRoutes {
             query: [],
             request: "guarded.vault.v1.WatchSecretRequest",
             response: "guarded.vault.v1.Secret",
+            requestFields: ["id"],
             responseBody: nil,
-            call: .serverStreaming { client, json, options, send in
-                let request = try Guarded_Vault_V1_WatchSecretRequest(jsonUTF8Data: json, options: RESTRoute.decodingOptions)
-                try await VaultClient(client).watchSecret(request, options: options) { responses in
-                    for try await response in responses {
-                        try await send(try response.jsonUTF8Data(options: RESTRoute.encodingOptions))
-                    }
+            isStreaming: true,
+            prepare: { input in
+                var request = Guarded_Vault_V1_WatchSecretRequest()
+                if let text = input.path("id") {
+                    request.id = text
                 }
+                let message = request
+                return RESTCall(
+                    message: message,
+                    string: { path in
+                        let value: String
+                        switch path {
+                        case "id": value = message.id
+                        default: return nil
+                        }
+                        return value.isEmpty ? nil : value
+                    },
+                    invocation: .serverStreaming { client, options, send in
+                        try await VaultClient(client).watchSecret(message, options: options) { responses in
+                            for try await response in responses {
+                                var writer = RESTWriter()
+                                response.writeREST(to: &writer)
+                                try await send(writer.buffer)
+                            }
+                        }
+                    }
+                )
             }
         ),
-    ]
-
-    /// The JSON shape of every message the routes read or write, by proto name.
-    public static let shapes: [String: MessageShape] = [
-        "guarded.vault.v1.GetSecretRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
-        "guarded.vault.v1.Secret": MessageShape(fields: [
-            FieldShape("id", .string),
-            FieldShape("value", .string),
-        ]),
-        "guarded.vault.v1.WatchSecretRequest": MessageShape(fields: [
-            FieldShape("id", .string),
-        ]),
     ]
 
     /// The OpenAPI 3.0 document of these routes.
@@ -409,4 +438,75 @@ public enum GuardedRoutes {
       }
     }
     """#
+}
+
+/// `guarded.vault.v1.GetSecretRequest` in the REST JSON.
+extension Guarded_Vault_V1_GetSecretRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
+}
+
+/// `guarded.vault.v1.Secret` in the REST JSON.
+extension Guarded_Vault_V1_Secret: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            case "value":
+                let at = RESTRead.path(path, "value")
+                self.value = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.key(#""value":"#)
+        writer.string(self.value)
+        writer.endObject()
+    }
+}
+
+/// `guarded.vault.v1.WatchSecretRequest` in the REST JSON.
+extension Guarded_Vault_V1_WatchSecretRequest: RESTMessage {
+    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+        for member in members {
+            switch member.key {
+            case "id":
+                let at = RESTRead.path(path, "id")
+                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+            default:
+                continue
+            }
+        }
+    }
+
+    public func writeREST(to writer: inout RESTWriter) {
+        writer.beginObject()
+        writer.key(#""id":"#)
+        writer.string(self.id)
+        writer.endObject()
+    }
 }

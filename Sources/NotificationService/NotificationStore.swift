@@ -88,22 +88,8 @@ public struct NotificationStore: Sendable {
     /// - Returns: the page, the key of its last notification, and whether more follow.
     public func list(userID: String?, cursor: PageCursor) async throws -> (notifications: [Shop_Notification_V1_Notification], lastKey: (createdAt: Int64, id: String)?, hasMore: Bool) {
         try await database.read { db in
-            var conditions: [String] = []
-            var arguments: [any SQLBindable] = []
-            if let userID {
-                conditions.append("user_id = ?")
-                arguments.append(userID)
-            }
-            if let createdAt = cursor.after?.first, let id = cursor.afterText {
-                conditions.append("(created_at, id) < (?, ?)")
-                arguments += [createdAt, id]
-            }
-            arguments += [cursor.size + 1, cursor.skip]
-            let filter = conditions.isEmpty ? "" : "WHERE \(conditions.joined(separator: " AND ")) "
-            let fetched = try await db.query(
-                "SELECT \(Self.columns) FROM notification \(filter)ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                arguments
-            ).map(Self.stored)
+            let query = cursor.newestFirstQuery(columns: Self.columns, table: "notification", userID: userID)
+            let fetched = try await db.query(query.sql, query.arguments).map(Self.stored)
             let page = fetched.prefix(cursor.size)
             let lastKey = page.last.map { (createdAt: $0.createdAt, id: $0.id) }
             return (page.map(\.message), lastKey, fetched.count > cursor.size)

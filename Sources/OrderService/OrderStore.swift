@@ -132,22 +132,8 @@ struct OrderStore: Sendable {
     ///   its `id` as the text tie-breaker), and whether more follow.
     func orders(userID: String?, cursor: PageCursor) async throws -> (orders: [StoredOrder], lastKey: (createdAt: Int64, id: String)?, hasMore: Bool) {
         try await database.read { db in
-            var conditions: [String] = []
-            var arguments: [any SQLBindable] = []
-            if let userID {
-                conditions.append("user_id = ?")
-                arguments.append(userID)
-            }
-            if let createdAt = cursor.after?.first, let id = cursor.afterText {
-                conditions.append("(created_at, id) < (?, ?)")
-                arguments += [createdAt, id]
-            }
-            arguments += [cursor.size + 1, cursor.skip]
-            let filter = conditions.isEmpty ? "" : "WHERE \(conditions.joined(separator: " AND ")) "
-            let fetched = try await db.query(
-                "SELECT \(Self.orderColumns) FROM orders \(filter)ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                arguments
-            ).map(Self.orderRow)
+            let query = cursor.newestFirstQuery(columns: Self.orderColumns, table: "orders", userID: userID)
+            let fetched = try await db.query(query.sql, query.arguments).map(Self.orderRow)
             let rows = Array(fetched.prefix(cursor.size))
             let lastKey = rows.last.map { (createdAt: $0.createdAt, id: $0.id) }
             guard !rows.isEmpty else { return ([], lastKey, false) }

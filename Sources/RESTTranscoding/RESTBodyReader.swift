@@ -31,17 +31,35 @@ public struct RESTBodyReader {
         case object, array, string, number, bool, null
     }
 
-    private let bytes: ByteBufferView
+    /// The body's readable bytes, valid only inside ``read(_:limits:_:)``.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private let limits: JSONParser.Limits
-    private var index: Int
+    private var index = 0
     /// Containers entered and not yet left.
     private var depth = 0
     private var values = 0
 
-    public init(_ body: ByteBuffer, limits: JSONParser.Limits = .standard) {
-        self.bytes = body.readableBytesView
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits) {
+        self.bytes = bytes
         self.limits = limits
-        self.index = bytes.startIndex
+    }
+
+    /// Runs `work` with a reader over `body`'s readable bytes, in place (the
+    /// reader lives only as long as `work` runs).
+    public static func read<Value>(
+        _ body: ByteBuffer,
+        limits: JSONParser.Limits = .standard,
+        _ work: (inout RESTBodyReader) throws(TranscodingError) -> Value
+    ) throws(TranscodingError) -> Value {
+        let result = body.withUnsafeReadableBytes { raw -> Result<Value, TranscodingError> in
+            var reader = RESTBodyReader(raw.bindMemory(to: UInt8.self), limits: limits)
+            do throws(TranscodingError) {
+                return .success(try work(&reader))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     // MARK: Document
@@ -273,7 +291,7 @@ public struct RESTBodyReader {
 
     // MARK: Tokens
 
-    private func offset() -> Int { index - bytes.startIndex }
+    private func offset() -> Int { index }
 
     private func malformed(_ reason: String) -> TranscodingError {
         TranscodingError(.malformed, "malformed JSON at byte \(offset()): \(reason)")
@@ -333,7 +351,7 @@ public struct RESTBodyReader {
         try countValue()
         let start = index
         try number()
-        return String(decoding: bytes[start..<index], as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
     }
 
     private mutating func digits() {
@@ -396,7 +414,7 @@ public struct RESTBodyReader {
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 index += 1
                 return text
             }

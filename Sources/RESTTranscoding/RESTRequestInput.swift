@@ -49,17 +49,17 @@ public struct RESTRequestInput: Sendable {
     /// was parsed before any field was read.
     public func readBody(_ read: (inout RESTBodyReader) throws(TranscodingError) -> Void) throws(TranscodingError) {
         guard let body else { return }
-        var reader = RESTBodyReader(body)
-        guard !reader.isBlank() else { return }
-        do {
-            try read(&reader)
-            try reader.finish()
-        } catch {
-            if error.kind == .wrongType || error.kind == .invalid {
-                var check = RESTBodyReader(body)
-                try check.skipDocument()
+        try RESTBodyReader.read(body) { (reader: inout RESTBodyReader) throws(TranscodingError) in
+            guard !reader.isBlank() else { return }
+            do throws(TranscodingError) {
+                try read(&reader)
+                try reader.finish()
+            } catch {
+                if error.kind == .wrongType || error.kind == .invalid {
+                    try RESTBodyReader.read(body) { (check: inout RESTBodyReader) throws(TranscodingError) in try check.skipDocument() }
+                }
+                throw error
             }
-            throw error
         }
     }
 }

@@ -31,10 +31,12 @@ struct RESTBodyReaderTests {
 
     /// What `read` makes of `text`, a whole document, or its error.
     static func read<Value>(_ text: String, _ read: (inout RESTBodyReader) throws(TranscodingError) -> Value) -> Result<Value, TranscodingError> {
-        var reader = RESTBodyReader(ByteBuffer(string: text))
         do throws(TranscodingError) {
-            let value = try read(&reader)
-            try reader.finish()
+            let value = try RESTBodyReader.read(ByteBuffer(string: text)) { (reader: inout RESTBodyReader) throws(TranscodingError) -> Value in
+                let value = try read(&reader)
+                try reader.finish()
+                return value
+            }
             return .success(value)
         } catch {
             return .failure(error)

@@ -5,12 +5,13 @@
 public protocol RESTMessage: Sendable {
     init()
 
-    /// Sets the fields named by `members` (one JSON object of a request
-    /// body, its names unique), in document order. Unknown names are
-    /// ignored; a known one given as null is a wrong type. `path` is the
+    /// Reads the object `reader` is positioned at into the message's
+    /// fields, in document order (a repeated name: its last value wins).
+    /// Unknown names are skipped (still counted against the reader's
+    /// limits); a known one given as null is a wrong type. `path` is the
     /// object's dotted path in the body (empty for the body itself), for
     /// error messages.
-    mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError)
+    mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError)
 
     /// Writes the message as the REST JSON object: every field in
     /// declaration order, defaults included, money as decimals, enums in

@@ -37,14 +37,29 @@ public struct RESTRequestInput: Sendable {
         query.compactMap { $0.name == name ? $0.value : nil }
     }
 
-    /// The body parsed once with the standard limits (413 over them, 400
-    /// when it is not JSON); `nil` when there is none or it is only blanks.
-    public func bodyJSON() throws(TranscodingError) -> JSONValue? {
-        guard let body, !body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return nil }
-        do {
-            return try JSONParser.parse(body, limits: .standard)
-        } catch {
-            throw TranscodingError(error.kind == .limitExceeded ? .tooLarge : .malformed, "\(error)")
+    /// Reads the body, if there is one and it is not only blanks, with
+    /// `read` (the route's generated reader of its body) and then checks that
+    /// nothing but whitespace follows the value. Read with the standard
+    /// limits, straight from the body's bytes.
+    ///
+    /// When `read` stops at a field's error (a wrong type, a value outside
+    /// its domain), the rest of the document is checked before that error is
+    /// answered: a document that is not JSON (400) or over a limit (413)
+    /// is reported as such, wherever that shows, as when a whole document
+    /// was parsed before any field was read.
+    public func readBody(_ read: (inout RESTBodyReader) throws(TranscodingError) -> Void) throws(TranscodingError) {
+        guard let body else { return }
+        try RESTBodyReader.read(body) { (reader: inout RESTBodyReader) throws(TranscodingError) in
+            guard !reader.isBlank() else { return }
+            do throws(TranscodingError) {
+                try read(&reader)
+                try reader.finish()
+            } catch {
+                if error.kind == .wrongType || error.kind == .invalid {
+                    try RESTBodyReader.read(body) { (check: inout RESTBodyReader) throws(TranscodingError) in try check.skipDocument() }
+                }
+                throw error
+            }
         }
     }
 }

@@ -32,8 +32,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_User_V1_CreateUserRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 let message = request
                 return RESTCall(
@@ -209,8 +210,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_User_V1_UpdateUserRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 if let text = input.path("id") {
                     request.id = text
@@ -299,8 +301,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_User_V1_LoginRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 let message = request
                 return RESTCall(
@@ -343,8 +346,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_Product_V1_CreateProductRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 let message = request
                 return RESTCall(
@@ -493,8 +497,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_Product_V1_UpdateProductRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 if let text = input.path("id") {
                     request.id = text
@@ -626,8 +631,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_Inventory_V1_SetStockRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 if let text = input.path("product_id") {
                     request.productID = text
@@ -672,8 +678,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_Order_V1_CreateOrderRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 if let key = input.idempotencyKey {
                     request.idempotencyKey = key
@@ -867,8 +874,9 @@ public enum ShopRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Shop_Order_V1_UpdateOrderStatusRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 if let text = input.path("id") {
                     request.id = text
@@ -3882,23 +3890,29 @@ public enum ShopRoutes {
 
 /// `shop.user.v1.CreateUserRequest` in the REST JSON.
 extension Shop_User_V1_CreateUserRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "email":
                 let at = RESTRead.path(path, "email")
-                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.email = try reader.string(at: at)
             case "full_name":
                 let at = RESTRead.path(path, "full_name")
-                self.fullName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.fullName = try reader.string(at: at)
             case "password":
                 let at = RESTRead.path(path, "password")
-                self.password = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.password = try reader.string(at: at)
             case "is_active":
                 let at = RESTRead.path(path, "is_active")
-                self.isActive = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.isActive = try reader.bool(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -3919,29 +3933,37 @@ extension Shop_User_V1_CreateUserRequest: RESTMessage {
 
 /// `shop.user.v1.User` in the REST JSON.
 extension Shop_User_V1_User: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "email":
                 let at = RESTRead.path(path, "email")
-                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.email = try reader.string(at: at)
             case "full_name":
                 let at = RESTRead.path(path, "full_name")
-                self.fullName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.fullName = try reader.string(at: at)
             case "is_active":
                 let at = RESTRead.path(path, "is_active")
-                self.isActive = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.isActive = try reader.bool(at: at)
             case "role":
                 let at = RESTRead.path(path, "role")
-                self.role = Shop_User_V1_Role(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_User_V1_Role.restAllowed, Shop_User_V1_Role.restNumber))!
+                try reader.field(at: at)
+                self.role = Shop_User_V1_Role(rawValue: try reader.enumeration(at: at, allowed: Shop_User_V1_Role.restAllowed, Shop_User_V1_Role.restNumber))!
             case "created_at":
                 let at = RESTRead.path(path, "created_at")
-                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.createdAt = try reader.timestamp(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -3968,7 +3990,12 @@ extension Shop_User_V1_User: RESTMessage {
 
 /// `shop.user.v1.GetCurrentUserRequest` in the REST JSON.
 extension Shop_User_V1_GetCurrentUserRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while try reader.nextMember(&members) != nil {
+            try reader.skipValue()
+        }
     }
 
     public func writeREST(to writer: inout RESTWriter) {
@@ -3979,14 +4006,17 @@ extension Shop_User_V1_GetCurrentUserRequest: RESTMessage {
 
 /// `shop.user.v1.GetUserRequest` in the REST JSON.
 extension Shop_User_V1_GetUserRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4001,23 +4031,29 @@ extension Shop_User_V1_GetUserRequest: RESTMessage {
 
 /// `shop.user.v1.ListUsersRequest` in the REST JSON.
 extension Shop_User_V1_ListUsersRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "skip":
                 let at = RESTRead.path(path, "skip")
-                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.skip = try reader.int32(at: at)
             case "limit":
                 let at = RESTRead.path(path, "limit")
-                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.limit = try reader.int32(at: at)
             case "page_size":
                 let at = RESTRead.path(path, "page_size")
-                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageSize = try reader.int32(at: at)
             case "page_token":
                 let at = RESTRead.path(path, "page_token")
-                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4038,17 +4074,21 @@ extension Shop_User_V1_ListUsersRequest: RESTMessage {
 
 /// `shop.user.v1.ListUsersResponse` in the REST JSON.
 extension Shop_User_V1_ListUsersResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "users":
                 let at = RESTRead.path(path, "users")
-                self.users = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_User_V1_User in try RESTRead.message(item, at: at, as: Shop_User_V1_User.self) }
+                try reader.field(at: at)
+                self.users = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Shop_User_V1_User in try reader.message(at: at, as: Shop_User_V1_User.self) }
             case "next_page_token":
                 let at = RESTRead.path(path, "next_page_token")
-                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.nextPageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4065,29 +4105,37 @@ extension Shop_User_V1_ListUsersResponse: RESTMessage {
 
 /// `shop.user.v1.UpdateUserRequest` in the REST JSON.
 extension Shop_User_V1_UpdateUserRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "email":
                 let at = RESTRead.path(path, "email")
-                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.email = try reader.string(at: at)
             case "full_name":
                 let at = RESTRead.path(path, "full_name")
-                self.fullName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.fullName = try reader.string(at: at)
             case "password":
                 let at = RESTRead.path(path, "password")
-                self.password = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.password = try reader.string(at: at)
             case "is_active":
                 let at = RESTRead.path(path, "is_active")
-                self.isActive = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.isActive = try reader.bool(at: at)
             case "role":
                 let at = RESTRead.path(path, "role")
-                self.role = Shop_User_V1_Role(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_User_V1_Role.restAllowed, Shop_User_V1_Role.restNumber))!
+                try reader.field(at: at)
+                self.role = Shop_User_V1_Role(rawValue: try reader.enumeration(at: at, allowed: Shop_User_V1_Role.restAllowed, Shop_User_V1_Role.restNumber))!
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4112,14 +4160,17 @@ extension Shop_User_V1_UpdateUserRequest: RESTMessage {
 
 /// `shop.user.v1.DeactivateUserRequest` in the REST JSON.
 extension Shop_User_V1_DeactivateUserRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4134,7 +4185,12 @@ extension Shop_User_V1_DeactivateUserRequest: RESTMessage {
 
 /// `shop.user.v1.DeactivateUserResponse` in the REST JSON.
 extension Shop_User_V1_DeactivateUserResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while try reader.nextMember(&members) != nil {
+            try reader.skipValue()
+        }
     }
 
     public func writeREST(to writer: inout RESTWriter) {
@@ -4145,17 +4201,21 @@ extension Shop_User_V1_DeactivateUserResponse: RESTMessage {
 
 /// `shop.user.v1.LoginRequest` in the REST JSON.
 extension Shop_User_V1_LoginRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "email":
                 let at = RESTRead.path(path, "email")
-                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.email = try reader.string(at: at)
             case "password":
                 let at = RESTRead.path(path, "password")
-                self.password = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.password = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4172,20 +4232,25 @@ extension Shop_User_V1_LoginRequest: RESTMessage {
 
 /// `shop.user.v1.LoginResponse` in the REST JSON.
 extension Shop_User_V1_LoginResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "access_token":
                 let at = RESTRead.path(path, "access_token")
-                self.accessToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.accessToken = try reader.string(at: at)
             case "token_type":
                 let at = RESTRead.path(path, "token_type")
-                self.tokenType = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.tokenType = try reader.string(at: at)
             case "expires_in":
                 let at = RESTRead.path(path, "expires_in")
-                self.expiresIn = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.expiresIn = try reader.int32(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4204,23 +4269,29 @@ extension Shop_User_V1_LoginResponse: RESTMessage {
 
 /// `shop.product.v1.CreateProductRequest` in the REST JSON.
 extension Shop_Product_V1_CreateProductRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "name":
                 let at = RESTRead.path(path, "name")
-                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.name = try reader.string(at: at)
             case "description":
                 let at = RESTRead.path(path, "description")
-                self.description_p = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.description_p = try reader.string(at: at)
             case "price":
                 let at = RESTRead.path(path, "price")
-                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.price = try reader.money(at: at)
             case "category":
                 let at = RESTRead.path(path, "category")
-                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.category = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4241,32 +4312,41 @@ extension Shop_Product_V1_CreateProductRequest: RESTMessage {
 
 /// `shop.product.v1.Product` in the REST JSON.
 extension Shop_Product_V1_Product: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "name":
                 let at = RESTRead.path(path, "name")
-                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.name = try reader.string(at: at)
             case "description":
                 let at = RESTRead.path(path, "description")
-                self.description_p = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.description_p = try reader.string(at: at)
             case "price":
                 let at = RESTRead.path(path, "price")
-                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.price = try reader.money(at: at)
             case "category":
                 let at = RESTRead.path(path, "category")
-                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.category = try reader.string(at: at)
             case "created_at":
                 let at = RESTRead.path(path, "created_at")
-                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.createdAt = try reader.timestamp(at: at)
             case "updated_at":
                 let at = RESTRead.path(path, "updated_at")
-                self.updatedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.updatedAt = try reader.timestamp(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4297,14 +4377,17 @@ extension Shop_Product_V1_Product: RESTMessage {
 
 /// `shop.product.v1.GetProductRequest` in the REST JSON.
 extension Shop_Product_V1_GetProductRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4319,26 +4402,33 @@ extension Shop_Product_V1_GetProductRequest: RESTMessage {
 
 /// `shop.product.v1.ListProductsRequest` in the REST JSON.
 extension Shop_Product_V1_ListProductsRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "skip":
                 let at = RESTRead.path(path, "skip")
-                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.skip = try reader.int32(at: at)
             case "limit":
                 let at = RESTRead.path(path, "limit")
-                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.limit = try reader.int32(at: at)
             case "category":
                 let at = RESTRead.path(path, "category")
-                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.category = try reader.string(at: at)
             case "page_size":
                 let at = RESTRead.path(path, "page_size")
-                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageSize = try reader.int32(at: at)
             case "page_token":
                 let at = RESTRead.path(path, "page_token")
-                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4361,17 +4451,21 @@ extension Shop_Product_V1_ListProductsRequest: RESTMessage {
 
 /// `shop.product.v1.ListProductsResponse` in the REST JSON.
 extension Shop_Product_V1_ListProductsResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "products":
                 let at = RESTRead.path(path, "products")
-                self.products = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Product_V1_Product in try RESTRead.message(item, at: at, as: Shop_Product_V1_Product.self) }
+                try reader.field(at: at)
+                self.products = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Shop_Product_V1_Product in try reader.message(at: at, as: Shop_Product_V1_Product.self) }
             case "next_page_token":
                 let at = RESTRead.path(path, "next_page_token")
-                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.nextPageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4388,26 +4482,33 @@ extension Shop_Product_V1_ListProductsResponse: RESTMessage {
 
 /// `shop.product.v1.UpdateProductRequest` in the REST JSON.
 extension Shop_Product_V1_UpdateProductRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "name":
                 let at = RESTRead.path(path, "name")
-                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.name = try reader.string(at: at)
             case "description":
                 let at = RESTRead.path(path, "description")
-                self.description_p = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.description_p = try reader.string(at: at)
             case "price":
                 let at = RESTRead.path(path, "price")
-                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.price = try reader.money(at: at)
             case "category":
                 let at = RESTRead.path(path, "category")
-                self.category = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.category = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4430,14 +4531,17 @@ extension Shop_Product_V1_UpdateProductRequest: RESTMessage {
 
 /// `shop.product.v1.DeleteProductRequest` in the REST JSON.
 extension Shop_Product_V1_DeleteProductRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4452,7 +4556,12 @@ extension Shop_Product_V1_DeleteProductRequest: RESTMessage {
 
 /// `shop.product.v1.DeleteProductResponse` in the REST JSON.
 extension Shop_Product_V1_DeleteProductResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while try reader.nextMember(&members) != nil {
+            try reader.skipValue()
+        }
     }
 
     public func writeREST(to writer: inout RESTWriter) {
@@ -4463,14 +4572,17 @@ extension Shop_Product_V1_DeleteProductResponse: RESTMessage {
 
 /// `shop.inventory.v1.GetStockRequest` in the REST JSON.
 extension Shop_Inventory_V1_GetStockRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "product_id":
                 let at = RESTRead.path(path, "product_id")
-                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.productID = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4485,20 +4597,25 @@ extension Shop_Inventory_V1_GetStockRequest: RESTMessage {
 
 /// `shop.inventory.v1.Stock` in the REST JSON.
 extension Shop_Inventory_V1_Stock: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "product_id":
                 let at = RESTRead.path(path, "product_id")
-                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.productID = try reader.string(at: at)
             case "available":
                 let at = RESTRead.path(path, "available")
-                self.available = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.available = try reader.int32(at: at)
             case "reserved":
                 let at = RESTRead.path(path, "reserved")
-                self.reserved = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.reserved = try reader.int32(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4517,17 +4634,21 @@ extension Shop_Inventory_V1_Stock: RESTMessage {
 
 /// `shop.inventory.v1.SetStockRequest` in the REST JSON.
 extension Shop_Inventory_V1_SetStockRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "product_id":
                 let at = RESTRead.path(path, "product_id")
-                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.productID = try reader.string(at: at)
             case "available":
                 let at = RESTRead.path(path, "available")
-                self.available = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.available = try reader.int32(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4544,20 +4665,25 @@ extension Shop_Inventory_V1_SetStockRequest: RESTMessage {
 
 /// `shop.order.v1.CreateOrderRequest` in the REST JSON.
 extension Shop_Order_V1_CreateOrderRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "items":
                 let at = RESTRead.path(path, "items")
-                self.items = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Order_V1_OrderItemRequest in try RESTRead.message(item, at: at, as: Shop_Order_V1_OrderItemRequest.self) }
+                try reader.field(at: at)
+                self.items = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Shop_Order_V1_OrderItemRequest in try reader.message(at: at, as: Shop_Order_V1_OrderItemRequest.self) }
             case "user_id":
                 let at = RESTRead.path(path, "user_id")
-                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.userID = try reader.string(at: at)
             case "idempotency_key":
                 let at = RESTRead.path(path, "idempotency_key")
-                self.idempotencyKey = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.idempotencyKey = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4576,41 +4702,53 @@ extension Shop_Order_V1_CreateOrderRequest: RESTMessage {
 
 /// `shop.order.v1.Order` in the REST JSON.
 extension Shop_Order_V1_Order: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "user_id":
                 let at = RESTRead.path(path, "user_id")
-                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.userID = try reader.string(at: at)
             case "status":
                 let at = RESTRead.path(path, "status")
-                self.status = Shop_Order_V1_OrderStatus(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_Order_V1_OrderStatus.restAllowed, Shop_Order_V1_OrderStatus.restNumber))!
+                try reader.field(at: at)
+                self.status = Shop_Order_V1_OrderStatus(rawValue: try reader.enumeration(at: at, allowed: Shop_Order_V1_OrderStatus.restAllowed, Shop_Order_V1_OrderStatus.restNumber))!
             case "items":
                 let at = RESTRead.path(path, "items")
-                self.items = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Order_V1_OrderItem in try RESTRead.message(item, at: at, as: Shop_Order_V1_OrderItem.self) }
+                try reader.field(at: at)
+                self.items = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Shop_Order_V1_OrderItem in try reader.message(at: at, as: Shop_Order_V1_OrderItem.self) }
             case "total_amount":
                 let at = RESTRead.path(path, "total_amount")
-                self.totalAmount = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.totalAmount = try reader.money(at: at)
             case "created_at":
                 let at = RESTRead.path(path, "created_at")
-                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.createdAt = try reader.timestamp(at: at)
             case "updated_at":
                 let at = RESTRead.path(path, "updated_at")
-                self.updatedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.updatedAt = try reader.timestamp(at: at)
             case "user":
                 let at = RESTRead.path(path, "user")
-                self.user = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Shop_User_V1_User.self)
+                try reader.field(at: at)
+                self.user = try reader.message(at: at, as: Shop_User_V1_User.self)
             case "cancellation_reason":
                 let at = RESTRead.path(path, "cancellation_reason")
-                self.cancellationReason = Shop_Order_V1_CancellationReason(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_Order_V1_CancellationReason.restAllowed, Shop_Order_V1_CancellationReason.restNumber))!
+                try reader.field(at: at)
+                self.cancellationReason = Shop_Order_V1_CancellationReason(rawValue: try reader.enumeration(at: at, allowed: Shop_Order_V1_CancellationReason.restAllowed, Shop_Order_V1_CancellationReason.restNumber))!
             case "status_detail":
                 let at = RESTRead.path(path, "status_detail")
-                self.statusDetail = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.statusDetail = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4649,14 +4787,17 @@ extension Shop_Order_V1_Order: RESTMessage {
 
 /// `shop.order.v1.GetOrderRequest` in the REST JSON.
 extension Shop_Order_V1_GetOrderRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4671,26 +4812,33 @@ extension Shop_Order_V1_GetOrderRequest: RESTMessage {
 
 /// `shop.order.v1.ListOrdersRequest` in the REST JSON.
 extension Shop_Order_V1_ListOrdersRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "user_id":
                 let at = RESTRead.path(path, "user_id")
-                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.userID = try reader.string(at: at)
             case "skip":
                 let at = RESTRead.path(path, "skip")
-                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.skip = try reader.int32(at: at)
             case "limit":
                 let at = RESTRead.path(path, "limit")
-                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.limit = try reader.int32(at: at)
             case "page_size":
                 let at = RESTRead.path(path, "page_size")
-                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageSize = try reader.int32(at: at)
             case "page_token":
                 let at = RESTRead.path(path, "page_token")
-                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4713,17 +4861,21 @@ extension Shop_Order_V1_ListOrdersRequest: RESTMessage {
 
 /// `shop.order.v1.ListOrdersResponse` in the REST JSON.
 extension Shop_Order_V1_ListOrdersResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "orders":
                 let at = RESTRead.path(path, "orders")
-                self.orders = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Order_V1_Order in try RESTRead.message(item, at: at, as: Shop_Order_V1_Order.self) }
+                try reader.field(at: at)
+                self.orders = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Shop_Order_V1_Order in try reader.message(at: at, as: Shop_Order_V1_Order.self) }
             case "next_page_token":
                 let at = RESTRead.path(path, "next_page_token")
-                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.nextPageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4740,14 +4892,17 @@ extension Shop_Order_V1_ListOrdersResponse: RESTMessage {
 
 /// `shop.order.v1.CancelOrderRequest` in the REST JSON.
 extension Shop_Order_V1_CancelOrderRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4762,17 +4917,21 @@ extension Shop_Order_V1_CancelOrderRequest: RESTMessage {
 
 /// `shop.order.v1.UpdateOrderStatusRequest` in the REST JSON.
 extension Shop_Order_V1_UpdateOrderStatusRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "status":
                 let at = RESTRead.path(path, "status")
-                self.status = Shop_Order_V1_OrderStatus(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Shop_Order_V1_OrderStatus.restAllowed, Shop_Order_V1_OrderStatus.restNumber))!
+                try reader.field(at: at)
+                self.status = Shop_Order_V1_OrderStatus(rawValue: try reader.enumeration(at: at, allowed: Shop_Order_V1_OrderStatus.restAllowed, Shop_Order_V1_OrderStatus.restNumber))!
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4789,14 +4948,17 @@ extension Shop_Order_V1_UpdateOrderStatusRequest: RESTMessage {
 
 /// `shop.order.v1.WatchOrderRequest` in the REST JSON.
 extension Shop_Order_V1_WatchOrderRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4811,26 +4973,33 @@ extension Shop_Order_V1_WatchOrderRequest: RESTMessage {
 
 /// `shop.notification.v1.ListNotificationsRequest` in the REST JSON.
 extension Shop_Notification_V1_ListNotificationsRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "user_id":
                 let at = RESTRead.path(path, "user_id")
-                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.userID = try reader.string(at: at)
             case "skip":
                 let at = RESTRead.path(path, "skip")
-                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.skip = try reader.int32(at: at)
             case "limit":
                 let at = RESTRead.path(path, "limit")
-                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.limit = try reader.int32(at: at)
             case "page_size":
                 let at = RESTRead.path(path, "page_size")
-                self.pageSize = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageSize = try reader.int32(at: at)
             case "page_token":
                 let at = RESTRead.path(path, "page_token")
-                self.pageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.pageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4853,17 +5022,21 @@ extension Shop_Notification_V1_ListNotificationsRequest: RESTMessage {
 
 /// `shop.notification.v1.ListNotificationsResponse` in the REST JSON.
 extension Shop_Notification_V1_ListNotificationsResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "notifications":
                 let at = RESTRead.path(path, "notifications")
-                self.notifications = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Notification_V1_Notification in try RESTRead.message(item, at: at, as: Shop_Notification_V1_Notification.self) }
+                try reader.field(at: at)
+                self.notifications = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Shop_Notification_V1_Notification in try reader.message(at: at, as: Shop_Notification_V1_Notification.self) }
             case "next_page_token":
                 let at = RESTRead.path(path, "next_page_token")
-                self.nextPageToken = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.nextPageToken = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4880,17 +5053,21 @@ extension Shop_Notification_V1_ListNotificationsResponse: RESTMessage {
 
 /// `shop.order.v1.OrderItemRequest` in the REST JSON.
 extension Shop_Order_V1_OrderItemRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "product_id":
                 let at = RESTRead.path(path, "product_id")
-                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.productID = try reader.string(at: at)
             case "quantity":
                 let at = RESTRead.path(path, "quantity")
-                self.quantity = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.quantity = try reader.int32(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4907,20 +5084,25 @@ extension Shop_Order_V1_OrderItemRequest: RESTMessage {
 
 /// `shop.order.v1.OrderItem` in the REST JSON.
 extension Shop_Order_V1_OrderItem: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "product_id":
                 let at = RESTRead.path(path, "product_id")
-                self.productID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.productID = try reader.string(at: at)
             case "quantity":
                 let at = RESTRead.path(path, "quantity")
-                self.quantity = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.quantity = try reader.int32(at: at)
             case "unit_price":
                 let at = RESTRead.path(path, "unit_price")
-                self.unitPrice = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.unitPrice = try reader.money(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4939,35 +5121,45 @@ extension Shop_Order_V1_OrderItem: RESTMessage {
 
 /// `shop.notification.v1.Notification` in the REST JSON.
 extension Shop_Notification_V1_Notification: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "user_id":
                 let at = RESTRead.path(path, "user_id")
-                self.userID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.userID = try reader.string(at: at)
             case "event_id":
                 let at = RESTRead.path(path, "event_id")
-                self.eventID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.eventID = try reader.string(at: at)
             case "kind":
                 let at = RESTRead.path(path, "kind")
-                self.kind = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.kind = try reader.string(at: at)
             case "subject":
                 let at = RESTRead.path(path, "subject")
-                self.subject = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.subject = try reader.string(at: at)
             case "body":
                 let at = RESTRead.path(path, "body")
-                self.body = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.body = try reader.string(at: at)
             case "created_at":
                 let at = RESTRead.path(path, "created_at")
-                self.createdAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.createdAt = try reader.timestamp(at: at)
             case "deliveries":
                 let at = RESTRead.path(path, "deliveries")
-                self.deliveries = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Shop_Notification_V1_Delivery in try RESTRead.message(item, at: at, as: Shop_Notification_V1_Delivery.self) }
+                try reader.field(at: at)
+                self.deliveries = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Shop_Notification_V1_Delivery in try reader.message(at: at, as: Shop_Notification_V1_Delivery.self) }
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -4998,29 +5190,37 @@ extension Shop_Notification_V1_Notification: RESTMessage {
 
 /// `shop.notification.v1.Delivery` in the REST JSON.
 extension Shop_Notification_V1_Delivery: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "channel":
                 let at = RESTRead.path(path, "channel")
-                self.channel = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.channel = try reader.string(at: at)
             case "state":
                 let at = RESTRead.path(path, "state")
-                self.state = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.state = try reader.string(at: at)
             case "attempts":
                 let at = RESTRead.path(path, "attempts")
-                self.attempts = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.attempts = try reader.int32(at: at)
             case "receipt":
                 let at = RESTRead.path(path, "receipt")
-                self.receipt = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.receipt = try reader.string(at: at)
             case "last_error":
                 let at = RESTRead.path(path, "last_error")
-                self.lastError = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.lastError = try reader.string(at: at)
             case "updated_at":
                 let at = RESTRead.path(path, "updated_at")
-                self.updatedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.updatedAt = try reader.timestamp(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }

@@ -32,8 +32,9 @@ public enum DemoRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Demo_Library_V1_CreateBookRequest()
-                if let body = try input.bodyJSON(), body != .null {
-                    request.book = try RESTRead.message(body, at: "book", as: Demo_Library_V1_Book.self)
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    if try reader.skipNull() { return }
+                    request.book = try reader.message(at: "book", as: Demo_Library_V1_Book.self)
                 }
                 let message = request
                 return RESTCall(
@@ -170,8 +171,9 @@ public enum DemoRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Demo_Library_V1_RenameBookRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 if let text = input.path("id") {
                     request.id = text
@@ -1143,14 +1145,17 @@ public enum DemoRoutes {
 
 /// `demo.library.v1.CreateBookRequest` in the REST JSON.
 extension Demo_Library_V1_CreateBookRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "book":
                 let at = RESTRead.path(path, "book")
-                self.book = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Demo_Library_V1_Book.self)
+                try reader.field(at: at)
+                self.book = try reader.message(at: at, as: Demo_Library_V1_Book.self)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1167,35 +1172,45 @@ extension Demo_Library_V1_CreateBookRequest: RESTMessage {
 
 /// `demo.library.v1.Book` in the REST JSON.
 extension Demo_Library_V1_Book: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "title":
                 let at = RESTRead.path(path, "title")
-                self.title = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.title = try reader.string(at: at)
             case "genre":
                 let at = RESTRead.path(path, "genre")
-                self.genre = Demo_Library_V1_Genre(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Demo_Library_V1_Genre.restAllowed, Demo_Library_V1_Genre.restNumber))!
+                try reader.field(at: at)
+                self.genre = Demo_Library_V1_Genre(rawValue: try reader.enumeration(at: at, allowed: Demo_Library_V1_Genre.restAllowed, Demo_Library_V1_Genre.restNumber))!
             case "price":
                 let at = RESTRead.path(path, "price")
-                self.price = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.price = try reader.money(at: at)
             case "tags":
                 let at = RESTRead.path(path, "tags")
-                self.tags = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> String in try RESTRead.string(item, at: at) }
+                try reader.field(at: at)
+                self.tags = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> String in try reader.string(at: at) }
             case "author":
                 let at = RESTRead.path(path, "author")
-                self.author = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Demo_Library_V1_Author.self)
+                try reader.field(at: at)
+                self.author = try reader.message(at: at, as: Demo_Library_V1_Author.self)
             case "published_at":
                 let at = RESTRead.path(path, "published_at")
-                self.publishedAt = try RESTRead.timestamp(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.publishedAt = try reader.timestamp(at: at)
             case "copies_sold":
                 let at = RESTRead.path(path, "copies_sold")
-                self.copiesSold = try RESTRead.int64(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.copiesSold = try reader.int64(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1233,14 +1248,17 @@ extension Demo_Library_V1_Book: RESTMessage {
 
 /// `demo.library.v1.GetBookRequest` in the REST JSON.
 extension Demo_Library_V1_GetBookRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1255,26 +1273,33 @@ extension Demo_Library_V1_GetBookRequest: RESTMessage {
 
 /// `demo.library.v1.ListBooksRequest` in the REST JSON.
 extension Demo_Library_V1_ListBooksRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "skip":
                 let at = RESTRead.path(path, "skip")
-                self.skip = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.skip = try reader.int32(at: at)
             case "limit":
                 let at = RESTRead.path(path, "limit")
-                self.limit = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.limit = try reader.int32(at: at)
             case "genre":
                 let at = RESTRead.path(path, "genre")
-                self.genre = Demo_Library_V1_Genre(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Demo_Library_V1_Genre.restAllowed, Demo_Library_V1_Genre.restNumber))!
+                try reader.field(at: at)
+                self.genre = Demo_Library_V1_Genre(rawValue: try reader.enumeration(at: at, allowed: Demo_Library_V1_Genre.restAllowed, Demo_Library_V1_Genre.restNumber))!
             case "tags":
                 let at = RESTRead.path(path, "tags")
-                self.tags = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> String in try RESTRead.string(item, at: at) }
+                try reader.field(at: at)
+                self.tags = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> String in try reader.string(at: at) }
             case "filter":
                 let at = RESTRead.path(path, "filter")
-                self.filter = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Demo_Library_V1_Filter.self)
+                try reader.field(at: at)
+                self.filter = try reader.message(at: at, as: Demo_Library_V1_Filter.self)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1304,14 +1329,17 @@ extension Demo_Library_V1_ListBooksRequest: RESTMessage {
 
 /// `demo.library.v1.ListBooksResponse` in the REST JSON.
 extension Demo_Library_V1_ListBooksResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "books":
                 let at = RESTRead.path(path, "books")
-                self.books = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Demo_Library_V1_Book in try RESTRead.message(item, at: at, as: Demo_Library_V1_Book.self) }
+                try reader.field(at: at)
+                self.books = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Demo_Library_V1_Book in try reader.message(at: at, as: Demo_Library_V1_Book.self) }
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1326,20 +1354,25 @@ extension Demo_Library_V1_ListBooksResponse: RESTMessage {
 
 /// `demo.library.v1.RenameBookRequest` in the REST JSON.
 extension Demo_Library_V1_RenameBookRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "title":
                 let at = RESTRead.path(path, "title")
-                self.title = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.title = try reader.string(at: at)
             case "owner_id":
                 let at = RESTRead.path(path, "owner_id")
-                self.ownerID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.ownerID = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1358,14 +1391,17 @@ extension Demo_Library_V1_RenameBookRequest: RESTMessage {
 
 /// `demo.library.v1.DeleteBookRequest` in the REST JSON.
 extension Demo_Library_V1_DeleteBookRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1380,7 +1416,12 @@ extension Demo_Library_V1_DeleteBookRequest: RESTMessage {
 
 /// `demo.library.v1.DeleteBookResponse` in the REST JSON.
 extension Demo_Library_V1_DeleteBookResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while try reader.nextMember(&members) != nil {
+            try reader.skipValue()
+        }
     }
 
     public func writeREST(to writer: inout RESTWriter) {
@@ -1391,17 +1432,21 @@ extension Demo_Library_V1_DeleteBookResponse: RESTMessage {
 
 /// `demo.library.v1.WatchBookRequest` in the REST JSON.
 extension Demo_Library_V1_WatchBookRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "updates":
                 let at = RESTRead.path(path, "updates")
-                self.updates = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.updates = try reader.int32(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1418,17 +1463,21 @@ extension Demo_Library_V1_WatchBookRequest: RESTMessage {
 
 /// `demo.library.v1.Author` in the REST JSON.
 extension Demo_Library_V1_Author: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "name":
                 let at = RESTRead.path(path, "name")
-                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.name = try reader.string(at: at)
             case "country":
                 let at = RESTRead.path(path, "country")
-                self.country = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.country = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -1445,17 +1494,21 @@ extension Demo_Library_V1_Author: RESTMessage {
 
 /// `demo.library.v1.Filter` in the REST JSON.
 extension Demo_Library_V1_Filter: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "author_name":
                 let at = RESTRead.path(path, "author_name")
-                self.authorName = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.authorName = try reader.string(at: at)
             case "in_print":
                 let at = RESTRead.path(path, "in_print")
-                self.inPrint = try RESTRead.bool(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.inPrint = try reader.bool(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }

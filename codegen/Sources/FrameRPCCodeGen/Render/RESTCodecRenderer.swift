@@ -1,8 +1,9 @@
 import SwiftProtobufPluginLibrary
 
 /// Renders, for every message a route carries, its `RESTMessage`
-/// conformance: `mergeREST(_:at:)`, which fills the typed message from a
-/// JSON object of a request body, and `writeREST(to:)`, which writes the
+/// conformance: `mergeREST(from:at:)`, which reads the typed message's
+/// fields straight from a request body's `RESTBodyReader` (unknown members
+/// skipped), and `writeREST(to:)`, which writes the
 /// typed message as the REST JSON; and for every enum they use, its REST
 /// names. The gateway then needs neither protobuf's JSON mapping nor a
 /// description of the messages at run time.
@@ -84,20 +85,25 @@ struct RESTCodecRenderer {
         let fields = message.fields.compactMap { field in Self.codec(of: field).map { (field, $0) } }
         out.line("/// `\(message.fullName)` in the REST JSON.")
         out.block("extension \(namer.fullName(message: message)): RESTMessage") { out in
-            out.block("\(visibility) mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError)") { out in
-                guard !fields.isEmpty else { return }
-                out.block("for member in members") { out in
-                    out.line("switch member.key {")
+            out.block("\(visibility) mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError)") { out in
+                out.line("try reader.beginObject(at: path)")
+                out.line("var members = 0")
+                guard !fields.isEmpty else {
+                    out.block("while try reader.nextMember(&members) != nil") { $0.line("try reader.skipValue()") }
+                    return
+                }
+                out.block("while let name = try reader.nextMember(&members)") { out in
+                    out.line("switch name {")
                     for (field, codec) in fields {
                         out.line("case \(field.name.swiftLiteral):")
                         out.indented { out in
                             out.line("let at = RESTRead.path(path, \(field.name.swiftLiteral))")
-                            let property = "self.\(property(field).name)"
-                            out.line("\(property) = \(read(field, codec, value: "try RESTRead.field(member.value, at: at)", at: "at"))")
+                            out.line("try reader.field(at: at)")
+                            out.line("self.\(property(field).name) = \(read(field, codec, at: "at"))")
                         }
                     }
                     out.line("default:")
-                    out.indented { $0.line("continue") }
+                    out.indented { $0.line("try reader.skipValue()") }
                     out.line("}")
                 }
             }
@@ -117,25 +123,26 @@ struct RESTCodecRenderer {
         return (names.name, names.has)
     }
 
-    /// The Swift expression reading `value` (a `JSONValue` expression) at
-    /// `at` (a path expression) as the field's value, repeated or not.
-    func read(_ field: FieldDescriptor, _ codec: Codec, value: String, at: String) -> String {
-        guard field.isRepeated else { return readOne(codec, value: value, at: at) }
-        return "try RESTRead.repeated(\(value), at: \(at)) { (item: JSONValue, at: String) throws(TranscodingError) -> \(swiftType(codec)) in \(readOne(codec, value: "item", at: "at")) }"
+    /// The Swift expression reading the field's value, repeated or not,
+    /// from `reader` (a `RESTBodyReader` positioned at it) at `at` (a path
+    /// expression).
+    func read(_ field: FieldDescriptor, _ codec: Codec, at: String) -> String {
+        guard field.isRepeated else { return readOne(codec, at: at) }
+        return "try reader.repeated(at: \(at)) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> \(swiftType(codec)) in \(readOne(codec, at: "at")) }"
     }
 
-    func readOne(_ codec: Codec, value: String, at: String) -> String {
+    func readOne(_ codec: Codec, at: String) -> String {
         switch codec {
         case .timestamp:
-            return "try RESTRead.timestamp(\(value), at: \(at))"
+            return "try reader.timestamp(at: \(at))"
         case .message(let message):
-            return "try RESTRead.message(\(value), at: \(at), as: \(namer.fullName(message: message)).self)"
+            return "try reader.message(at: \(at), as: \(namer.fullName(message: message)).self)"
         case .scalar(let scalar, let enumType):
             if let enumType {
                 let type = namer.fullName(enum: enumType)
-                return "\(type)(rawValue: try RESTRead.enumeration(\(value), at: \(at), allowed: \(type).restAllowed, \(type).restNumber))!"
+                return "\(type)(rawValue: try reader.enumeration(at: \(at), allowed: \(type).restAllowed, \(type).restNumber))!"
             }
-            return "try RESTRead.\(Self.readerName(scalar))(\(value), at: \(at))"
+            return "try reader.\(Self.readerName(scalar))(at: \(at))"
         }
     }
 

@@ -104,14 +104,21 @@ struct RouteTableRenderer {
         case .none:
             break
         case .all:
-            out.block("if let body = try input.bodyJSON()") { out in
-                out.line("try request.mergeREST(RESTRead.bodyObject(body), at: \"\")")
+            out.line("try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in")
+            out.indented { out in
+                out.line("try reader.bodyObject()")
+                out.line("try request.mergeREST(from: &reader, at: \"\")")
             }
+            out.line("}")
         case .field(let name):
             if let field = input.fields.first(where: { $0.name == name }), let codec = RESTCodecRenderer.codec(of: field) {
-                out.block("if let body = try input.bodyJSON(), body != .null") { out in
-                    out.line("request.\(codecs.property(field).name) = \(codecs.read(field, codec, value: "body", at: name.swiftLiteral))")
+                // A null body leaves the field unset, as an absent one does.
+                out.line("try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in")
+                out.indented { out in
+                    out.line("if try reader.skipNull() { return }")
+                    out.line("request.\(codecs.property(field).name) = \(codecs.read(field, codec, at: name.swiftLiteral))")
                 }
+                out.line("}")
             }
         }
         for parameter in route.query {

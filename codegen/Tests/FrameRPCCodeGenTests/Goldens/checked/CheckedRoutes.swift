@@ -32,8 +32,9 @@ public enum CheckedRoutes {
             isStreaming: false,
             prepare: { input in
                 var request = Checked_Signup_V1_SignUpRequest()
-                if let body = try input.bodyJSON() {
-                    try request.mergeREST(RESTRead.bodyObject(body), at: "")
+                try input.readBody { (reader: inout RESTBodyReader) throws(TranscodingError) in
+                    try reader.bodyObject()
+                    try request.mergeREST(from: &reader, at: "")
                 }
                 if let text = input.path("team_id") {
                     request.teamID = text
@@ -418,41 +419,53 @@ public enum CheckedRoutes {
 
 /// `checked.signup.v1.SignUpRequest` in the REST JSON.
 extension Checked_Signup_V1_SignUpRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "email":
                 let at = RESTRead.path(path, "email")
-                self.email = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.email = try reader.string(at: at)
             case "name":
                 let at = RESTRead.path(path, "name")
-                self.name = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.name = try reader.string(at: at)
             case "nickname":
                 let at = RESTRead.path(path, "nickname")
-                self.nickname = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.nickname = try reader.string(at: at)
             case "deposit":
                 let at = RESTRead.path(path, "deposit")
-                self.deposit = try RESTRead.money(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.deposit = try reader.money(at: at)
             case "ratio":
                 let at = RESTRead.path(path, "ratio")
-                self.ratio = try RESTRead.double(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.ratio = try reader.double(at: at)
             case "plan":
                 let at = RESTRead.path(path, "plan")
-                self.plan = Checked_Signup_V1_Plan(rawValue: try RESTRead.enumeration(try RESTRead.field(member.value, at: at), at: at, allowed: Checked_Signup_V1_Plan.restAllowed, Checked_Signup_V1_Plan.restNumber))!
+                try reader.field(at: at)
+                self.plan = Checked_Signup_V1_Plan(rawValue: try reader.enumeration(at: at, allowed: Checked_Signup_V1_Plan.restAllowed, Checked_Signup_V1_Plan.restNumber))!
             case "seats":
                 let at = RESTRead.path(path, "seats")
-                self.seats = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> Checked_Signup_V1_Seat in try RESTRead.message(item, at: at, as: Checked_Signup_V1_Seat.self) }
+                try reader.field(at: at)
+                self.seats = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> Checked_Signup_V1_Seat in try reader.message(at: at, as: Checked_Signup_V1_Seat.self) }
             case "tags":
                 let at = RESTRead.path(path, "tags")
-                self.tags = try RESTRead.repeated(try RESTRead.field(member.value, at: at), at: at) { (item: JSONValue, at: String) throws(TranscodingError) -> String in try RESTRead.string(item, at: at) }
+                try reader.field(at: at)
+                self.tags = try reader.repeated(at: at) { (reader: inout RESTBodyReader, at: String) throws(TranscodingError) -> String in try reader.string(at: at) }
             case "owner":
                 let at = RESTRead.path(path, "owner")
-                self.owner = try RESTRead.message(try RESTRead.field(member.value, at: at), at: at, as: Checked_Signup_V1_Seat.self)
+                try reader.field(at: at)
+                self.owner = try reader.message(at: at, as: Checked_Signup_V1_Seat.self)
             case "team_id":
                 let at = RESTRead.path(path, "team_id")
-                self.teamID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.teamID = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -492,14 +505,17 @@ extension Checked_Signup_V1_SignUpRequest: RESTMessage {
 
 /// `checked.signup.v1.SignUpResponse` in the REST JSON.
 extension Checked_Signup_V1_SignUpResponse: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -514,17 +530,21 @@ extension Checked_Signup_V1_SignUpResponse: RESTMessage {
 
 /// `checked.signup.v1.Seat` in the REST JSON.
 extension Checked_Signup_V1_Seat: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "member_id":
                 let at = RESTRead.path(path, "member_id")
-                self.memberID = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.memberID = try reader.string(at: at)
             case "days":
                 let at = RESTRead.path(path, "days")
-                self.days = try RESTRead.int32(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.days = try reader.int32(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }

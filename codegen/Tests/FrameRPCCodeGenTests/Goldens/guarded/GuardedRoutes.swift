@@ -442,14 +442,17 @@ public enum GuardedRoutes {
 
 /// `guarded.vault.v1.GetSecretRequest` in the REST JSON.
 extension Guarded_Vault_V1_GetSecretRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -464,17 +467,21 @@ extension Guarded_Vault_V1_GetSecretRequest: RESTMessage {
 
 /// `guarded.vault.v1.Secret` in the REST JSON.
 extension Guarded_Vault_V1_Secret: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             case "value":
                 let at = RESTRead.path(path, "value")
-                self.value = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.value = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }
@@ -491,14 +498,17 @@ extension Guarded_Vault_V1_Secret: RESTMessage {
 
 /// `guarded.vault.v1.WatchSecretRequest` in the REST JSON.
 extension Guarded_Vault_V1_WatchSecretRequest: RESTMessage {
-    public mutating func mergeREST(_ members: [(key: String, value: JSONValue)], at path: String) throws(TranscodingError) {
-        for member in members {
-            switch member.key {
+    public mutating func mergeREST(from reader: inout RESTBodyReader, at path: String) throws(TranscodingError) {
+        try reader.beginObject(at: path)
+        var members = 0
+        while let name = try reader.nextMember(&members) {
+            switch name {
             case "id":
                 let at = RESTRead.path(path, "id")
-                self.id = try RESTRead.string(try RESTRead.field(member.value, at: at), at: at)
+                try reader.field(at: at)
+                self.id = try reader.string(at: at)
             default:
-                continue
+                try reader.skipValue()
             }
         }
     }

@@ -88,7 +88,16 @@ final class RawFrameConnection: Sendable {
     }
 
     func close() async {
+        channel.outbound.finish()
         try? await channel.channel.close()
+        pump.cancel()
+    }
+
+    /// A test that ends without ``close()`` (the server closed first, or an
+    /// expectation failed) still finishes the outbound writer: NIO traps on
+    /// a writer released unfinished, which would end the whole test run.
+    deinit {
+        channel.outbound.finish()
         pump.cancel()
     }
 }

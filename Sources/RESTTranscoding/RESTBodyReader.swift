@@ -354,34 +354,10 @@ public struct RESTBodyReader {
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
     }
 
-    private mutating func digits() {
-        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
-    }
-
-    /// Past a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    /// Past a number (``JSONScanner/number(_:_:)``).
     private mutating func number() throws(TranscodingError) {
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.endIndex else { throw malformed("invalid number") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]) {
-            digits()
-        } else {
-            throw malformed("invalid number")
-        }
-        if index < bytes.endIndex, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            let first = index
-            digits()
-            guard index > first else { throw malformed("invalid number") }
-        }
-        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let first = index
-            digits()
-            guard index > first else { throw malformed("invalid number") }
-        }
+        let bytes = self.bytes
+        do { try JSONScanner.number(bytes, &index) } catch { throw malformed(error.reason) }
     }
 
     /// Past a string, checked as ``string()`` checks it, nothing kept.
@@ -405,84 +381,9 @@ public struct RESTBodyReader {
         throw malformed("unterminated string")
     }
 
-    /// At `"`: the string's text. One pass to the closing quote, decoded at
-    /// once when it has no escapes (the common case), else copied byte by
-    /// byte with each escape written as UTF-8.
+    /// At `"`: the string's text (``JSONScanner/string(_:_:)``).
     private mutating func string() throws(TranscodingError) -> String {
-        index += 1
-        let start = index
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            index += 1
-        }
-        var decoded = Array(bytes[start..<index])
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                return String(decoding: decoded, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.endIndex else { throw malformed("unexpected end of input") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): decoded.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): decoded.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "/"): decoded.append(UInt8(ascii: "/"))
-                case UInt8(ascii: "b"): decoded.append(0x08)
-                case UInt8(ascii: "f"): decoded.append(0x0C)
-                case UInt8(ascii: "n"): decoded.append(0x0A)
-                case UInt8(ascii: "r"): decoded.append(0x0D)
-                case UInt8(ascii: "t"): decoded.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code) {
-                        guard bytes.endIndex - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw malformed("unpaired surrogate")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw malformed("unpaired surrogate") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw malformed("invalid \\u escape") }
-                    UTF8.encode(scalar) { decoded.append($0) }
-                default:
-                    throw malformed("invalid escape")
-                }
-            case 0..<0x20:
-                throw malformed("control character in string")
-            default:
-                decoded.append(byte)
-                index += 1
-            }
-        }
-        throw malformed("unterminated string")
-    }
-
-    private mutating func hex4() throws(TranscodingError) -> UInt32 {
-        guard bytes.endIndex - index >= 4 else { throw malformed("short \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw malformed("invalid \\u escape")
-            }
-            value = value * 16 + digit
-            index += 1
-        }
-        return value
+        let bytes = self.bytes
+        do { return try JSONScanner.string(bytes, &index) } catch { throw malformed(error.reason) }
     }
 }
